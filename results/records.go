@@ -1,0 +1,188 @@
+// Package results owns what a run produces: the record types, streaming
+// aggregation into summary.json, the CSV files, statistics, plots,
+// comparison and the HTML report. It runs nothing.
+package results
+
+import "time"
+
+// Outcome is how a page request ended.
+type Outcome uint8
+
+const (
+	// Completed: the final response was a page (2xx).
+	Completed Outcome = iota
+	// Error: a transport error, a crash, a 5xx other than a rejection,
+	// or too many redirects.
+	Error
+	// Rejected: refused for lack of room, by a server (full queue, 503)
+	// or by the client (open-loop in-flight bound reached).
+	Rejected
+	// Timeout: no final response within the workload timeout.
+	Timeout
+)
+
+var outcomeNames = [...]string{"completed", "error", "rejected", "timeout"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// ParseOutcome is the inverse of Outcome.String.
+func ParseOutcome(s string) (Outcome, bool) {
+	for i, n := range outcomeNames {
+		if n == s {
+			return Outcome(i), true
+		}
+	}
+	return 0, false
+}
+
+// MaxRecordedHops bounds Request.Hops so that records need no allocation.
+const MaxRecordedHops = 8
+
+// Hop is one HTTP exchange of a page request.
+type Hop struct {
+	// Server is the server index answering, -1 if unknown (for example a
+	// connection refused before any server answered).
+	Server int16
+	// Status is the HTTP status, 0 for a transport error.
+	Status int16
+	// At is when the hop's response arrived, since run start.
+	At time.Duration
+}
+
+// Request is the record of one scheduled page request. Every scheduled
+// page request of the measured window has exactly one.
+type Request struct {
+	// ID is the request's sequence number in schedule order.
+	ID uint64
+	// Scheduled is when the request was due, since run start.
+	Scheduled time.Duration
+	// Sent is when it was actually sent (== Scheduled in simulation).
+	Sent time.Duration
+	// Done is when the final response (or error) arrived.
+	Done time.Duration
+	// Outcome says how it ended.
+	Outcome Outcome
+	// Status is the final HTTP status (0 for transport errors).
+	Status int
+	// Redirects is how many redirects were followed.
+	Redirects int
+	// First is the server dispatched to, Final the one that answered
+	// last (-1 when unknown).
+	First, Final int
+	// NHops is the number of valid entries in Hops.
+	NHops int
+	// Hops are the exchanges, in order (at most MaxRecordedHops kept).
+	Hops [MaxRecordedHops]Hop
+	// Objects is the number of embedded objects fetched after the page;
+	// ObjectsDone when the last completed (0 if none).
+	Objects     int
+	ObjectsDone time.Duration
+}
+
+// Latency is from the scheduled time to the final response.
+func (r *Request) Latency() time.Duration { return r.Done - r.Scheduled }
+
+// SendLag is actual minus scheduled send time.
+func (r *Request) SendLag() time.Duration { return r.Sent - r.Scheduled }
+
+// AddHop appends a hop, keeping the first MaxRecordedHops.
+func (r *Request) AddHop(h Hop) {
+	if r.NHops < MaxRecordedHops {
+		r.Hops[r.NHops] = h
+	}
+	r.NHops++
+}
+
+// ServerSample is one server's state at one sampling tick.
+type ServerSample struct {
+	// At is the tick time since run start.
+	At time.Duration
+	// Server is the server index.
+	Server int
+	// QueueLength is waiting plus in service.
+	QueueLength int
+	// InService is requests being served.
+	InService int
+	// QueueDelay by the configured estimator.
+	QueueDelay time.Duration
+	// Served, Redirected, Rejected are counts since the previous tick.
+	Served, Redirected, Rejected int
+	// Up is false while the server is crashed.
+	Up bool
+	// ReportedQueueLength and ReportedQueueDelay are what the manager's
+	// current view says of this server (stale by up to one interval).
+	ReportedQueueLength int
+	ReportedQueueDelay  time.Duration
+	// BusyTime is the worker-time spent serving since the previous
+	// tick, summed over workers (utilisation = BusyTime / (interval ×
+	// workers)).
+	BusyTime time.Duration
+}
+
+// Summary is summary.json: the contract in DESIGN.md.
+type Summary struct {
+	Scenario      string          `json:"scenario"`
+	Variant       string          `json:"variant"`
+	Mode          string          `json:"mode"`
+	Seed          uint64          `json:"seed"`
+	DurationS     float64         `json:"duration_s"`
+	Requests      RequestCounts   `json:"requests"`
+	LatencyMS     LatencyStats    `json:"latency_ms"`
+	Redirects     RedirectStats   `json:"redirects"`
+	ThroughputRPS float64         `json:"throughput_rps"`
+	SendLagMS     SendLagStats    `json:"send_lag_ms"`
+	Servers       []ServerSummary `json:"servers"`
+	// Notes say where figures come from when that is not obvious (for
+	// example: closed-loop redirects from server counters).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// RequestCounts: sent == completed + errors + rejected. Timeouts are
+// errors too; Timeouts says how many of the errors they are.
+type RequestCounts struct {
+	Sent      int64 `json:"sent"`
+	Completed int64 `json:"completed"`
+	Errors    int64 `json:"errors"`
+	Rejected  int64 `json:"rejected"`
+	Timeouts  int64 `json:"timeouts"`
+}
+
+// LatencyStats are over completed page requests, in milliseconds.
+type LatencyStats struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// RedirectStats: Rate is the fraction of page requests redirected at
+// least once; Total counts redirects (hops).
+type RedirectStats struct {
+	Rate  float64 `json:"rate"`
+	Total int64   `json:"total"`
+}
+
+// SendLagStats is actual minus scheduled send time, in milliseconds.
+type SendLagStats struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// ServerSummary is one server's totals over the measured window.
+type ServerSummary struct {
+	Name            string  `json:"name"`
+	Served          int64   `json:"served"`
+	Redirected      int64   `json:"redirected"`
+	Rejected        int64   `json:"rejected"`
+	MeanQueueLength float64 `json:"mean_queue_length"`
+	MaxQueueLength  int     `json:"max_queue_length"`
+	Utilization     float64 `json:"utilization"`
+}
