@@ -1,0 +1,250 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// ServerHeader names the server that answered, on every redirlab response.
+const ServerHeader = "X-Redirlab-Server"
+
+// maxParallelObjects is how many embedded objects a browser fetches at
+// once from one server (the per-host connection limit of browsers).
+const maxParallelObjects = 6
+
+// classify maps a final HTTP status to an outcome: 2xx is a page, 503 is a
+// server turning the request away for lack of room, anything else
+// (other 5xx, 4xx, a redirect with nowhere to go) is an error.
+func classify(status int) results.Outcome {
+	switch {
+	case status >= 200 && status < 300:
+		return results.Completed
+	case status == http.StatusServiceUnavailable:
+		return results.Rejected
+	}
+	return results.Error
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// browsers are the HTTP side of the open-loop generator: connection pools
+// (one http.Client each, shared by the sessions assigned to it) and the
+// knowledge to tell which server answered.
+type browsers struct {
+	clients    []*http.Client
+	transports []*http.Transport
+	pages      []string // page URL per target
+	names      map[string]int
+	hosts      map[string]int
+	workload   scenarios.Workload
+	clock      Clock
+	start      time.Time
+}
+
+func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Clock, start time.Time) *browsers {
+	b := &browsers{
+		names:    serverNames(sc),
+		hosts:    make(map[string]int, len(bases)),
+		workload: sc.Workload,
+		clock:    clock,
+		start:    start,
+	}
+	path := sc.Workload.Path
+	if path == "" {
+		path = "/page"
+	}
+	for i, u := range bases {
+		if _, dup := b.hosts[u.Host]; !dup {
+			b.hosts[u.Host] = i
+		}
+		b.pages = append(b.pages, u.ResolveReference(&url.URL{Path: path}).String())
+	}
+	for range t.Pools {
+		tr := &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: t.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: t.MaxIdleConnsPerHost,
+			IdleConnTimeout:     t.IdleConnTimeout,
+			DisableKeepAlives:   t.DisableKeepAlives,
+		}
+		b.transports = append(b.transports, tr)
+		b.clients = append(b.clients, &http.Client{
+			Transport: tr,
+			// Each hop is followed by hand so that it can be recorded.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		})
+	}
+	return b
+}
+
+// serverNames maps instance names (and the bare name of a group of one) to
+// server indexes.
+func serverNames(sc *scenarios.Scenario) map[string]int {
+	names := map[string]int{}
+	for _, in := range instancesOf(sc) {
+		names[in.Name] = in.Index
+		if in.Group != nil && in.Group.Count == 1 {
+			if _, taken := names[in.Group.Name]; !taken {
+				names[in.Group.Name] = in.Index
+			}
+		}
+	}
+	return names
+}
+
+// instancesOf is sc.Instances(), or the same naming rule ("<group>-<i>",
+// in file order) for a scenarios package built without it.
+func instancesOf(sc *scenarios.Scenario) []scenarios.Instance {
+	if x, ok := any(sc).(interface{ Instances() []scenarios.Instance }); ok {
+		return x.Instances()
+	}
+	var out []scenarios.Instance
+	for gi := range sc.Servers {
+		g := &sc.Servers[gi]
+		for i := 1; i <= max(g.Count, 1); i++ {
+			out = append(out, scenarios.Instance{Index: len(out), Name: g.Name + "-" + strconv.Itoa(i), Group: g})
+		}
+	}
+	return out
+}
+
+func (b *browsers) close() {
+	for _, t := range b.transports {
+		t.CloseIdleConnections()
+	}
+}
+
+func (b *browsers) elapsed() time.Duration { return b.clock.Now().Sub(b.start) }
+
+// serverOf tells which server answered: by its header, else by the host
+// the request went to, else -1.
+func (b *browsers) serverOf(resp *http.Response, u *url.URL) int {
+	if name := resp.Header.Get(ServerHeader); name != "" {
+		if i, ok := b.names[name]; ok {
+			return i
+		}
+	}
+	if i, ok := b.hosts[u.Host]; ok {
+		return i
+	}
+	return -1
+}
+
+// exchange sends one GET and reads the whole body, so the connection goes
+// back to the pool.
+func exchange(ctx context.Context, c *http.Client, u string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	return resp, err
+}
+
+// page performs r's page request from server first through pool, following
+// up to workload.max_redirects redirects by hand and recording each hop.
+// r.ID, r.Scheduled are set by the caller. It fills Sent, Done, Outcome,
+// Status, Redirects, Final and Hops, and returns the URL that answered last.
+func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request) *url.URL {
+	c := b.clients[pool]
+	r.First, r.Final = first, -1
+	deadline := r.Scheduled + b.workload.Timeout
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, deadline-b.elapsed())
+	defer cancel()
+	target := b.pages[first]
+	var u *url.URL
+	r.Sent = b.elapsed()
+	for {
+		resp, err := exchange(ctx, c, target)
+		now := b.elapsed()
+		if err != nil {
+			r.AddHop(results.Hop{Server: -1, At: now})
+			r.Status = 0
+			if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// Recorded at the timeout, not when the transport noticed.
+				r.Outcome, r.Done = results.Timeout, deadline
+			} else {
+				r.Outcome, r.Done = results.Error, now
+			}
+			return nil
+		}
+		u = resp.Request.URL
+		srv := b.serverOf(resp, u)
+		r.AddHop(results.Hop{Server: int16(srv), Status: int16(resp.StatusCode), At: now})
+		r.Final, r.Status, r.Done = srv, resp.StatusCode, now
+		if !isRedirect(resp.StatusCode) {
+			r.Outcome = classify(resp.StatusCode)
+			return u
+		}
+		loc := resp.Header.Get("Location")
+		next, err := u.Parse(loc) // relative to the URL that answered, as browsers do
+		if loc == "" || err != nil || r.Redirects >= b.workload.MaxRedirects {
+			r.Outcome = results.Error
+			return nil
+		}
+		r.Redirects++
+		target = next.String()
+	}
+}
+
+// objects fetches n embedded objects /object/<k> (k = 0..n-1) from the
+// server at u, up to maxParallelObjects at once over pool's keep-alive
+// connections, each bounded by the workload timeout. It sets r.Objects to
+// the number fetched with a 2xx answer and r.ObjectsDone to when the last
+// one ended.
+func (b *browsers) objects(ctx context.Context, pool int, u *url.URL, n int, r *results.Request) {
+	if n <= 0 {
+		return
+	}
+	c := b.clients[pool]
+	prefix := u.Scheme + "://" + u.Host + "/object/"
+	var next, fetched atomic.Int64
+	fetch := func() {
+		for {
+			k := next.Add(1) - 1
+			if k >= int64(n) {
+				return
+			}
+			octx, cancel := context.WithTimeout(ctx, b.workload.Timeout)
+			resp, err := exchange(octx, c, prefix+strconv.FormatInt(k, 10))
+			cancel()
+			if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+				fetched.Add(1)
+			}
+		}
+	}
+	par := min(n, maxParallelObjects)
+	var wg sync.WaitGroup
+	for range par - 1 {
+		wg.Go(fetch)
+	}
+	fetch()
+	wg.Wait()
+	r.Objects = int(fetched.Load())
+	r.ObjectsDone = b.elapsed()
+}

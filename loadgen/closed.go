@@ -1,0 +1,276 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rakyll/hey/requester"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
+
+// heyChunk bounds the requests of one hey Work. hey keeps eight float64
+// slices per request (and stops timing after 1,000,000 results), so a
+// long closed-loop run is a sequence of fresh Works of at most this many
+// requests each; memory stays bounded and every request keeps its latency.
+const heyChunk = 200_000
+
+// heyTemplate is hey's Output: only what the records need, through hey's
+// own jsonify, written to a buffer (never stdout).
+const heyTemplate = `{"num":{{ .NumRes }},"lats":{{ jsonify .Lats }},"offsets":{{ jsonify .Offsets }},` +
+	`"codes":{{ jsonify .StatusCodes }},"errors":{{ jsonify .ErrorDist }}}`
+
+// heyReport is heyTemplate decoded. Lats, Offsets and Codes are per
+// successful request, in the same order; hey leaves failed requests out
+// of them and only counts them in Errors (message -> count).
+type heyReport struct {
+	Num     int64          `json:"num"`
+	Lats    []float64      `json:"lats"`
+	Offsets []float64      `json:"offsets"`
+	Codes   []int          `json:"codes"`
+	Errors  map[string]int `json:"errors"`
+}
+
+// connSet remembers the connections hey's private transport opens, so
+// that they can be closed after its run: hey keeps them alive forever
+// otherwise, one file descriptor each.
+type connSet struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (s *connSet) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if info.Reused {
+			return
+		}
+		s.mu.Lock()
+		if s.conns == nil {
+			s.conns = map[net.Conn]struct{}{}
+		}
+		s.conns[info.Conn] = struct{}{}
+		s.mu.Unlock()
+	}}
+}
+
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
+	clear(s.conns)
+}
+
+// closedLoop is one closed-loop run on hey.
+type closedLoop struct {
+	ctx     context.Context
+	sc      *scenarios.Scenario
+	bases   []*url.URL
+	rec     sink
+	clock   Clock
+	start   time.Time
+	timeout int // hey's timeout, whole seconds
+	conns   connSet
+	mu      sync.Mutex // guards disp (hey calls RequestFunc from C goroutines) and nextID
+	disp    *dispatcher
+	pages   []*http.Request
+	nextID  uint64
+	failed  int64 // requests hey reported as errors (no latency)
+}
+
+func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) error {
+	a := sc.Workload.Arrival
+	if a.Concurrency < 1 {
+		return fmt.Errorf("workload.arrival.concurrency: must be at least 1 for the closed process, got %d", a.Concurrency)
+	}
+	if a.Requests < 0 {
+		return fmt.Errorf("workload.arrival.requests: must not be negative, got %d", a.Requests)
+	}
+	policy, _ := parseDispatch(sc.Workload.Dispatch)
+	if policy == dispatchJSQ || policy == dispatchP2C {
+		return fmt.Errorf("workload.dispatch: %s needs each request's completion, which hey does not expose; "+
+			"the closed process supports random, round-robin and weighted", policy)
+	}
+	disp, err := newDispatcher(policy, targetWeights(sc, len(bases)), rand.New(rand.NewPCG(sc.Seed, streamDispatch)))
+	if err != nil {
+		return err
+	}
+	path := sc.Workload.Path
+	if path == "" {
+		path = "/page"
+	}
+	c := &closedLoop{
+		ctx: ctx, sc: sc, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
+		timeout: int(math.Ceil(sc.Workload.Timeout.Seconds())),
+	}
+	for _, u := range bases {
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), c.conns.trace()),
+			http.MethodGet, u.ResolveReference(&url.URL{Path: path}).String(), nil)
+		if err != nil {
+			return fmt.Errorf("target %s: %v", u, err)
+		}
+		c.pages = append(c.pages, req)
+	}
+
+	before, beforeErr := c.serverRedirects(opts)
+	c.start = c.clock.Now()
+	horizon := sc.Warmup + sc.Duration
+	stopProgress := c.progress(opts, horizon)
+	err = c.loop(a.Concurrency, a.Requests, horizon)
+	stopProgress()
+	after, afterErr := c.serverRedirects(opts)
+
+	c.note(before, after, errors.Join(beforeErr, afterErr))
+	if err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// loop runs fresh hey Works until the requests are done (requests > 0) or
+// the horizon has passed (requests == 0), or ctx is done.
+func (c *closedLoop) loop(concurrency, requests int, horizon time.Duration) error {
+	for c.ctx.Err() == nil {
+		n, conc := 0, concurrency
+		if requests > 0 {
+			left := requests - int(c.nextID) // every request so far has its record
+			if left <= 0 {
+				return nil
+			}
+			// hey gives each of C workers N/C requests: N is rounded down
+			// to a multiple of C. Ask for a multiple and let the next
+			// Work (with fewer workers) take the remainder.
+			conc = min(concurrency, left)
+			n = min(left, max(heyChunk, conc))
+			n -= n % conc
+		} else {
+			if c.elapsed() >= horizon {
+				return nil
+			}
+			n = max(heyChunk, conc)
+			n -= n % conc
+		}
+		if err := c.work(n, conc, requests == 0, horizon); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *closedLoop) elapsed() time.Duration { return c.clock.Now().Sub(c.start) }
+
+// work runs one hey Work of n requests by conc workers and records its
+// results. With timed set it is stopped at the horizon.
+func (c *closedLoop) work(n, conc int, timed bool, horizon time.Duration) error {
+	var out bytes.Buffer
+	w := &requester.Work{
+		Request:     c.pages[0], // hey reads Request.Host even when RequestFunc is set
+		RequestFunc: c.request,
+		N:           n,
+		C:           conc,
+		Timeout:     c.timeout,
+		Output:      heyTemplate,
+		Writer:      &out,
+	}
+	w.Init() // Stop before Init would send on a nil channel and block forever
+	var once sync.Once
+	stop := func() { once.Do(w.Stop) } // a second Stop would block: its channel holds C signals
+	finished := make(chan struct{})
+	go func() {
+		var deadline <-chan time.Time
+		if timed {
+			t := c.clock.NewTimer(max(0, horizon-c.elapsed()))
+			defer t.Stop()
+			deadline = t.C()
+		}
+		select {
+		case <-deadline:
+			stop()
+		case <-c.ctx.Done():
+			stop()
+		case <-finished:
+		}
+	}()
+	base := c.elapsed()
+	w.Run()
+	end := c.elapsed()
+	close(finished)
+	c.conns.closeAll()
+
+	var rep heyReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return fmt.Errorf("loadgen: reading hey's report: %v (output %.200q)", err, out.String())
+	}
+	c.record(&rep, base, end)
+	return nil
+}
+
+// request is hey's RequestFunc: the page on the dispatched server.
+func (c *closedLoop) request() *http.Request {
+	c.mu.Lock()
+	i := c.disp.pick(nil)
+	c.mu.Unlock()
+	return c.pages[i].Clone(c.pages[i].Context())
+}
+
+// record turns hey's report into records. hey times requests from their
+// actual send (closed loop: Scheduled == Sent) on its own clock, which
+// starts at process start; offsets are re-based on the first request of
+// the Work, sent when base was read. Failed requests carry no time in hey:
+// they are recorded at the end of the Work.
+func (c *closedLoop) record(rep *heyReport, base, end time.Duration) {
+	first := -1
+	if len(c.bases) == 1 {
+		first = 0
+	}
+	c.mu.Lock() // nextID is read by the progress reporter
+	defer c.mu.Unlock()
+	origin := math.Inf(1)
+	for _, off := range rep.Offsets {
+		origin = min(origin, off)
+	}
+	var r results.Request
+	for i, lat := range rep.Lats {
+		if i >= len(rep.Offsets) || i >= len(rep.Codes) {
+			break
+		}
+		at := base + seconds(rep.Offsets[i]-origin)
+		r = results.Request{
+			ID: c.nextID, Scheduled: at, Sent: at, Done: at + seconds(lat),
+			Status: rep.Codes[i], Outcome: classify(rep.Codes[i]), First: first, Final: first,
+		}
+		c.nextID++
+		c.rec.Add(&r)
+	}
+	for msg, n := range rep.Errors {
+		outcome := results.Error
+		if strings.Contains(msg, "Client.Timeout") || strings.Contains(msg, "deadline exceeded") {
+			outcome = results.Timeout
+		}
+		for range n {
+			r = results.Request{ID: c.nextID, Scheduled: end, Sent: end, Done: end, Outcome: outcome, First: first, Final: -1}
+			c.nextID++
+			c.failed++
+			c.rec.Add(&r)
+		}
+	}
+}
+
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }

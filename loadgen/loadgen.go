@@ -1,0 +1,265 @@
+// Package loadgen drives real servers with synthetic browser traffic over
+// HTTP and records one results.Request per scheduled page request.
+//
+// Open-loop processes (constant, poisson, ramp, steps, mmpp, trace) are
+// paced by redirlab itself: session start times come from loadgen/arrival
+// (the same schedule the simulator uses), each page request is sent at its
+// scheduled time whatever the state of earlier ones, and latency counts from
+// that scheduled time, so a stalled server cannot hide its own latency
+// (no coordinated omission). Browsers follow redirects by hand and record
+// every hop.
+//
+// The closed process runs on github.com/rakyll/hey/requester: a fixed
+// number of browsers that each wait for their answer.
+//
+// Layering: dispatch.go and classify are pure; the pacer (pacer.go) is the
+// single goroutine that owns the schedule; browser.go is the goroutine +
+// HTTP wrapper around them.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Clock is the source of time of a run. Tests inject a fake one; the
+// default reads the wall clock (monotonic).
+type Clock interface {
+	// Now is the current time.
+	Now() time.Time
+	// NewTimer starts a timer that fires once after d.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is the part of *time.Timer the pacer uses.
+type Timer interface {
+	// C delivers the time when the timer fires.
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; see time.Timer.Stop.
+	Stop() bool
+	// Reset restarts the timer to fire after d; see time.Timer.Reset.
+	Reset(d time.Duration) bool
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                 { return time.Now() }
+func (wallClock) NewTimer(d time.Duration) Timer { return wallTimer{time.NewTimer(d)} }
+
+type wallTimer struct{ t *time.Timer }
+
+func (w wallTimer) C() <-chan time.Time        { return w.t.C }
+func (w wallTimer) Stop() bool                 { return w.t.Stop() }
+func (w wallTimer) Reset(d time.Duration) bool { return w.t.Reset(d) }
+
+// WallClock is the default Clock.
+var WallClock Clock = wallClock{}
+
+// Progress is what the progress callback sees.
+type Progress struct {
+	// Elapsed is the time since run start; Total is warmup + duration
+	// (the arrival horizon). Elapsed may exceed Total while the last
+	// requests drain.
+	Elapsed, Total time.Duration
+	// Scheduled counts page requests whose time has come (sent or
+	// rejected by the client).
+	Scheduled int64
+	// InFlight is page requests sent and not yet recorded.
+	InFlight int64
+	// ClientRejected counts requests rejected because MaxInFlight was
+	// reached.
+	ClientRejected int64
+}
+
+// Transport holds the HTTP settings of the browsers. Zero values take the
+// defaults filled by validate.
+type Transport struct {
+	// Pools is the number of independent connection pools (http.Transport)
+	// the browsers are spread over; sessions stick to one pool. Several
+	// pools avoid one lock for all requests. Default 2 × GOMAXPROCS, at
+	// least 4.
+	Pools int
+	// MaxIdleConnsPerHost is the idle keep-alive connections each pool
+	// keeps per server. Default MaxInFlight / Pools + 6 (so that every
+	// in-flight request and its objects can return its connection).
+	MaxIdleConnsPerHost int
+	// IdleConnTimeout closes idle connections after this long. Default 30s.
+	IdleConnTimeout time.Duration
+	// DialTimeout bounds connection setup. Default 5s (the workload
+	// timeout still bounds the whole request).
+	DialTimeout time.Duration
+	// DisableKeepAlives opens a connection per request (for experiments;
+	// browsers keep connections alive).
+	DisableKeepAlives bool
+}
+
+// Options tune a run. The zero value is ready to use.
+type Options struct {
+	// Clock is the time source. Default WallClock.
+	Clock Clock
+	// Progress, if set, is called every ProgressInterval from its own
+	// goroutine while the run lasts, and once at the end.
+	Progress func(Progress)
+	// ProgressInterval is how often Progress is called. Default 1s.
+	ProgressInterval time.Duration
+	// MaxInFlight overrides the scenario's workload.max_in_flight when > 0.
+	MaxInFlight int
+	// Transport holds the browsers' HTTP settings.
+	Transport Transport
+	// Spin is how long before a due time the pacer stops sleeping and
+	// yields in a loop instead, because timers wake up late by tens of
+	// microseconds. Default 50µs.
+	Spin time.Duration
+	// NoSpin disables the spin (for a fake Clock that only moves while
+	// the pacer sleeps).
+	NoSpin bool
+	// ServerCounters reads a server's own redirect counter (closed loop:
+	// hey hides hops, so redirect figures come from the servers). Default
+	// RedirectCounter, which reads /metrics and falls back to /status.
+	ServerCounters func(ctx context.Context, baseURL string) (int64, error)
+}
+
+// maxPacerSpin bounds Spin: spinning burns a core.
+const maxPacerSpin = 5 * time.Millisecond
+
+// validate fills defaults and checks o against the workload.
+func (o *Options) validate(w *scenarios.Workload) error {
+	if o.Clock == nil {
+		o.Clock = WallClock
+	}
+	if o.ProgressInterval < 0 {
+		return fmt.Errorf("loadgen options: ProgressInterval must not be negative, got %v", o.ProgressInterval)
+	}
+	if o.ProgressInterval == 0 {
+		o.ProgressInterval = time.Second
+	}
+	if o.MaxInFlight < 0 {
+		return fmt.Errorf("loadgen options: MaxInFlight must not be negative, got %d", o.MaxInFlight)
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = w.MaxInFlight
+	}
+	if o.MaxInFlight <= 0 {
+		return fmt.Errorf("workload.max_in_flight: must be at least 1, got %d", o.MaxInFlight)
+	}
+	if o.Spin < 0 || o.Spin > maxPacerSpin {
+		return fmt.Errorf("loadgen options: Spin must be within [0, %v], got %v", maxPacerSpin, o.Spin)
+	}
+	if o.Spin == 0 {
+		o.Spin = 50 * time.Microsecond
+	}
+	if o.NoSpin {
+		o.Spin = 0
+	}
+	t := &o.Transport
+	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
+		return fmt.Errorf("loadgen options: Transport settings must not be negative: %+v", *t)
+	}
+	if t.Pools == 0 {
+		t.Pools = max(4, 2*gomaxprocs())
+	}
+	if t.MaxIdleConnsPerHost == 0 {
+		t.MaxIdleConnsPerHost = o.MaxInFlight/t.Pools + 6
+	}
+	if t.IdleConnTimeout == 0 {
+		t.IdleConnTimeout = 30 * time.Second
+	}
+	if t.DialTimeout == 0 {
+		t.DialTimeout = 5 * time.Second
+	}
+	if o.ServerCounters == nil {
+		o.ServerCounters = RedirectCounter
+	}
+	return nil
+}
+
+// sink is where records go: *results.Recorder, or a test's collector.
+type sink interface {
+	Add(r *results.Request)
+	Note(s string)
+}
+
+// Run drives the servers at targets (targets[i] is the base URL of server
+// index i, such as http://127.0.0.1:8081) with sc's workload and adds one
+// record per scheduled page request to rec. It returns when the schedule is
+// done and every request sent has been recorded (each bounded by
+// workload.timeout), or when ctx is cancelled (requests in flight are then
+// recorded as errors and ctx.Err() is returned). It does not close rec.
+func Run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec *results.Recorder, opts Options) error {
+	if rec == nil {
+		return errors.New("loadgen: nil recorder")
+	}
+	return run(ctx, sc, targets, rec, opts)
+}
+
+func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink, opts Options) error {
+	if sc == nil {
+		return errors.New("loadgen: nil scenario")
+	}
+	if err := checkWorkload(sc); err != nil {
+		return err
+	}
+	bases, err := parseTargets(targets)
+	if err != nil {
+		return err
+	}
+	if err := opts.validate(&sc.Workload); err != nil {
+		return err
+	}
+	if sc.Workload.Arrival.Process == "closed" {
+		return runClosed(ctx, sc, bases, rec, &opts)
+	}
+	return runOpen(ctx, sc, bases, rec, &opts)
+}
+
+// checkWorkload rejects workloads the generator cannot run, naming the
+// scenario field (scenarios.Load fills defaults; a hand-built Scenario may
+// not have).
+func checkWorkload(sc *scenarios.Scenario) error {
+	w := &sc.Workload
+	switch {
+	case sc.Duration <= 0:
+		return fmt.Errorf("duration: must be > 0, got %v", sc.Duration)
+	case sc.Warmup < 0:
+		return fmt.Errorf("warmup: must not be negative, got %v", sc.Warmup)
+	case w.Timeout <= 0:
+		return fmt.Errorf("workload.timeout: must be > 0, got %v", w.Timeout)
+	case w.MaxRedirects < 0:
+		return fmt.Errorf("workload.max_redirects: must not be negative, got %d", w.MaxRedirects)
+	case w.Session.Pages < 0:
+		return fmt.Errorf("workload.session.pages: must not be negative, got %d", w.Session.Pages)
+	case w.Session.Objects < 0:
+		return fmt.Errorf("workload.session.objects: must not be negative, got %d", w.Session.Objects)
+	case w.Session.Think < 0:
+		return fmt.Errorf("workload.session.think: must not be negative, got %v", w.Session.Think)
+	}
+	if _, err := parseDispatch(w.Dispatch); err != nil {
+		return err
+	}
+	return nil
+}
+
+// parseTargets checks that every target is an absolute http(s) base URL.
+func parseTargets(targets []string) ([]*url.URL, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("loadgen: no targets: give the base URL of every server")
+	}
+	out := make([]*url.URL, len(targets))
+	for i, t := range targets {
+		u, err := url.Parse(t)
+		if err != nil {
+			return nil, fmt.Errorf("target %d (%q): %v", i, t, err)
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("target %d (%q): want an absolute http:// or https:// URL", i, t)
+		}
+		out[i] = u
+	}
+	return out, nil
+}

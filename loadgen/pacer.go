@@ -1,0 +1,352 @@
+package loadgen
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redirlab/redirlab/loadgen/arrival"
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Random streams derived from the scenario seed. Arrivals use stream 1, as
+// in the simulator, so both see the same session start times.
+const (
+	streamArrivals = 1
+	streamDispatch = 2
+)
+
+// job is one page request of a session, due at scheduled.
+type job struct {
+	scheduled time.Duration
+	id        uint64
+	server    int // first server, chosen at dispatch
+	pool      int // connection pool of the session
+	pagesLeft int // this page included
+}
+
+// laterJobs is a min-heap of follow-up pages by due time.
+type laterJobs []job
+
+func (h laterJobs) Len() int           { return len(h) }
+func (h laterJobs) Less(i, j int) bool { return h[i].scheduled < h[j].scheduled }
+func (h laterJobs) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *laterJobs) Push(x any)        { *h = append(*h, x.(job)) }
+func (h *laterJobs) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return j
+}
+
+// openLoop is one open-loop run. The pacer goroutine (pace) owns the
+// schedule, the dispatcher and the worker count; workers only touch the
+// atomics, the follow-up heap (under mu) and the sink.
+type openLoop struct {
+	ctx     context.Context
+	rec     sink
+	opts    *Options
+	b       *browsers
+	clock   Clock
+	start   time.Time
+	horizon time.Duration
+	pages   int
+	objects int
+	think   time.Duration
+
+	disp        *dispatcher
+	outstanding []atomic.Int64 // page requests per first server, for jsq/p2c
+	outFn       func(int) int64
+	maxInFlight int64
+	busy        atomic.Int64 // page requests being served by workers
+	jobs        chan job
+	workers     int
+	wg          sync.WaitGroup
+
+	mu       sync.Mutex
+	later    laterJobs
+	wake     chan struct{}
+	sessions atomic.Int64 // sessions started and not ended
+
+	// serve performs one page request (and its objects) into r and
+	// returns when it ended; serveHTTP, or a fake in pacer tests.
+	serve func(j job, r *results.Request) (end time.Duration)
+
+	nextID    uint64
+	nextPool  int
+	scheduled atomic.Int64
+	rejected  atomic.Int64
+}
+
+func runOpen(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) error {
+	o, proc, err := newOpenLoop(ctx, sc, bases, rec, opts)
+	if err != nil {
+		return err
+	}
+	return o.run(proc)
+}
+
+func newOpenLoop(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) (*openLoop, arrival.Process, error) {
+	horizon := sc.Warmup + sc.Duration
+	proc, err := arrival.New(sc.Workload.Arrival, horizon, rand.New(rand.NewPCG(sc.Seed, streamArrivals)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("workload.arrival: %w", err)
+	}
+	policy, _ := parseDispatch(sc.Workload.Dispatch) // checked by checkWorkload
+	disp, err := newDispatcher(policy, targetWeights(sc, len(bases)), rand.New(rand.NewPCG(sc.Seed, streamDispatch)))
+	if err != nil {
+		return nil, nil, err
+	}
+	start := opts.Clock.Now()
+	o := &openLoop{
+		ctx:         ctx,
+		rec:         rec,
+		opts:        opts,
+		b:           newBrowsers(sc, bases, opts.Transport, opts.Clock, start),
+		clock:       opts.Clock,
+		start:       start,
+		horizon:     horizon,
+		pages:       max(1, sc.Workload.Session.Pages),
+		objects:     sc.Workload.Session.Objects,
+		think:       sc.Workload.Session.Think,
+		disp:        disp,
+		outstanding: make([]atomic.Int64, len(bases)),
+		maxInFlight: int64(opts.MaxInFlight),
+		jobs:        make(chan job),
+		wake:        make(chan struct{}, 1),
+	}
+	o.outFn = func(i int) int64 { return o.outstanding[i].Load() }
+	o.serve = o.serveHTTP
+	return o, proc, nil
+}
+
+// run paces the schedule, then waits until every worker has recorded its
+// last request.
+func (o *openLoop) run(proc arrival.Process) error {
+	defer o.b.close()
+	stopProgress := o.progress()
+	o.pace(proc)
+	close(o.jobs)
+	o.wg.Wait()
+	stopProgress()
+	return o.ctx.Err()
+}
+
+// targetWeights is each target's weight for weighted dispatch: its group's
+// weight (default 1).
+func targetWeights(sc *scenarios.Scenario, n int) []float64 {
+	w := make([]float64, n)
+	inst := instancesOf(sc)
+	for i := range w {
+		w[i] = 1
+		if i < len(inst) && inst[i].Group != nil && inst[i].Group.Weight != 0 {
+			w[i] = inst[i].Group.Weight
+		}
+	}
+	return w
+}
+
+func (o *openLoop) elapsed() time.Duration { return o.clock.Now().Sub(o.start) }
+
+// pace is the pacer: it hands out every page request at its due time, in
+// due order, until the arrivals are exhausted and every session has ended,
+// or ctx is done.
+func (o *openLoop) pace(proc arrival.Process) {
+	nextArrival, haveArrival := proc.Next()
+	timer := o.clock.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for o.ctx.Err() == nil {
+		o.mu.Lock()
+		haveLater := len(o.later) > 0
+		var laterDue time.Duration
+		if haveLater {
+			laterDue = o.later[0].scheduled
+		}
+		o.mu.Unlock()
+
+		var due time.Duration
+		fromArrival := false
+		switch {
+		case haveArrival && (!haveLater || nextArrival <= laterDue):
+			due, fromArrival = nextArrival, true
+		case haveLater:
+			due = laterDue
+		case o.sessions.Load() == 0:
+			return // nothing scheduled and nothing that could schedule more
+		default:
+			select { // sessions in flight may schedule a next page
+			case <-o.wake:
+			case <-o.ctx.Done():
+			}
+			continue
+		}
+		if !o.waitUntil(due, timer) {
+			continue // woken by a new follow-up, or cancelled: look again
+		}
+		var j job
+		if fromArrival {
+			j = job{scheduled: nextArrival, pool: o.nextPool, pagesLeft: o.pages}
+			o.nextPool = (o.nextPool + 1) % len(o.b.clients)
+			o.sessions.Add(1)
+			nextArrival, haveArrival = proc.Next()
+		} else {
+			o.mu.Lock()
+			j = heap.Pop(&o.later).(job)
+			o.mu.Unlock()
+		}
+		o.dispatch(j)
+	}
+}
+
+// waitUntil sleeps until due (since run start): on a timer while more than
+// Spin away, then yielding in a loop, because timers wake late by tens of
+// microseconds. It returns false if woken early by a follow-up or ctx.
+func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
+	for {
+		d := due - o.elapsed()
+		if d <= 0 {
+			return true
+		}
+		if d <= o.opts.Spin {
+			for o.elapsed() < due {
+				runtime.Gosched()
+			}
+			return true
+		}
+		timer.Reset(d - o.opts.Spin)
+		select {
+		case <-timer.C():
+		case <-o.wake:
+			timer.Stop()
+			return false
+		case <-o.ctx.Done():
+			timer.Stop()
+			return false
+		}
+	}
+}
+
+// dispatch hands j to an idle worker, starts a worker, or, with
+// MaxInFlight requests already in flight, records it as rejected by the
+// client. It never blocks for long and never drops a request.
+func (o *openLoop) dispatch(j job) {
+	j.id = o.nextID
+	o.nextID++
+	o.scheduled.Add(1)
+	if o.busy.Load() >= o.maxInFlight {
+		o.rejectByClient(j)
+		return
+	}
+	j.server = o.disp.pick(o.outFn)
+	o.outstanding[j.server].Add(1)
+	o.busy.Add(1)
+	select {
+	case o.jobs <- j:
+	default:
+		if o.workers < int(o.maxInFlight) {
+			o.workers++
+			o.wg.Add(1)
+			go o.worker(j)
+		} else {
+			o.jobs <- j // busy < max: a worker is on its way back
+		}
+	}
+}
+
+func (o *openLoop) rejectByClient(j job) {
+	now := o.elapsed()
+	r := results.Request{
+		ID: j.id, Scheduled: j.scheduled, Sent: now, Done: now,
+		Outcome: results.Rejected, First: -1, Final: -1,
+	}
+	o.rec.Add(&r)
+	o.rejected.Add(1)
+	o.followUp(j, now)
+}
+
+// followUp schedules the session's next page think after end, or ends the
+// session. A session goes on whatever its pages' outcomes, so the offered
+// load does not depend on the servers; pages that would fall beyond the
+// horizon are not scheduled.
+func (o *openLoop) followUp(j job, end time.Duration) {
+	due := end + o.think
+	if j.pagesLeft > 1 && due < o.horizon {
+		o.mu.Lock()
+		heap.Push(&o.later, job{scheduled: due, pool: j.pool, pagesLeft: j.pagesLeft - 1})
+		o.mu.Unlock()
+	} else {
+		o.sessions.Add(-1)
+	}
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// worker serves page requests until the pacer closes jobs. One record is
+// reused: the sink does not retain it.
+func (o *openLoop) worker(j job) {
+	defer o.wg.Done()
+	var r results.Request
+	for ok := true; ok; j, ok = <-o.jobs {
+		r = results.Request{ID: j.id, Scheduled: j.scheduled}
+		end := o.serve(j, &r)
+		o.rec.Add(&r)
+		o.busy.Add(-1)
+		o.followUp(j, end)
+	}
+}
+
+// serveHTTP fetches j's page and, once it completed, its objects.
+func (o *openLoop) serveHTTP(j job, r *results.Request) time.Duration {
+	u := o.b.page(o.ctx, j.pool, j.server, r)
+	o.outstanding[j.server].Add(-1)
+	if u == nil || r.Outcome != results.Completed || o.objects == 0 {
+		return r.Done
+	}
+	o.b.objects(o.ctx, j.pool, u, o.objects, r)
+	return r.ObjectsDone
+}
+
+// progress calls Options.Progress every ProgressInterval until the
+// returned stop function is called, which also reports once more.
+func (o *openLoop) progress() (stop func()) {
+	if o.opts.Progress == nil {
+		return func() {}
+	}
+	report := func() {
+		o.opts.Progress(Progress{
+			Elapsed: o.elapsed(), Total: o.horizon,
+			Scheduled: o.scheduled.Load(), InFlight: o.busy.Load(), ClientRejected: o.rejected.Load(),
+		})
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := o.clock.NewTimer(o.opts.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C():
+				report()
+				t.Reset(o.opts.ProgressInterval)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		report()
+	}
+}
