@@ -126,11 +126,14 @@ type ServerSample struct {
 
 // Summary is summary.json: the contract in DESIGN.md.
 type Summary struct {
-	Scenario      string          `json:"scenario"`
-	Variant       string          `json:"variant"`
-	Mode          string          `json:"mode"`
-	Seed          uint64          `json:"seed"`
-	DurationS     float64         `json:"duration_s"`
+	Scenario  string  `json:"scenario"`
+	Variant   string  `json:"variant"`
+	Mode      string  `json:"mode"`
+	Seed      uint64  `json:"seed"`
+	DurationS float64 `json:"duration_s"`
+	// WarmupS is the unmeasured start: measured times run from WarmupS
+	// to WarmupS+DurationS in the CSVs' t_s columns.
+	WarmupS       float64         `json:"warmup_s"`
 	Requests      RequestCounts   `json:"requests"`
 	LatencyMS     LatencyStats    `json:"latency_ms"`
 	Redirects     RedirectStats   `json:"redirects"`
@@ -177,8 +180,12 @@ type SendLagStats struct {
 }
 
 // ServerSummary is one server's totals over the measured window.
+// Utilization is busy worker-time / (time covered × workers); mean and max
+// queue length are over the samples, taken every sample interval, so the
+// mean is a time average.
 type ServerSummary struct {
 	Name            string  `json:"name"`
+	Workers         int     `json:"workers"`
 	Served          int64   `json:"served"`
 	Redirected      int64   `json:"redirected"`
 	Rejected        int64   `json:"rejected"`

@@ -1,0 +1,260 @@
+// Package plots draws redirlab's figures with gonum.org/v1/plot, as PNG
+// and SVG, from the files of a results directory only: drawing the same
+// directory twice gives the same figures, so `redirlab plot DIR` redraws
+// what a run drew.
+//
+// Every figure is first computed as a Figure (its data series, reference
+// lines and labels) by a pure function of the saved data, then rendered.
+// Tests check the Figures; rendering is gonum/plot's business.
+package plots
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Figure is one plot, described by its data.
+type Figure struct {
+	// Name is the file name without extension (latency-cdf): the figure
+	// is written as Name.png and Name.svg.
+	Name string
+	// Title, X and Y label the plot; axis labels carry units.
+	Title, X, Y string
+	// LogX and LogY draw the axis on a log scale (positive data only).
+	LogX, LogY bool
+	// Categories, when set, make the X axis nominal: X = i is labelled
+	// Categories[i].
+	Categories []string
+	// Lines are the data series, in legend order.
+	Lines []Series
+	// HLines are horizontal reference lines (thresholds).
+	HLines []Mark
+	// VLines are vertical markers (fault times, end of warmup).
+	VLines []Mark
+	// ZeroY starts the Y axis at 0 (counts, rates, queue lengths).
+	ZeroY bool
+}
+
+// Series is one named data series.
+type Series struct {
+	// Name is the legend entry: a variant, a server, a percentile.
+	Name string
+	// Color is the series' colour; see Palette.
+	Color color.Color
+	// XY are the points, in increasing X for lines.
+	XY plotter.XYs
+	// Points draws markers (with error bars when Lo/Hi are set) instead of
+	// a line.
+	Points bool
+	// Lo and Hi, when set (same length as XY), are each point's interval
+	// (confidence interval across replications).
+	Lo, Hi []float64
+	// Dashed draws a dashed line.
+	Dashed bool
+}
+
+// Mark is a labelled reference line at a position on one axis.
+type Mark struct {
+	Label string
+	At    float64
+	Color color.Color
+}
+
+// Size of every figure: 8 × 4.5 inches, 768 × 432 pixels in PNG.
+const (
+	width  = 8 * vg.Inch
+	height = 4.5 * vg.Inch
+)
+
+// Formats are the file formats every figure is written in.
+var Formats = []string{"png", "svg"}
+
+// Plot builds the gonum plot of f.
+func (f *Figure) Plot() (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = f.Title
+	p.X.Label.Text = f.X
+	p.Y.Label.Text = f.Y
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	if f.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	if f.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	for _, s := range f.Lines {
+		if err := addSeries(p, s); err != nil {
+			return nil, fmt.Errorf("plots: %s: %s: %w", f.Name, s.Name, err)
+		}
+	}
+	if f.Categories != nil {
+		p.NominalX(f.Categories...)
+		p.X.Min, p.X.Max = -0.5, float64(len(f.Categories))-0.5
+	}
+	if f.ZeroY && !f.LogY {
+		p.Y.Min = math.Min(p.Y.Min, 0)
+		if p.Y.Max <= p.Y.Min {
+			p.Y.Max = p.Y.Min + 1
+		}
+	}
+	for _, h := range f.HLines {
+		p.Y.Max = math.Max(p.Y.Max, h.At*1.05)
+		p.Y.Min = math.Min(p.Y.Min, h.At)
+	}
+	for _, h := range f.HLines {
+		l, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: h.At}, {X: p.X.Max, Y: h.At}})
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %s: %w", f.Name, h.Label, err)
+		}
+		l.Color = h.Color
+		l.Width = vg.Points(1.5)
+		l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add(h.Label, l)
+	}
+	for _, v := range f.VLines {
+		if v.At < p.X.Min || v.At > p.X.Max {
+			continue
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: v.At, Y: p.Y.Min}, {X: v.At, Y: p.Y.Max}})
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %s: %w", f.Name, v.Label, err)
+		}
+		l.Color = v.Color
+		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		p.Add(l)
+		p.Legend.Add(v.Label, l)
+	}
+	return p, nil
+}
+
+func addSeries(p *plot.Plot, s Series) error {
+	if len(s.XY) == 0 {
+		return nil
+	}
+	if s.Points {
+		sc, err := plotter.NewScatter(s.XY)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: s.Color, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
+		p.Add(sc)
+		p.Legend.Add(s.Name, sc)
+		if len(s.Lo) == len(s.XY) && len(s.Hi) == len(s.XY) {
+			eb, err := plotter.NewYErrorBars(errorPoints{s})
+			if err != nil {
+				return err
+			}
+			eb.Color = s.Color
+			eb.Width = vg.Points(1.5)
+			p.Add(eb)
+		}
+		return nil
+	}
+	l, err := plotter.NewLine(s.XY)
+	if err != nil {
+		return err
+	}
+	l.Color = s.Color
+	l.Width = vg.Points(1.5)
+	if s.Dashed {
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	}
+	p.Add(l)
+	p.Legend.Add(s.Name, l)
+	if len(s.Lo) == len(s.XY) && len(s.Hi) == len(s.XY) {
+		eb, err := plotter.NewYErrorBars(errorPoints{s})
+		if err != nil {
+			return err
+		}
+		eb.Color = s.Color
+		p.Add(eb)
+	}
+	return nil
+}
+
+// errorPoints adapts a Series with Lo/Hi to gonum's YErrorer.
+type errorPoints struct{ s Series }
+
+func (e errorPoints) Len() int                    { return len(e.s.XY) }
+func (e errorPoints) XY(i int) (float64, float64) { return e.s.XY[i].X, e.s.XY[i].Y }
+func (e errorPoints) YError(i int) (float64, float64) {
+	y := e.s.XY[i].Y
+	return y - e.s.Lo[i], e.s.Hi[i] - y
+}
+
+// Write renders f into dir as Name.png and Name.svg and returns the
+// paths written. Each file is written whole to a temporary name and
+// renamed, so a reader never sees half a figure.
+func (f *Figure) Write(dir string) ([]string, error) {
+	p, err := f.Plot()
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, format := range Formats {
+		wt, err := p.WriterTo(width, height, format)
+		if err != nil {
+			return files, fmt.Errorf("plots: %s.%s: %w", f.Name, format, err)
+		}
+		var buf bytes.Buffer
+		if _, err := wt.WriteTo(&buf); err != nil {
+			return files, fmt.Errorf("plots: %s.%s: %w", f.Name, format, err)
+		}
+		name := f.Name + "." + format
+		if err := writeFileAtomic(dir, name, buf.Bytes()); err != nil {
+			return files, err
+		}
+		files = append(files, filepath.Join(dir, name))
+	}
+	return files, nil
+}
+
+// writeFigures writes every figure and returns all files written; it
+// carries on past a failed figure and joins the errors.
+func writeFigures(dir string, figs []Figure) ([]string, error) {
+	var files []string
+	var errs []error
+	for i := range figs {
+		fs, err := figs[i].Write(dir)
+		files = append(files, fs...)
+		errs = append(errs, err)
+	}
+	return files, errors.Join(errs...)
+}
+
+func writeFileAtomic(dir, name string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("plots: writing %s: %w", name, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("plots: closing %s: %w", name, err)
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	return nil
+}

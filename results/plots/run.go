@@ -1,0 +1,343 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// RunData is what one run's figures are drawn from, read back from its
+// results directory.
+type RunData struct {
+	// Dir is the results directory.
+	Dir string
+	// Summary is summary.json.
+	Summary *results.Summary
+	// Scenario is scenario.yaml, nil when the directory has none.
+	Scenario *scenarios.Scenario
+	// Latencies are the latencies of completed page requests in
+	// milliseconds, in file order; nil when requests.csv is absent
+	// (a run with --no-records).
+	Latencies []float64
+	// Seconds is timeseries.csv.
+	Seconds []results.Second
+	// Samples[i] are server i's rows of servers.csv (i in summary.json's
+	// server order), in time order.
+	Samples [][]results.ServerSample
+}
+
+// LoadRun reads a run's results directory. summary.json, timeseries.csv
+// and servers.csv are required; requests.csv and scenario.yaml are read
+// when present.
+func LoadRun(dir string) (*RunData, error) {
+	sum, err := results.ReadSummary(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &RunData{Dir: dir, Summary: sum, Samples: make([][]results.ServerSample, len(sum.Servers))}
+	if d.Scenario, err = loadScenario(dir); err != nil {
+		return nil, err
+	}
+	if d.Latencies, err = ReadLatencies(dir); err != nil {
+		return nil, err
+	}
+	if d.Seconds, err = results.ReadTimeseries(dir); err != nil {
+		return nil, err
+	}
+	err = results.ReadServers(dir, func(s *results.ServerSample, name string) error {
+		if s.Server < 0 || s.Server >= len(d.Samples) {
+			return fmt.Errorf("%s: server %q is not in summary.json", filepath.Join(dir, results.ServersFile), name)
+		}
+		d.Samples[s.Server] = append(d.Samples[s.Server], *s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// loadScenario reads dir/scenario.yaml, nil when there is none.
+func loadScenario(dir string) (*scenarios.Scenario, error) {
+	path := filepath.Join(dir, results.ScenarioFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return scenarios.Load(path)
+}
+
+// ReadLatencies returns the latencies of the completed page requests of
+// dir/requests.csv in milliseconds, nil (and no error) when the file is
+// absent.
+func ReadLatencies(dir string) ([]float64, error) {
+	if _, err := os.Stat(filepath.Join(dir, results.RequestsFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	lat := []float64{}
+	err := results.ReadRequests(dir, func(q *results.Request) error {
+		if q.Outcome == results.Completed {
+			lat = append(lat, ms(q.Latency()))
+		}
+		return nil
+	})
+	return lat, err
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func sec(d time.Duration) float64 { return d.Seconds() }
+
+// Draw draws the figures of one run's results directory into it and
+// returns the files written (PNG and SVG of each figure): latency CDF,
+// latency p50/p99 over time, queue length per server, queue delay per
+// server (queue-delay runs only), redirect rate, and throughput with
+// rejections.
+func Draw(dir string) ([]string, error) {
+	d, err := LoadRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	return writeFigures(dir, RunFigures(d))
+}
+
+// RunFigures computes the figures of one run.
+func RunFigures(d *RunData) []Figure {
+	label := runLabel(d.Summary)
+	marks := timeMarks(d.Scenario)
+	var figs []Figure
+	if d.Latencies != nil {
+		figs = append(figs, Figure{
+			Name:  "latency-cdf",
+			Title: "Latency CDF: " + label,
+			X:     "latency (ms, log scale)",
+			Y:     "fraction of completed page requests",
+			LogX:  true,
+			ZeroY: true,
+			Lines: []Series{{Name: label, Color: Palette(0), XY: CDF(d.Latencies, maxCDFPoints)}},
+		})
+	}
+	p50, p99 := PercentilesOverTime(d.Seconds)
+	figs = append(figs, Figure{
+		Name:   "latency-over-time",
+		Title:  "Latency per second: " + label,
+		X:      "time since run start (s)",
+		Y:      "latency (ms)",
+		ZeroY:  true,
+		Lines:  []Series{{Name: "p50", Color: Palette(0), XY: p50}, {Name: "p99", Color: Palette(1), XY: p99}},
+		VLines: marks,
+	})
+	names := serverNames(d.Summary)
+	ql := Figure{
+		Name:   "queue-length",
+		Title:  "Queue length per server: " + label,
+		X:      "time since run start (s)",
+		Y:      "queue length (requests waiting + in service)",
+		ZeroY:  true,
+		Lines:  ServerSeries(names, d.Samples, func(s *results.ServerSample) float64 { return float64(s.QueueLength) }),
+		VLines: marks,
+	}
+	cond := condition(d.Scenario)
+	if cond == "queue-length" {
+		thr := d.Scenario.Policy.Threshold.Count
+		ql.HLines = []Mark{{Label: fmt.Sprintf("threshold %d", thr), At: float64(thr), Color: thresholdColor}}
+	}
+	figs = append(figs, ql)
+	if cond == "queue-delay" {
+		thr := d.Scenario.Policy.Threshold.Delay
+		figs = append(figs, Figure{
+			Name:   "queue-delay",
+			Title:  "Queue delay per server: " + label,
+			X:      "time since run start (s)",
+			Y:      "queue delay (ms)",
+			ZeroY:  true,
+			Lines:  ServerSeries(names, d.Samples, func(s *results.ServerSample) float64 { return ms(s.QueueDelay) }),
+			HLines: []Mark{{Label: "threshold " + thr.String(), At: ms(thr), Color: thresholdColor}},
+			VLines: marks,
+		})
+	}
+	figs = append(figs, Figure{
+		Name:   "redirect-rate",
+		Title:  "Redirect rate per second: " + label,
+		X:      "time since run start (s)",
+		Y:      "page requests redirected (%)",
+		ZeroY:  true,
+		Lines:  []Series{{Name: "redirected", Color: Palette(0), XY: RedirectRateOverTime(d.Seconds)}},
+		VLines: marks,
+	})
+	completed, rejected, errs := ThroughputOverTime(d.Seconds)
+	tp := Figure{
+		Name:   "throughput",
+		Title:  "Throughput and rejections per second: " + label,
+		X:      "time since run start (s)",
+		Y:      "page requests per second",
+		ZeroY:  true,
+		Lines:  []Series{{Name: "completed", Color: Palette(0), XY: completed}, {Name: "rejected", Color: Palette(1), XY: rejected}},
+		VLines: marks,
+	}
+	if slices.ContainsFunc(errs, func(p plotter.XY) bool { return p.Y > 0 }) {
+		tp.Lines = append(tp.Lines, Series{Name: "errors (incl. timeouts)", Color: Palette(3), XY: errs, Dashed: true})
+	}
+	figs = append(figs, tp)
+	return figs
+}
+
+// runLabel names a run in titles: scenario, and variant when there is one.
+func runLabel(s *results.Summary) string {
+	l := s.Scenario
+	if s.Variant != "" {
+		l += " / " + s.Variant
+	}
+	return l + " (" + s.Mode + ")"
+}
+
+func serverNames(s *results.Summary) []string {
+	names := make([]string, len(s.Servers))
+	for i, sv := range s.Servers {
+		names[i] = sv.Name
+	}
+	return names
+}
+
+func condition(sc *scenarios.Scenario) string {
+	if sc == nil {
+		return ""
+	}
+	return sc.Policy.Condition
+}
+
+// timeMarks are the vertical markers of time-series figures, in seconds
+// since run start: the end of the warmup, and each fault's start and end.
+func timeMarks(sc *scenarios.Scenario) []Mark {
+	if sc == nil {
+		return nil
+	}
+	var marks []Mark
+	if sc.Warmup > 0 {
+		marks = append(marks, Mark{Label: "end of warmup", At: sec(sc.Warmup), Color: warmupColor})
+	}
+	for _, f := range sc.Faults {
+		what := f.Action
+		if f.Server != "" {
+			what = f.Server + " " + f.Action
+		}
+		if f.Action == "slowdown" {
+			what += fmt.Sprintf(" ×%g", f.Factor)
+		}
+		marks = append(marks, Mark{Label: fmt.Sprintf("%s at %v", what, f.At), At: sec(f.At), Color: faultColor})
+		if f.For > 0 {
+			marks = append(marks, Mark{Label: fmt.Sprintf("%s ends at %v", what, f.At+f.For), At: sec(f.At + f.For), Color: faultColor})
+		}
+	}
+	return marks
+}
+
+// maxCDFPoints bounds the points of a CDF line: enough for a smooth curve
+// and the whole tail, small enough for a light SVG.
+const maxCDFPoints = 2000
+
+// CDF is the empirical CDF of latencies (ms) as points (x, F(x)): the
+// sorted samples, the i-th (0-based) at height (i+1)/n. With more than
+// maxPoints samples it keeps maxPoints of them: 3/4 evenly spaced by
+// rank and the top 1/4 all, so that the tail a log axis shows is exact.
+// Latencies below 1 µs are drawn at 1 µs (a log axis has no 0).
+func CDF(latencies []float64, maxPoints int) plotter.XYs {
+	n := len(latencies)
+	if n == 0 {
+		return nil
+	}
+	s := slices.Clone(latencies)
+	slices.Sort(s)
+	point := func(i int) plotter.XY {
+		return plotter.XY{X: max(s[i], 0.001), Y: float64(i+1) / float64(n)}
+	}
+	if n <= maxPoints || maxPoints < 8 {
+		xy := make(plotter.XYs, n)
+		for i := range s {
+			xy[i] = point(i)
+		}
+		return xy
+	}
+	tail := maxPoints / 4
+	body := maxPoints - tail
+	start := n - tail // first index of the tail kept whole
+	xy := make(plotter.XYs, 0, maxPoints)
+	for k := range body {
+		i := k * (start - 1) / (body - 1) // 0 .. start-1 inclusive
+		xy = append(xy, point(i))
+	}
+	for i := start; i < n; i++ {
+		xy = append(xy, point(i))
+	}
+	return xy
+}
+
+// PercentilesOverTime is p50 and p99 latency (ms) per second of
+// timeseries.csv, each drawn at the middle of its second (s since run
+// start); seconds without completed requests are left out.
+func PercentilesOverTime(secs []results.Second) (p50, p99 plotter.XYs) {
+	for _, s := range secs {
+		if s.Completed == 0 {
+			continue
+		}
+		x := mid(s)
+		p50 = append(p50, plotter.XY{X: x, Y: ms(s.P50)})
+		p99 = append(p99, plotter.XY{X: x, Y: ms(s.P99)})
+	}
+	return p50, p99
+}
+
+// RedirectRateOverTime is the percentage of the second's page requests
+// that were redirected at least once (redirected / requests), at the
+// middle of each second with requests.
+func RedirectRateOverTime(secs []results.Second) plotter.XYs {
+	var xy plotter.XYs
+	for _, s := range secs {
+		if s.Requests == 0 {
+			continue
+		}
+		xy = append(xy, plotter.XY{X: mid(s), Y: 100 * float64(s.Redirected) / float64(s.Requests)})
+	}
+	return xy
+}
+
+// ThroughputOverTime is completed, rejected and errored (timeouts
+// included) page requests per second, at the middle of every second.
+func ThroughputOverTime(secs []results.Second) (completed, rejected, errs plotter.XYs) {
+	for _, s := range secs {
+		x := mid(s)
+		completed = append(completed, plotter.XY{X: x, Y: float64(s.Completed)})
+		rejected = append(rejected, plotter.XY{X: x, Y: float64(s.Rejected)})
+		errs = append(errs, plotter.XY{X: x, Y: float64(s.Errors)})
+	}
+	return completed, rejected, errs
+}
+
+func mid(s results.Second) float64 { return sec(s.T) + 0.5 }
+
+// ServerSeries is one line per server of a servers.csv column, named by
+// instance and coloured by server index, at each sample's time (s since
+// run start).
+func ServerSeries(names []string, samples [][]results.ServerSample, value func(*results.ServerSample) float64) []Series {
+	lines := make([]Series, 0, len(samples))
+	for i, ss := range samples {
+		xy := make(plotter.XYs, len(ss))
+		for k := range ss {
+			xy[k] = plotter.XY{X: sec(ss[k].At), Y: value(&ss[k])}
+		}
+		name := fmt.Sprintf("server %d", i)
+		if i < len(names) {
+			name = names[i]
+		}
+		lines = append(lines, Series{Name: name, Color: Palette(i), XY: xy})
+	}
+	return lines
+}
+

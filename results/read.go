@@ -1,0 +1,291 @@
+package results
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Readers for the analysis layer. They read what Close wrote, at the
+// files' microsecond resolution; errors name the file, line and column.
+
+// ReadSummary reads dir/summary.json.
+func ReadSummary(dir string) (*Summary, error) {
+	path := filepath.Join(dir, SummaryFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%s:%d: %v", path, 1+strings.Count(string(data[:se.Offset]), "\n"), err)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// ReadRequests calls fn for every row of dir/requests.csv, in file order,
+// stopping at the first error fn returns. fn gets the same *Request each
+// time, refilled: copy what it keeps. Server names map to indices by the
+// order of summary.json's servers, so the directory needs its summary.
+func ReadRequests(dir string, fn func(*Request) error) error {
+	index, err := serverIndex(dir)
+	if err != nil {
+		return err
+	}
+	var q Request
+	return readCSV(filepath.Join(dir, RequestsFile), requestsHeader, func(row *csvRow) error {
+		q = Request{}
+		q.ID = row.uint("id")
+		q.Scheduled = row.seconds("scheduled_s")
+		q.Sent = q.Scheduled + row.millis("sent_lag_ms")
+		q.Done = q.Scheduled + row.millis("latency_ms")
+		if o, ok := ParseOutcome(row.get("outcome")); ok {
+			q.Outcome = o
+		} else {
+			row.fail("outcome", fmt.Errorf("%q is not completed, error, rejected or timeout", row.get("outcome")))
+		}
+		q.Status = int(row.int("status"))
+		q.Redirects = int(row.int("redirects"))
+		q.First = row.server("first", index)
+		q.Final = row.server("final", index)
+		q.NHops = int(row.int("nhops"))
+		hops, times := row.list("hops"), row.list("hop_times_ms")
+		if n := min(max(q.NHops, 0), MaxRecordedHops); len(hops) != n || len(times) != n {
+			row.fail("hops", fmt.Errorf("%d hops and %d hop times listed, nhops %d: want min(nhops, %d) of each", len(hops), len(times), q.NHops, MaxRecordedHops))
+		} else {
+			for i, h := range hops {
+				name, status, ok := strings.Cut(h, ":")
+				st, err := strconv.ParseInt(status, 10, 16)
+				if !ok || err != nil {
+					row.fail("hops", fmt.Errorf("hop %q: want server:status", h))
+					break
+				}
+				q.Hops[i] = Hop{
+					Server: int16(row.lookup("hops", name, index)),
+					Status: int16(st),
+					At:     q.Scheduled + row.parseMillis("hop_times_ms", times[i]),
+				}
+			}
+		}
+		q.Objects = int(row.int("objects"))
+		if q.Objects > 0 {
+			q.ObjectsDone = q.Scheduled + row.millis("objects_ms")
+		}
+		if row.err != nil {
+			return row.err
+		}
+		return fn(&q)
+	})
+}
+
+// ReadServers calls fn for every row of dir/servers.csv with the sample
+// and its server's name, stopping at the first error fn returns. fn gets
+// the same *ServerSample each time, refilled.
+func ReadServers(dir string, fn func(s *ServerSample, name string) error) error {
+	index, err := serverIndex(dir)
+	if err != nil {
+		return err
+	}
+	var s ServerSample
+	return readCSV(filepath.Join(dir, ServersFile), serversHeader, func(row *csvRow) error {
+		name := row.get("server")
+		s = ServerSample{
+			At:                  row.seconds("t_s"),
+			Server:              row.lookup("server", name, index),
+			QueueLength:         int(row.int("queue_length")),
+			InService:           int(row.int("in_service")),
+			QueueDelay:          row.millis("queue_delay_ms"),
+			Served:              int(row.int("served")),
+			Redirected:          int(row.int("redirected")),
+			Rejected:            int(row.int("rejected")),
+			Up:                  row.int("up") != 0,
+			ReportedQueueLength: int(row.int("reported_queue_length")),
+			ReportedQueueDelay:  row.millis("reported_queue_delay_ms"),
+			BusyTime:            row.millis("busy_ms"),
+		}
+		if row.err != nil {
+			return row.err
+		}
+		return fn(&s, name)
+	})
+}
+
+// ReadTimeseries reads dir/timeseries.csv.
+func ReadTimeseries(dir string) ([]Second, error) {
+	var secs []Second
+	err := readCSV(filepath.Join(dir, TimeseriesFile), timeseriesHeader, func(row *csvRow) error {
+		secs = append(secs, Second{
+			T:          row.seconds("t_s"),
+			Requests:   row.int("requests"),
+			Completed:  row.int("completed"),
+			Errors:     row.int("errors"),
+			Rejected:   row.int("rejected"),
+			Timeouts:   row.int("timeouts"),
+			Redirected: row.int("redirected"),
+			Redirects:  row.int("redirects"),
+			P50:        row.optMillis("p50_ms"),
+			P99:        row.optMillis("p99_ms"),
+			Max:        row.optMillis("max_ms"),
+		})
+		return row.err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return secs, nil
+}
+
+// serverIndex maps instance names to indices by summary.json's order.
+func serverIndex(dir string) (map[string]int, error) {
+	s, err := ReadSummary(dir)
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]int, len(s.Servers))
+	for i, sv := range s.Servers {
+		index[sv.Name] = i
+	}
+	return index, nil
+}
+
+// csvRow is one record being decoded; the first field error sticks.
+type csvRow struct {
+	path   string
+	cols   map[string]int
+	fields []string
+	line   int
+	err    error
+}
+
+func (r *csvRow) fail(col string, err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s:%d: %s: %v", r.path, r.line, col, err)
+	}
+}
+
+func (r *csvRow) get(col string) string { return r.fields[r.cols[col]] }
+
+func (r *csvRow) int(col string) int64 {
+	v, err := strconv.ParseInt(r.get(col), 10, 64)
+	if err != nil {
+		r.fail(col, err)
+	}
+	return v
+}
+
+func (r *csvRow) uint(col string) uint64 {
+	v, err := strconv.ParseUint(r.get(col), 10, 64)
+	if err != nil {
+		r.fail(col, err)
+	}
+	return v
+}
+
+func (r *csvRow) seconds(col string) time.Duration { return r.fixed(col, r.get(col), 1e6) }
+func (r *csvRow) millis(col string) time.Duration  { return r.fixed(col, r.get(col), 1e3) }
+
+// optMillis reads an optional cell; empty is 0.
+func (r *csvRow) optMillis(col string) time.Duration {
+	if r.get(col) == "" {
+		return 0
+	}
+	return r.millis(col)
+}
+
+func (r *csvRow) parseMillis(col, s string) time.Duration {
+	return r.fixed(col, s, 1e3)
+}
+
+// fixed reads a decimal number of seconds or milliseconds as whole
+// microseconds; perUnit is microseconds per unit (1e6 or 1e3).
+func (r *csvRow) fixed(col, s string, perUnit float64) time.Duration {
+	f, err := strconv.ParseFloat(s, 64)
+	if err == nil && (math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f*perUnit) > math.MaxInt64/1e3) {
+		err = errors.New("out of range")
+	}
+	if err != nil {
+		r.fail(col, fmt.Errorf("%q: %v", s, err))
+		return 0
+	}
+	return time.Duration(math.Round(f*perUnit)) * time.Microsecond
+}
+
+// list splits a '>'-joined cell; an empty cell is an empty list.
+func (r *csvRow) list(col string) []string {
+	v := r.get(col)
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ">")
+}
+
+// server maps a name cell to its index, "" to -1.
+func (r *csvRow) server(col string, index map[string]int) int {
+	return r.lookup(col, r.get(col), index)
+}
+
+func (r *csvRow) lookup(col, name string, index map[string]int) int {
+	if name == "" {
+		return -1
+	}
+	i, ok := index[name]
+	if !ok {
+		r.fail(col, fmt.Errorf("server %q is not in summary.json's servers", name))
+		return -1
+	}
+	return i
+}
+
+// readCSV reads a results CSV whose header holds at least the columns
+// want (in any order; extra columns are ignored) and calls fn per row.
+func readCSV(path string, want []string, fn func(*csvRow) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return fmt.Errorf("%s:1: empty file, want a header", path)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	row := &csvRow{path: path, cols: make(map[string]int, len(header))}
+	for i, c := range header {
+		row.cols[c] = i
+	}
+	for _, c := range want {
+		if _, ok := row.cols[c]; !ok {
+			return fmt.Errorf("%s:1: header lacks column %s", path, c)
+		}
+	}
+	for {
+		fields, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err) // csv.ParseError names the line
+		}
+		row.fields, row.err = fields, nil
+		row.line, _ = cr.FieldPos(0)
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,459 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Options configure a Recorder.
+type Options struct {
+	// Dir is the results directory, created if missing. Empty records in
+	// memory only: Close returns the Summary and writes nothing.
+	Dir string
+	// NoRecords skips requests.csv for very large runs; the summary and
+	// the time series still count every request.
+	NoRecords bool
+}
+
+// validate checks the options; there are no defaults to fill.
+func (o *Options) validate() error {
+	if o.Dir != "" {
+		if fi, err := os.Stat(o.Dir); err == nil && !fi.IsDir() {
+			return fmt.Errorf("results: Options.Dir %s is not a directory", o.Dir)
+		}
+	}
+	return nil
+}
+
+// Recorder aggregates a run's page-request records and server samples as
+// they arrive, streams them to the results directory, and writes the
+// summary on Close. Memory stays flat however long the run: latencies go
+// into HdrHistograms, per-second figures into one small row per second.
+//
+// All methods are safe for concurrent use; one mutex serialises them.
+type Recorder struct {
+	// Fixed at construction.
+	sc       *scenarios.Scenario
+	mode     string
+	opts     Options
+	warmup   time.Duration
+	end      time.Duration // warmup + duration
+	duration time.Duration
+	names    []string // instance names by server index
+	workers  []int
+
+	mu         sync.Mutex
+	counts     RequestCounts
+	redirected int64 // requests redirected at least once
+	redirects  int64
+	latency    *hdr.Histogram // completed requests, ns
+	latencySum durationSum
+	latencyExt extremes
+	sendLag    *hdr.Histogram // every counted request, ns, negative as 0
+	sendLagExt extremes
+	lastDone   time.Duration
+	clipped    int64 // latencies or lags beyond the histogram's 1h
+	series     *series
+	servers    []serverTotals
+
+	requests *stream // nil with NoRecords or without Dir
+	samples  *stream // nil without Dir
+	line     []byte  // row buffer, reused
+
+	notes []string
+	errs  []error // recording errors, returned by Close (the first maxErrors)
+	more  int     // recording errors beyond maxErrors
+
+	closed   bool
+	summary  *Summary
+	closeErr error
+}
+
+// serverTotals aggregates one server's samples over the measured window.
+type serverTotals struct {
+	served, redirected, rejected int64
+	busy, covered                time.Duration // worker-time serving; time the counted samples cover
+	prevAt                       time.Duration // previous sample's tick (0: run start)
+	queueSum, queueSamples       int64
+	queueMax                     int
+}
+
+// NewRecorder starts recording a run of sc in mode "sim" or "real". With
+// opts.Dir set it creates the directory and starts servers.csv (and
+// requests.csv unless opts.NoRecords) as .tmp files.
+func NewRecorder(sc *scenarios.Scenario, mode string, opts Options) (*Recorder, error) {
+	if sc == nil {
+		return nil, errors.New("results: NewRecorder: scenario is nil")
+	}
+	if mode != "sim" && mode != "real" {
+		return nil, fmt.Errorf("results: NewRecorder: mode %q: want sim or real", mode)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if sc.Duration <= 0 {
+		return nil, fmt.Errorf("results: NewRecorder: scenario %s: duration %v: must be positive", sc.Name, sc.Duration)
+	}
+	names, workers := instances(sc)
+	for _, n := range names {
+		// Names go unquoted into CSV cells and hop lists.
+		if n == "" || strings.ContainsAny(n, ",:>\"\r\n") {
+			return nil, fmt.Errorf("results: NewRecorder: server name %q cannot be written to CSV (empty, or contains one of , : > \" or a newline)", n)
+		}
+	}
+	r := &Recorder{
+		sc:       sc,
+		mode:     mode,
+		opts:     opts,
+		warmup:   sc.Warmup,
+		duration: sc.Duration,
+		end:      sc.Warmup + sc.Duration,
+		names:    names,
+		workers:  workers,
+		latency:  newLatencyHistogram(),
+		sendLag:  newLagHistogram(),
+		series:   newSeries(sc.Warmup, sc.Duration),
+		servers:  make([]serverTotals, len(names)),
+		line:     make([]byte, 0, 512),
+	}
+	if opts.Dir == "" {
+		return r, nil
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var err error
+	if r.samples, err = createStream(opts.Dir, ServersFile, serversHeader); err != nil {
+		return nil, err
+	}
+	if !opts.NoRecords {
+		if r.requests, err = createStream(opts.Dir, RequestsFile, requestsHeader); err != nil {
+			r.samples.discard()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// instances lists the server instance names and worker counts by index.
+// It uses Scenario.Instances when the scenarios package provides it, and
+// otherwise expands the groups itself by the same rule: "<group>-<i>", i
+// from 1, in file order.
+func instances(sc *scenarios.Scenario) (names []string, workers []int) {
+	if x, ok := any(sc).(interface{ Instances() []scenarios.Instance }); ok {
+		for _, in := range x.Instances() {
+			names = append(names, in.Name)
+			w := 1
+			if in.Group != nil && in.Group.Workers > 0 {
+				w = in.Group.Workers
+			}
+			workers = append(workers, w)
+		}
+		return names, workers
+	}
+	for _, g := range sc.Servers {
+		count, w := max(g.Count, 1), max(g.Workers, 1)
+		for i := 1; i <= count; i++ {
+			names = append(names, g.Name+"-"+strconv.Itoa(i))
+			workers = append(workers, w)
+		}
+	}
+	return names, workers
+}
+
+// maxErrors bounds the recording errors kept: a caller bug repeats per
+// request, and the first few say what it is.
+const maxErrors = 10
+
+// fail keeps a recording error for Close.
+func (r *Recorder) fail(err error) {
+	if len(r.errs) < maxErrors {
+		r.errs = append(r.errs, err)
+	} else {
+		r.more++
+	}
+}
+
+// Add records one page request. Requests scheduled before the warmup's
+// end are ignored; every other one is counted and (unless NoRecords)
+// written to requests.csv. Add does not retain q. Adding after Close does
+// nothing: the summary is final.
+func (r *Recorder) Add(q *Request) {
+	if q.Scheduled < r.warmup {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.counts.Sent++
+	var lat int64
+	switch q.Outcome {
+	case Completed:
+		r.counts.Completed++
+		v, clipped := clampHist(q.Latency())
+		if clipped {
+			r.clipped++
+		}
+		_ = r.latency.RecordValue(v) // in range: clampHist
+		r.latencySum.add(v)
+		r.latencyExt.add(v)
+		lat = v
+	case Rejected:
+		r.counts.Rejected++
+	case Timeout:
+		r.counts.Errors++
+		r.counts.Timeouts++
+	case Error:
+		r.counts.Errors++
+	default:
+		// Counted as an error so that sent == completed+errors+rejected.
+		r.counts.Errors++
+		r.fail(fmt.Errorf("results: request %d has unknown outcome %d (counted as an error)", q.ID, q.Outcome))
+	}
+	v, clipped := clampHist(q.SendLag())
+	if clipped {
+		r.clipped++
+	}
+	_ = r.sendLag.RecordValue(v)
+	r.sendLagExt.add(v)
+	if q.Redirects >= 1 {
+		r.redirected++
+		r.redirects += int64(q.Redirects)
+	}
+	if q.Done > r.lastDone {
+		r.lastDone = q.Done
+	}
+	r.series.add(q, lat)
+	if r.requests != nil {
+		if q.First >= len(r.names) || q.Final >= len(r.names) {
+			r.fail(fmt.Errorf("results: request %d names server index %d/%d, but the scenario has %d servers", q.ID, q.First, q.Final, len(r.names)))
+		}
+		r.line = appendRequest(r.line[:0], q, r.names)
+		r.requests.write(r.line)
+	}
+}
+
+// AddSample records one server's state at a sampling tick. Every sample
+// is written to servers.csv; the summary counts samples in the measured
+// window only: served, redirected, rejected and busy time from ticks in
+// (warmup, warmup+duration] (each covers the interval since the previous
+// tick), queue lengths from ticks in [warmup, warmup+duration].
+func (r *Recorder) AddSample(s *ServerSample) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	if s.Server < 0 || s.Server >= len(r.names) {
+		r.fail(fmt.Errorf("results: sample at %v for server index %d, but the scenario has %d servers", s.At, s.Server, len(r.names)))
+		return
+	}
+	if r.samples != nil {
+		r.line = appendSample(r.line[:0], s, r.names[s.Server])
+		r.samples.write(r.line)
+	}
+	t := &r.servers[s.Server]
+	if s.At > r.warmup && s.At <= r.end {
+		t.served += int64(s.Served)
+		t.redirected += int64(s.Redirected)
+		t.rejected += int64(s.Rejected)
+		t.busy += s.BusyTime
+		if s.At > t.prevAt {
+			t.covered += s.At - t.prevAt
+		}
+	}
+	if s.At >= r.warmup && s.At <= r.end {
+		t.queueSum += int64(s.QueueLength)
+		t.queueSamples++
+		t.queueMax = max(t.queueMax, s.QueueLength)
+	}
+	if s.At > t.prevAt {
+		t.prevAt = s.At
+	}
+}
+
+// Note adds a sentence to the summary's notes, saying where a figure
+// comes from when that is not obvious.
+func (r *Recorder) Note(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.notes = append(r.notes, s)
+	}
+}
+
+// Progress is the live state of a run, for a progress line.
+type Progress struct {
+	// At is the latest completion time recorded, since run start: how far
+	// the run has got (in virtual time for sim).
+	At time.Duration
+	// Requests counted so far (sent == completed + errors + rejected).
+	Requests  int64
+	Completed int64
+	Errors    int64
+	Rejected  int64
+	// P99 is the 99th percentile latency of the completed requests so far.
+	P99 time.Duration
+	// RedirectRate is the fraction of counted requests redirected at
+	// least once.
+	RedirectRate float64
+}
+
+// Snapshot returns the figures so far. It reads the latency histogram
+// (tens of microseconds); call it a few times a second, not per request.
+func (r *Recorder) Snapshot() Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Progress{
+		At:           r.lastDone,
+		Requests:     r.counts.Sent,
+		Completed:    r.counts.Completed,
+		Errors:       r.counts.Errors,
+		Rejected:     r.counts.Rejected,
+		P99:          quantileIn(r.latency, 0.99, r.latencyExt.min, r.latencyExt.max),
+		RedirectRate: mean(float64(r.redirected), float64(r.counts.Sent)),
+	}
+}
+
+// Close computes the summary and, with a directory, finishes the files:
+// requests.csv and servers.csv are renamed from .tmp, timeseries.csv and
+// scenario.yaml written, and summary.json written last, each atomically.
+// The summary is returned even when an error is: a failure to write one
+// file does not stop the others. Later calls return the same values.
+func (r *Recorder) Close() (*Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return r.summary, r.closeErr
+	}
+	r.closed = true
+	secs := r.series.finish()
+	r.summary = r.buildSummary()
+	errs := append([]error(nil), r.errs...)
+	if r.more > 0 {
+		errs = append(errs, fmt.Errorf("results: %d more recording errors", r.more))
+	}
+	if r.opts.Dir != "" {
+		errs = append(errs, r.writeFiles(secs)...)
+	}
+	r.closeErr = errors.Join(errs...)
+	return r.summary, r.closeErr
+}
+
+// buildSummary computes summary.json's figures; r.mu is held.
+func (r *Recorder) buildSummary() *Summary {
+	sc := r.sc
+	s := &Summary{
+		Scenario:  sc.Name,
+		Variant:   sc.Variant,
+		Mode:      r.mode,
+		Seed:      sc.Seed,
+		DurationS: roundTo(r.duration.Seconds(), 6),
+		WarmupS:   roundTo(r.warmup.Seconds(), 6),
+		Requests:  r.counts,
+		LatencyMS: latencyStats(r.latency, r.latencySum, r.latencyExt),
+		Redirects: RedirectStats{
+			Rate:  ratio(mean(float64(r.redirected), float64(r.counts.Sent))),
+			Total: r.redirects,
+		},
+		ThroughputRPS: roundTo(float64(r.counts.Completed)/r.duration.Seconds(), 3),
+		SendLagMS: SendLagStats{
+			P50: ms(quantileIn(r.sendLag, 0.50, r.sendLagExt.min, r.sendLagExt.max)),
+			P99: ms(quantileIn(r.sendLag, 0.99, r.sendLagExt.min, r.sendLagExt.max)),
+			Max: ms(r.sendLagExt.max),
+		},
+		Servers: make([]ServerSummary, len(r.names)),
+	}
+	for i, t := range r.servers {
+		util := 0.0
+		if t.covered > 0 {
+			util = float64(t.busy) / (float64(t.covered) * float64(r.workers[i]))
+		}
+		s.Servers[i] = ServerSummary{
+			Name:            r.names[i],
+			Workers:         r.workers[i],
+			Served:          t.served,
+			Redirected:      t.redirected,
+			Rejected:        t.rejected,
+			MeanQueueLength: ratio(mean(float64(t.queueSum), float64(t.queueSamples))),
+			MaxQueueLength:  t.queueMax,
+			Utilization:     ratio(util),
+		}
+	}
+	s.Notes = append(s.Notes, r.notes...)
+	if r.opts.NoRecords {
+		s.Notes = append(s.Notes, "requests.csv not written (no-records); every request is still counted here and in timeseries.csv")
+	}
+	if r.clipped > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d latencies or send lags above 1h were recorded as 1h", r.clipped))
+	}
+	if r.series.late > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d completions were recorded more than %d s after newer ones; they count in timeseries.csv but not in its per-second p50/p99", r.series.late, openSeconds-1))
+	}
+	if r.series.beyond > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d requests finished more than 1h after the run's end; timeseries.csv counts them in its last second", r.series.beyond))
+	}
+	return s
+}
+
+// writeFiles finishes the results directory; r.mu is held. summary.json
+// goes last so that its presence means the directory is complete.
+func (r *Recorder) writeFiles(secs []Second) []error {
+	dir := r.opts.Dir
+	var errs []error
+	if r.requests != nil {
+		errs = append(errs, r.requests.finish())
+	} else if r.opts.NoRecords {
+		// A requests.csv left by an earlier run into this directory would
+		// contradict this summary.
+		if err := os.Remove(filepath.Join(dir, RequestsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("results: %w", err))
+		}
+	}
+	errs = append(errs, r.samples.finish())
+
+	b := appendHeader(make([]byte, 0, 64*(len(secs)+1)), timeseriesHeader)
+	for i := range secs {
+		b = appendSecond(b, &secs[i])
+	}
+	errs = append(errs, writeFileAtomic(dir, TimeseriesFile, b))
+
+	if y, ok := any(r.sc).(interface{ YAML() ([]byte, error) }); ok {
+		data, err := y.YAML()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", r.sc.Name, err))
+		} else {
+			errs = append(errs, writeFileAtomic(dir, ScenarioFile, data))
+		}
+	}
+
+	data, err := marshalSummary(r.summary)
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, writeFileAtomic(dir, SummaryFile, data))
+	}
+	return append(errs, syncDir(dir))
+}
+
+// marshalSummary is summary.json's exact bytes.
+func marshalSummary(s *Summary) ([]byte, error) {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("results: summary.json: %w", err)
+	}
+	return append(data, '\n'), nil
+}
