@@ -49,6 +49,10 @@ type Scenario struct {
 	// Variant is the variant this scenario is: "" for a scenario without
 	// variants, "base" for the file as written when it has variants.
 	Variant string `yaml:"-"`
+
+	// src is what the scenario was decoded from; Expand decodes it again
+	// with each variant's settings.
+	src *source
 }
 
 // ServerGroup is Count identical servers. Instances are named
