@@ -1,0 +1,122 @@
+// Package sim is redirlab's discrete-event simulator: the scenario's
+// servers, agents, manager, browsers and faults in virtual time, recording
+// exactly what a real run records.
+//
+// # Engine
+//
+// The clock is a time.Duration since run start (int64 nanoseconds). Events
+// are concrete structs in a typed binary heap ordered by time, ties broken
+// by the sequence number stamped when the event was scheduled, so events
+// due at the same instant fire in the order they were scheduled and a run
+// is a pure function of its scenario and seed. Page-request deadlines live
+// in a FIFO beside the heap (they are issued in time order and share one
+// timeout) and carry sequence numbers from the same counter. One goroutine
+// runs everything; nothing sleeps. Request state lives in a slice of slots
+// recycled through a free list, each server's FIFO is a ring buffer of slot
+// indices, and every event carries its slot's generation so that an event
+// made stale by a crash or a timeout is ignored. Exchanges with zero
+// network delay are processed inline, at the same virtual instant.
+//
+// Event kinds: session start (open-loop arrival process), page issue (next
+// page after think time, or a closed-loop browser's next request), reach
+// (a request arrives at a server), done (a worker finishes), response (an
+// answer arrives at the browser), report (agents report, manager
+// publishes), sample (every server is sampled) and fault (start or end).
+//
+// # Network
+//
+// network.rtt is one round trip per HTTP exchange, split RTT/2 each way:
+// a request sent at t reaches its server at t+RTT/2, and an answer the
+// server gives at u reaches the browser at u+overhead+RTT/2. So a page
+// served without waiting has latency RTT + overhead + service, and each
+// redirect hop adds RTT + overhead. network.overhead is per-exchange server
+// CPU outside the service time (parsing, writing); it delays the answer
+// but does not occupy a worker. A refused connection (server down) costs
+// one RTT and no overhead.
+//
+// # Servers
+//
+// A server has `workers` workers serving one FIFO. queue_capacity counts
+// waiting plus in service. At a page arrival the server first asks
+// policy.Decide with its live status (queue length and waiting counted
+// before the arrival, queue delay by the estimator at that instant), the
+// view it holds, the request's hop count, its own arrival sequence number
+// and its own random stream. A redirect is answered with policy.status
+// (302/307) naming the target, without using a worker; otherwise the
+// request is rejected with 503 if the queue is full, else queued. Service
+// times come from the group's service distribution (objects: object_service)
+// drawn from the server's own seeded stream at service start, multiplied
+// by the active slowdown factors. Queue delay estimators: hol = age of the
+// oldest waiting request; ewma = moving average of measured waits
+// (enqueue to service start, pages and objects) with weight
+// policy.ewma_weight, reset by a restart; predicted = policy.EstimateDelay
+// from waiting, workers and the configured mean service time.
+//
+// Counted per server per sample interval: served = page requests whose
+// service completed at the server (including pages whose browser had
+// already timed out; objects are not counted), redirected = page arrivals
+// answered with a redirect, rejected = arrivals answered 503. Busy time is
+// worker-time in service, pages and objects.
+//
+// # Agents and manager
+//
+// With report_interval I > 0, at t = 0, I, 2I, ... every agent measures
+// its server and reports, and the manager at once publishes a view of the
+// latest reports that all servers then hold: so the view a server decides
+// with is between 0 and I old. A crashed server's agent reports it down;
+// a server whose last report is older than manager.expire is shown down.
+// Under central placement the view carries policy.Instruct's flags. With
+// I = 0 the view is exact: the live state of every server at the instant
+// of each decision (queue delays recomputed then when the condition is
+// queue-delay; instructions recomputed at each arrival under central).
+// A server whose view is older than manager.view_ttl decides with an
+// empty view, so it stops redirecting, as a real server does.
+//
+// # Browsers
+//
+// Sessions start at the times of loadgen/arrival's schedule for
+// rand.NewPCG(seed, 1), the same schedule a real run uses. Each page
+// request's first server is chosen by workload.dispatch: random,
+// round-robin, weighted (group weight), or the ideal front ends jsq
+// (least queue length per worker among up servers, ties at random) and
+// p2c (two servers drawn with replacement, the less loaded). A browser
+// follows redirects (up to workload.max_redirects, then an error) and,
+// once the page is answered 200, fetches session.objects embedded objects
+// one after the other from the server that served the page (each an
+// exchange through that server's queue, with no redirect decision). The
+// next page of a session is scheduled session.think after the previous
+// page and its objects ended; its latency counts from that time. A page
+// not answered within workload.timeout of its scheduled time is recorded
+// as a timeout at that instant; its request stays where it is (a server
+// cannot know the browser left) and the session goes on. Open-loop page
+// requests beyond workload.max_in_flight are refused by the client
+// (rejected, status 0, no hop). The closed-loop process runs `concurrency`
+// browsers that each issue their next request when the previous ends,
+// until `requests` have been issued or the horizon passes.
+//
+// No page request is scheduled at or after warmup+duration; the run then
+// drains until every page request has its record, and ends with a last
+// (partial-interval) server sample.
+//
+// # Records
+//
+// One results.Request per page request, written when it ends: Scheduled =
+// Sent, Done (final answer, or the timeout instant), Outcome, Status (0 for
+// transport errors and timeouts), Redirects followed, First and Final
+// server (-1 when no server answered), one Hop per page exchange (server,
+// status, arrival time at the browser; server -1 and status 0 for a
+// refused or reset connection), Objects fetched successfully and
+// ObjectsDone. One results.ServerSample per server every sample_interval
+// (and one at the end).
+//
+// # Faults
+//
+// slowdown multiplies service times started while it lasts; crash fails
+// every request waiting or in service (the reset reaches the browser RTT/2
+// later) and refuses arrivals until a restart (crash with `for` restarts
+// itself); manager-outage stops reports and publications (servers keep the
+// last view until view_ttl; under an exact view the view freezes); lost-
+// reports loses each report (of the named server, or all) with probability
+// loss. lost-reports has no effect under an exact view and the run says so
+// in a note.
+package sim

@@ -1,0 +1,981 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/redirlab/redirlab/dist"
+	"github.com/redirlab/redirlab/loadgen/arrival"
+	"github.com/redirlab/redirlab/policy"
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// recorder is what the simulation needs of a results.Recorder. Tests use
+// small in-memory recorders through it.
+type recorder interface {
+	Add(r *results.Request)
+	AddSample(s *results.ServerSample)
+	Note(msg string)
+}
+
+// Random stream IDs, combined with the scenario seed. Arrivals use stream
+// 1 as a real run does; every server has its own service, object and
+// policy streams so that one server's draws do not shift another's.
+const (
+	streamArrivals = 1
+	streamBrowsers = 2
+	streamManager  = 3
+	streamService  = 1 << 20
+	streamObjects  = 2 << 20
+	streamPolicy   = 3 << 20
+)
+
+// ctxEvery is how many events run between context checks.
+const ctxEvery = 1 << 16
+
+// phase is where a request slot is.
+type phase uint8
+
+const (
+	phFree      phase = iota
+	phPending         // a page waiting for its scheduled time (think, closed loop)
+	phToServer        // on its way to a server (evReach pending or inline)
+	phWaiting         // in a server's FIFO
+	phServing         // in service (evDone pending)
+	phToBrowser       // the answer on its way back (evResponse pending)
+)
+
+// request is one browser page request and its embedded-object fetches.
+// Slots are recycled through a free list so that the hot loop does not
+// allocate; gen changes on every reuse and invalidates stale events.
+type request struct {
+	rec      results.Request
+	enqueued time.Duration // when it joined the current server's queue
+	gen      uint32
+	server   int32 // server of the current exchange
+	target   int32 // redirect target carried by the answer in flight
+	status   int16 // HTTP status of the answer in flight; 0 = transport error
+	phase    phase
+	object   bool // the current exchange is an embedded object
+	pageDone bool // the page itself has its final answer (no timeout any more)
+	// abandoned: the browser timed out and its record is written; the
+	// slot is freed when its current exchange ends.
+	abandoned   bool
+	hops        int32 // redirects followed so far
+	pagesLeft   int32 // pages of the session after this one
+	objectsLeft int32
+	browser     int32 // closed-loop browser, -1 for open loop
+}
+
+// server is one simulated web server: Workers workers serving a bounded
+// FIFO (QueueCapacity counts waiting plus in service).
+type server struct {
+	workers  int
+	capacity int
+	queue    ring[int32]
+	busy     int
+	up       bool
+	slow     float64 // product of active slowdown factors
+	svc, obj dist.Sampler
+	meanSvc  time.Duration
+	svcRng   *rand.Rand
+	objRng   *rand.Rand
+	polRng   *rand.Rand
+	arrivals uint64  // page arrivals decided, the seq passed to Decide
+	ewma     float64 // moving average of measured waits, ns
+	seenWait bool
+
+	// Since the last sample.
+	served, redirected, rejected int
+	busyArea                     time.Duration
+	lastChange                   time.Duration
+}
+
+// account adds worker-time up to now before busy changes.
+func (s *server) account(now time.Duration) {
+	if s.busy > 0 {
+		s.busyArea += time.Duration(s.busy) * (now - s.lastChange)
+	}
+	s.lastChange = now
+}
+
+// simulation is the single-goroutine driver: all model state and the
+// event loop. Nothing in it reads a clock or sleeps.
+type simulation struct {
+	sc  *scenarios.Scenario
+	rec recorder
+	cfg policy.Config
+
+	now     time.Duration
+	horizon time.Duration // warmup + duration: no page is scheduled at or after it
+	events  eventHeap
+	dls     ring[deadline]
+	reqs    []request
+	free    []int32
+	inUse   int // allocated slots
+
+	servers []server
+	live    []policy.Status // exact status of every server, kept current
+
+	// Manager and agents.
+	interval   time.Duration // 0: exact view
+	viewTTL    time.Duration
+	expire     time.Duration
+	view       policy.View // last published view (reporting mode) or frozen exact view
+	reported   []policy.Status
+	lastReport []time.Duration
+	outages    int   // active manager outages
+	lossFaults []int // active lost-reports faults
+	frozen     bool  // exact view frozen by a manager outage
+	mgrRng     *rand.Rand
+
+	// Browsers.
+	proc         arrival.Process // nil for closed loop
+	arrivalsDone bool
+	closed       bool
+	closedLeft   int // closed loop: page requests still to issue; -1 unbounded
+	dispatch     dispatchRule
+	rr           int
+	cumWeight    []float64
+	brRng        *rand.Rand
+	nextID       uint64
+	inFlight     int // page requests issued and not recorded
+	maxInFlight  int
+	half         time.Duration // RTT/2: one way
+	overhead     time.Duration
+	timeout      time.Duration
+	pages        int32
+	objects      int32
+	think        time.Duration
+	maxRedirects int32
+	redirStatus  int16
+	faults       []scenarios.Fault
+
+	sampleEvery time.Duration
+	lastSample  time.Duration
+	sample      results.ServerSample
+	events64    int
+}
+
+type dispatchRule uint8
+
+const (
+	dispRandom dispatchRule = iota
+	dispRoundRobin
+	dispWeighted
+	dispJSQ
+	dispP2C
+)
+
+var dispatchNames = map[string]dispatchRule{
+	"": dispRandom, "random": dispRandom, "round-robin": dispRoundRobin,
+	"weighted": dispWeighted, "jsq": dispJSQ, "p2c": dispP2C,
+}
+
+// newSimulation builds the model of sc. Zero values that the scenarios
+// package would have filled get the documented defaults, so that a
+// scenario built in code behaves like one loaded from a file.
+func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
+	inst := sc.Instances()
+	if len(inst) == 0 {
+		return nil, fmt.Errorf("sim: scenario %q has no servers", sc.Name)
+	}
+	if sc.Duration <= 0 {
+		return nil, fmt.Errorf("sim: scenario %q: duration must be > 0", sc.Name)
+	}
+	s := &simulation{
+		sc:       sc,
+		rec:      rec,
+		cfg:      sc.PolicyConfig(),
+		horizon:  sc.Warmup + sc.Duration,
+		servers:  make([]server, len(inst)),
+		live:     make([]policy.Status, len(inst)),
+		interval: sc.Interval(),
+		mgrRng:   rand.New(rand.NewPCG(sc.Seed, streamManager)),
+		brRng:    rand.New(rand.NewPCG(sc.Seed, streamBrowsers)),
+		faults:   sc.Faults,
+	}
+	for i, in := range inst {
+		g := in.Group
+		svc, err := dist.New(g.Service)
+		if err != nil {
+			return nil, fmt.Errorf("sim: server %s: service: %w", in.Name, err)
+		}
+		obj, err := dist.New(g.ObjectService)
+		if err != nil {
+			return nil, fmt.Errorf("sim: server %s: object_service: %w", in.Name, err)
+		}
+		sv := &s.servers[i]
+		sv.workers = max(g.Workers, 1)
+		sv.capacity = g.QueueCapacity
+		if sv.capacity <= 0 {
+			sv.capacity = 1024
+		}
+		sv.up = true
+		sv.slow = 1
+		sv.svc, sv.obj, sv.meanSvc = svc, obj, svc.Mean()
+		sv.svcRng = rand.New(rand.NewPCG(sc.Seed, streamService+uint64(i)))
+		sv.objRng = rand.New(rand.NewPCG(sc.Seed, streamObjects+uint64(i)))
+		sv.polRng = rand.New(rand.NewPCG(sc.Seed, streamPolicy+uint64(i)))
+		s.live[i] = policy.Status{Server: i, Workers: sv.workers, Up: true}
+		w := g.Weight
+		if w <= 0 {
+			w = 1
+		}
+		prev := 0.0
+		if i > 0 {
+			prev = s.cumWeight[i-1]
+		}
+		s.cumWeight = append(s.cumWeight, prev+w)
+	}
+
+	// Manager.
+	if s.interval < 0 {
+		return nil, fmt.Errorf("sim: manager.report_interval must be >= 0")
+	}
+	s.viewTTL = sc.Manager.ViewTTL
+	if s.viewTTL <= 0 {
+		s.viewTTL = max(10*s.interval, time.Second)
+	}
+	s.expire = sc.Manager.Expire
+	if s.expire <= 0 {
+		s.expire = max(3*s.interval, 300*time.Millisecond)
+	}
+	if s.interval > 0 {
+		s.reported = make([]policy.Status, len(inst))
+		s.lastReport = make([]time.Duration, len(inst))
+		for i := range s.lastReport {
+			s.lastReport[i] = -1
+		}
+		s.view.Servers = make([]policy.Status, len(inst))
+		s.view.At = -1 << 62 // nothing published yet: expired
+	}
+
+	// Workload.
+	w := &sc.Workload
+	d, ok := dispatchNames[w.Dispatch]
+	if !ok {
+		return nil, fmt.Errorf("sim: workload.dispatch: unknown dispatch %q (want random, round-robin, weighted, jsq or p2c)", w.Dispatch)
+	}
+	s.dispatch = d
+	s.half = sc.Network.RTT / 2
+	s.overhead = sc.Network.Overhead
+	s.timeout = w.Timeout
+	s.maxInFlight = w.MaxInFlight
+	s.pages = int32(max(w.Session.Pages, 1))
+	s.objects = int32(max(w.Session.Objects, 0))
+	s.think = w.Session.Think
+	s.maxRedirects = int32(w.MaxRedirects)
+	if s.maxRedirects <= 0 {
+		s.maxRedirects = 10
+	}
+	s.redirStatus = int16(sc.Policy.Status)
+	if s.redirStatus == 0 {
+		s.redirStatus = 302
+	}
+	s.sampleEvery = sc.SampleInterval
+	if s.sampleEvery <= 0 {
+		s.sampleEvery = 100 * time.Millisecond
+	}
+
+	if w.Arrival.Process == "closed" {
+		s.closed = true
+		s.arrivalsDone = true
+		s.closedLeft = -1
+		if w.Arrival.Requests > 0 {
+			s.closedLeft = w.Arrival.Requests
+		}
+		for b := 0; b < max(w.Arrival.Concurrency, 1); b++ {
+			slot := s.alloc()
+			r := &s.reqs[slot]
+			r.browser = int32(b)
+			r.pagesLeft = s.pages - 1
+			r.phase = phPending
+			s.events.push(0, evPage, slot, r.gen)
+		}
+	} else {
+		p, err := arrival.New(w.Arrival, s.horizon, rand.New(rand.NewPCG(sc.Seed, streamArrivals)))
+		if err != nil {
+			return nil, fmt.Errorf("sim: workload.arrival: %w", err)
+		}
+		s.proc = p
+		s.nextSession()
+	}
+
+	for i, f := range sc.Faults {
+		switch f.Action {
+		case "slowdown", "crash", "restart":
+			if f.ServerIndex < 0 || f.ServerIndex >= len(inst) {
+				return nil, fmt.Errorf("sim: faults[%d]: %s needs a server", i, f.Action)
+			}
+		case "manager-outage", "lost-reports":
+		default:
+			return nil, fmt.Errorf("sim: faults[%d].action: unknown action %q", i, f.Action)
+		}
+		if f.At < s.horizon {
+			s.events.push(f.At, evFault, int32(2*i), 0)
+		}
+		if f.Action == "lost-reports" && s.interval == 0 {
+			rec.Note(fmt.Sprintf("fault %d (lost-reports at %v) has no effect: report_interval 0 is an exact view with no reports", i, f.At))
+		}
+	}
+	if s.interval > 0 {
+		s.events.push(0, evReport, 0, 0)
+	}
+	s.events.push(s.sampleEvery, evSample, 0, 0)
+	return s, nil
+}
+
+// run drives the simulation to its end: arrivals stop at the horizon,
+// then in-flight requests drain.
+func (s *simulation) run(ctx context.Context) error {
+	for {
+		if s.events64++; s.events64 >= ctxEvery {
+			s.events64 = 0
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if s.dls.len() > 0 {
+			d := s.dls.front()
+			if s.events.len() == 0 || d.at < s.events.top().at ||
+				(d.at == s.events.top().at && d.seq < s.events.top().key>>kindBits) {
+				dl := s.dls.pop()
+				s.now = dl.at
+				s.expireRequest(dl)
+				continue
+			}
+		}
+		if s.events.len() == 0 {
+			break
+		}
+		if s.arrivalsDone && s.inUse == 0 && (s.closed || s.events.top().at >= s.horizon) {
+			break
+		}
+		e := s.events.pop()
+		s.now = e.at
+		switch e.kind() {
+		case evDone:
+			s.serviceDone(e.slot, e.gen)
+		case evSession:
+			s.sessionStarts()
+		case evReach:
+			if r := &s.reqs[e.slot]; r.gen == e.gen && r.phase == phToServer {
+				s.reach(e.slot)
+			}
+		case evResponse:
+			if r := &s.reqs[e.slot]; r.gen == e.gen && r.phase == phToBrowser {
+				s.response(e.slot)
+			}
+		case evPage:
+			if r := &s.reqs[e.slot]; r.gen == e.gen && r.phase == phPending {
+				s.issuePage(e.slot)
+			}
+		case evReport:
+			s.report()
+			s.events.push(s.now+s.interval, evReport, 0, 0)
+		case evSample:
+			s.takeSample()
+			s.events.push(s.now+s.sampleEvery, evSample, 0, 0)
+		case evFault:
+			s.fault(int(e.slot))
+		}
+	}
+	end := max(s.now, s.horizon)
+	if end > s.lastSample {
+		s.now = end
+		s.takeSample()
+	}
+	return nil
+}
+
+// alloc takes a request slot from the free list. It may grow s.reqs, so
+// callers must not hold pointers into it across the call.
+func (s *simulation) alloc() int32 {
+	s.inUse++
+	if n := len(s.free); n > 0 {
+		slot := s.free[n-1]
+		s.free = s.free[:n-1]
+		return slot
+	}
+	s.reqs = append(s.reqs, request{})
+	return int32(len(s.reqs) - 1)
+}
+
+func (s *simulation) release(slot int32) {
+	r := &s.reqs[slot]
+	r.gen++
+	r.phase = phFree
+	s.free = append(s.free, slot)
+	s.inUse--
+}
+
+// nextSession schedules the arrival process's next session start.
+func (s *simulation) nextSession() {
+	at, ok := s.proc.Next()
+	if !ok || at >= s.horizon {
+		s.arrivalsDone = true
+		return
+	}
+	s.events.push(at, evSession, 0, 0)
+}
+
+// sessionStarts: an open-loop browser session starts with its first page.
+func (s *simulation) sessionStarts() {
+	slot := s.alloc()
+	r := &s.reqs[slot]
+	r.browser = -1
+	r.pagesLeft = s.pages - 1
+	s.issuePage(slot)
+	s.nextSession()
+}
+
+// issuePage sends the page request in slot at its scheduled time, now.
+func (s *simulation) issuePage(slot int32) {
+	r := &s.reqs[slot]
+	if s.closed {
+		if s.closedLeft == 0 || s.now >= s.horizon {
+			s.release(slot)
+			return
+		}
+		if s.closedLeft > 0 {
+			s.closedLeft--
+		}
+	}
+	r.rec = results.Request{
+		ID: s.nextID, Scheduled: s.now, Sent: s.now, First: -1, Final: -1,
+	}
+	s.nextID++
+	r.hops, r.object, r.pageDone, r.abandoned = 0, false, false, false
+	s.inFlight++
+	if !s.closed && s.maxInFlight > 0 && s.inFlight > s.maxInFlight {
+		// The open-loop generator's in-flight bound: refused by the client.
+		r.rec.Outcome = results.Rejected
+		r.rec.Done = s.now
+		s.finishPage(slot)
+		return
+	}
+	sv := s.pick()
+	r.rec.First = sv
+	if s.timeout > 0 {
+		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: slot, gen: r.gen})
+	}
+	s.send(slot, int32(sv))
+}
+
+// pick is the browser's dispatch of the first server.
+func (s *simulation) pick() int {
+	n := len(s.servers)
+	switch s.dispatch {
+	case dispRoundRobin:
+		i := s.rr
+		s.rr = (s.rr + 1) % n
+		return i
+	case dispWeighted:
+		x := s.brRng.Float64() * s.cumWeight[n-1]
+		return min(sort.SearchFloat64s(s.cumWeight, x), n-1)
+	case dispJSQ:
+		best, ties := -1, 0
+		for i := range s.live {
+			st := &s.live[i]
+			if !st.Up {
+				continue
+			}
+			if best < 0 || lessLoaded(st, &s.live[best]) {
+				best, ties = i, 1
+			} else if !lessLoaded(&s.live[best], st) {
+				// Equal load: reservoir sampling keeps ties uniform.
+				ties++
+				if s.brRng.IntN(ties) == 0 {
+					best = i
+				}
+			}
+		}
+		if best >= 0 {
+			return best
+		}
+	case dispP2C:
+		a, b := s.brRng.IntN(n), s.brRng.IntN(n)
+		la, lb := &s.live[a], &s.live[b]
+		switch {
+		case la.Up && lb.Up:
+			if lessLoaded(lb, la) {
+				return b
+			}
+			return a
+		case lb.Up:
+			return b
+		default:
+			return a
+		}
+	}
+	return s.brRng.IntN(n)
+}
+
+// lessLoaded compares queue length per worker, as policy targets do.
+func lessLoaded(a, b *policy.Status) bool {
+	return a.QueueLength*max(b.Workers, 1) < b.QueueLength*max(a.Workers, 1)
+}
+
+// send puts the current exchange of slot on the network towards server
+// sv; it reaches the server RTT/2 later.
+func (s *simulation) send(slot int32, sv int32) {
+	r := &s.reqs[slot]
+	r.server = sv
+	r.phase = phToServer
+	if s.half == 0 {
+		s.reach(slot)
+		return
+	}
+	s.events.push(s.now+s.half, evReach, slot, r.gen)
+}
+
+// answer sends the server's answer back: it leaves the server after the
+// per-exchange overhead and reaches the browser RTT/2 later.
+func (s *simulation) answer(slot int32, status int16, target int32, overhead time.Duration) {
+	r := &s.reqs[slot]
+	r.status = status
+	r.target = target
+	r.phase = phToBrowser
+	d := overhead + s.half
+	if d == 0 {
+		s.response(slot)
+		return
+	}
+	s.events.push(s.now+d, evResponse, slot, r.gen)
+}
+
+// reach: an exchange arrives at its server.
+func (s *simulation) reach(slot int32) {
+	r := &s.reqs[slot]
+	if r.abandoned {
+		s.release(slot)
+		return
+	}
+	i := r.server
+	sv := &s.servers[i]
+	if !sv.up {
+		// Connection refused: no server CPU, the refusal takes RTT/2 back.
+		s.answer(slot, 0, -1, 0)
+		return
+	}
+	if !r.object {
+		self := s.live[i]
+		self.At = s.now
+		if s.cfg.Condition == policy.QueueDelay {
+			self.QueueDelay = s.queueDelay(int(i))
+		}
+		d := s.cfg.Decide(self, s.currentView(), int(r.hops), sv.arrivals, sv.polRng)
+		sv.arrivals++
+		if d.Redirect {
+			sv.redirected++
+			s.answer(slot, s.redirStatus, int32(d.Target), s.overhead)
+			return
+		}
+	}
+	if sv.busy+sv.queue.len() >= sv.capacity {
+		sv.rejected++
+		s.answer(slot, 503, -1, s.overhead)
+		return
+	}
+	r.enqueued = s.now
+	if sv.busy < sv.workers {
+		s.startService(int(i), slot)
+	} else {
+		r.phase = phWaiting
+		sv.queue.push(slot)
+	}
+	st := &s.live[i]
+	st.QueueLength++
+	st.Waiting = sv.queue.len()
+}
+
+// startService gives slot a worker at server i.
+func (s *simulation) startService(i int, slot int32) {
+	sv := &s.servers[i]
+	r := &s.reqs[slot]
+	sv.account(s.now)
+	sv.busy++
+	if s.cfg.Estimator == policy.EWMA {
+		wait := float64(s.now - r.enqueued)
+		if !sv.seenWait {
+			sv.ewma, sv.seenWait = wait, true
+		} else {
+			w := s.sc.Policy.EWMAWeight
+			if w <= 0 {
+				w = 0.1
+			}
+			sv.ewma += w * (wait - sv.ewma)
+		}
+	}
+	var d time.Duration
+	if r.object {
+		d = sv.obj.Sample(sv.objRng)
+	} else {
+		d = sv.svc.Sample(sv.svcRng)
+	}
+	if sv.slow != 1 {
+		d = time.Duration(float64(d) * sv.slow)
+	}
+	r.phase = phServing
+	s.events.push(s.now+d, evDone, slot, r.gen)
+}
+
+// serviceDone: a worker finishes slot. The next waiting request starts
+// before the answer travels, so the server's state is settled first.
+func (s *simulation) serviceDone(slot int32, gen uint32) {
+	r := &s.reqs[slot]
+	if r.gen != gen || r.phase != phServing {
+		return // failed by a crash meanwhile
+	}
+	i := r.server
+	sv := &s.servers[i]
+	sv.account(s.now)
+	sv.busy--
+	if !r.object {
+		sv.served++
+	}
+	if sv.queue.len() > 0 {
+		s.startService(int(i), sv.queue.pop())
+	}
+	st := &s.live[i]
+	st.QueueLength--
+	st.Waiting = sv.queue.len()
+	s.answer(slot, 200, -1, s.overhead)
+}
+
+// response: an answer reaches the browser.
+func (s *simulation) response(slot int32) {
+	r := &s.reqs[slot]
+	if r.abandoned {
+		s.release(slot)
+		return
+	}
+	if r.object {
+		if r.status == 200 {
+			r.rec.Objects++
+		}
+		r.rec.ObjectsDone = s.now
+		if r.objectsLeft--; r.objectsLeft > 0 {
+			s.send(slot, r.server)
+			return
+		}
+		s.finishPage(slot)
+		return
+	}
+	srvIdx := int16(r.server)
+	if r.status == 0 {
+		srvIdx = -1 // no server answered: refused or reset
+	}
+	r.rec.AddHop(results.Hop{Server: srvIdx, Status: r.status, At: s.now})
+	r.rec.Status = int(r.status)
+	r.rec.Done = s.now
+	switch r.status {
+	case 200:
+		r.rec.Outcome = results.Completed
+		r.rec.Final = int(r.server)
+		r.pageDone = true
+		if s.objects > 0 {
+			r.object = true
+			r.objectsLeft = s.objects
+			s.send(slot, r.server)
+			return
+		}
+	case 503:
+		r.rec.Outcome = results.Rejected
+		r.rec.Final = int(r.server)
+	case 0:
+		r.rec.Outcome = results.Error
+	default: // a redirect
+		r.rec.Final = int(r.server)
+		if r.hops >= s.maxRedirects {
+			r.rec.Outcome = results.Error // too many redirects
+			break
+		}
+		r.hops++
+		r.rec.Redirects++
+		s.send(slot, r.target)
+		return
+	}
+	r.pageDone = true
+	s.finishPage(slot)
+}
+
+// finishPage writes the page's record and moves its session on.
+func (s *simulation) finishPage(slot int32) {
+	r := &s.reqs[slot]
+	s.inFlight--
+	s.rec.Add(&r.rec)
+	s.nextPage(slot, r.pagesLeft, r.browser, s.now)
+}
+
+// nextPage reuses slot (or a fresh slot when slot < 0) for the session's
+// next page, Think after done; a closed-loop browser then starts its next
+// session. Pages due at or after the horizon are not issued.
+func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Duration) {
+	if pagesLeft <= 0 {
+		if browser < 0 {
+			if slot >= 0 {
+				s.release(slot)
+			}
+			return
+		}
+		pagesLeft = s.pages
+	}
+	at := done + s.think
+	if at >= s.horizon || (s.closed && s.closedLeft == 0) {
+		if slot >= 0 {
+			s.release(slot)
+		}
+		return
+	}
+	if slot < 0 {
+		slot = s.alloc()
+	}
+	r := &s.reqs[slot]
+	r.pagesLeft = pagesLeft - 1
+	r.browser = browser
+	r.phase = phPending
+	s.events.push(at, evPage, slot, r.gen)
+}
+
+// expireRequest: a page request's timeout has come.
+func (s *simulation) expireRequest(dl deadline) {
+	r := &s.reqs[dl.slot]
+	if r.gen != dl.gen || r.pageDone || r.abandoned || r.phase == phFree || r.phase == phPending {
+		return
+	}
+	r.rec.Outcome = results.Timeout
+	r.rec.Status = 0
+	r.rec.Final = -1
+	r.rec.Done = s.now
+	r.abandoned = true
+	s.inFlight--
+	s.rec.Add(&r.rec)
+	// The request stays where it is (a server cannot know the browser
+	// left) and its slot is freed when that exchange ends; the session
+	// goes on in a fresh slot.
+	s.nextPage(-1, r.pagesLeft, r.browser, s.now)
+}
+
+// queueDelay is server i's queue delay now, by the configured estimator.
+func (s *simulation) queueDelay(i int) time.Duration {
+	sv := &s.servers[i]
+	switch s.cfg.Estimator {
+	case policy.EWMA:
+		return time.Duration(sv.ewma)
+	case policy.Predicted:
+		return policy.EstimateDelay(policy.Predicted, 0, 0, sv.queue.len(), sv.workers, sv.meanSvc)
+	}
+	if sv.queue.len() == 0 {
+		return 0
+	}
+	return s.now - s.reqs[*sv.queue.front()].enqueued
+}
+
+// currentView is the view a deciding server holds now: the exact live
+// state (interval 0), or the manager's last publication; a view older
+// than ViewTTL is no view at all, so the server stops redirecting.
+func (s *simulation) currentView() policy.View {
+	if s.interval == 0 && !s.frozen {
+		if s.cfg.Condition == policy.QueueDelay {
+			for j := range s.live {
+				s.live[j].QueueDelay = s.queueDelay(j)
+			}
+		}
+		v := policy.View{Servers: s.live, At: s.now}
+		if s.cfg.Placement == policy.Central {
+			v.Instructions = s.cfg.Instruct(s.live, s.mgrRng)
+		}
+		return v
+	}
+	if s.now-s.view.At > s.viewTTL {
+		return policy.View{At: s.view.At}
+	}
+	return s.view
+}
+
+// status is what server i's agent measures now.
+func (s *simulation) status(i int) policy.Status {
+	st := s.live[i]
+	st.QueueDelay = s.queueDelay(i)
+	st.At = s.now
+	return st
+}
+
+// report: every agent reports (unless its report is lost) and the
+// manager publishes a view of the latest reports, marking down servers
+// that report down or have not reported within Expire.
+func (s *simulation) report() {
+	if s.outages > 0 {
+		return // the manager is unreachable: reports are lost, nothing is published
+	}
+	for i := range s.servers {
+		if s.reportLost(i) {
+			continue
+		}
+		s.reported[i] = s.status(i)
+		s.lastReport[i] = s.now
+	}
+	v := s.view.Servers
+	for i := range v {
+		v[i] = s.reported[i]
+		v[i].Server = i
+		v[i].Workers = s.servers[i].workers
+		if s.lastReport[i] < 0 || s.now-s.lastReport[i] > s.expire {
+			v[i].Up = false
+		}
+	}
+	s.view.At = s.now
+	if s.cfg.Placement == policy.Central {
+		s.view.Instructions = s.cfg.Instruct(v, s.mgrRng)
+	}
+}
+
+func (s *simulation) reportLost(i int) bool {
+	for _, k := range s.lossFaults {
+		f := &s.faults[k]
+		if f.ServerIndex >= 0 && f.ServerIndex != i {
+			continue
+		}
+		loss := f.Loss
+		if loss <= 0 {
+			loss = 1
+		}
+		if s.mgrRng.Float64() < loss {
+			return true
+		}
+	}
+	return false
+}
+
+// takeSample records every server's state at now.
+func (s *simulation) takeSample() {
+	for i := range s.servers {
+		sv := &s.servers[i]
+		sv.account(s.now)
+		sm := &s.sample
+		*sm = results.ServerSample{
+			At: s.now, Server: i,
+			QueueLength: sv.busy + sv.queue.len(), InService: sv.busy,
+			QueueDelay: s.queueDelay(i),
+			Served:     sv.served, Redirected: sv.redirected, Rejected: sv.rejected,
+			Up:       sv.up,
+			BusyTime: sv.busyArea,
+		}
+		if s.interval == 0 && !s.frozen {
+			sm.ReportedQueueLength = sm.QueueLength
+			sm.ReportedQueueDelay = sm.QueueDelay
+		} else if i < len(s.view.Servers) {
+			sm.ReportedQueueLength = s.view.Servers[i].QueueLength
+			sm.ReportedQueueDelay = s.view.Servers[i].QueueDelay
+		}
+		s.rec.AddSample(sm)
+		sv.served, sv.redirected, sv.rejected, sv.busyArea = 0, 0, 0, 0
+	}
+	s.lastSample = s.now
+}
+
+// fault applies the start (even code) or end (odd code) of fault code/2.
+func (s *simulation) fault(code int) {
+	k, ending := code/2, code%2 == 1
+	f := &s.faults[k]
+	if !ending && f.For > 0 && f.Action != "restart" {
+		s.events.push(s.now+f.For, evFault, int32(code+1), 0)
+	}
+	i := f.ServerIndex
+	switch f.Action {
+	case "slowdown":
+		factor := f.Factor
+		if factor <= 0 {
+			factor = 1
+		}
+		if ending {
+			s.servers[i].slow /= factor
+		} else {
+			s.servers[i].slow *= factor
+		}
+	case "crash":
+		if ending {
+			s.restart(i)
+		} else {
+			s.crash(i)
+		}
+	case "restart":
+		s.restart(i)
+	case "manager-outage":
+		if ending {
+			s.outages--
+			if s.outages == 0 && s.interval == 0 {
+				s.frozen = false
+				s.view = policy.View{}
+			}
+			return
+		}
+		if s.outages == 0 && s.interval == 0 {
+			// The exact view freezes as it was when the manager went away.
+			v := s.currentView()
+			s.view = policy.View{Servers: append([]policy.Status(nil), v.Servers...), At: s.now}
+			if v.Instructions != nil {
+				s.view.Instructions = append([]policy.Instruction(nil), v.Instructions...)
+			}
+			s.frozen = true
+		}
+		s.outages++
+	case "lost-reports":
+		if ending {
+			for j, x := range s.lossFaults {
+				if x == k {
+					s.lossFaults = append(s.lossFaults[:j], s.lossFaults[j+1:]...)
+					break
+				}
+			}
+		} else {
+			s.lossFaults = append(s.lossFaults, k)
+		}
+	}
+}
+
+// crash takes server i down: requests waiting or in service fail (the
+// browser sees a reset RTT/2 later); later arrivals are refused.
+func (s *simulation) crash(i int) {
+	sv := &s.servers[i]
+	if !sv.up {
+		return
+	}
+	sv.account(s.now)
+	sv.up = false
+	var failed []int32
+	for sv.queue.len() > 0 {
+		failed = append(failed, sv.queue.pop())
+	}
+	for slot := range s.reqs {
+		r := &s.reqs[slot]
+		if r.phase == phServing && int(r.server) == i {
+			failed = append(failed, int32(slot))
+		}
+	}
+	sort.Slice(failed, func(a, b int) bool { return failed[a] < failed[b] })
+	sv.busy = 0
+	sv.ewma, sv.seenWait = 0, false
+	st := &s.live[i]
+	st.QueueLength, st.Waiting, st.Up = 0, 0, false
+	for _, slot := range failed {
+		s.answer(slot, 0, -1, 0)
+	}
+}
+
+// restart brings server i back up with an empty queue.
+func (s *simulation) restart(i int) {
+	sv := &s.servers[i]
+	if sv.up {
+		return
+	}
+	sv.account(s.now)
+	sv.up = true
+	s.live[i].Up = true
+}

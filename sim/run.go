@@ -1,0 +1,24 @@
+package sim
+
+import (
+	"context"
+	"errors"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Run simulates sc in virtual time and records every page request and
+// every server sample into rec. It returns when the run has drained (all
+// page requests recorded), or with ctx's error if ctx ends first. It does
+// not close rec.
+func Run(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) error {
+	if sc == nil || rec == nil {
+		return errors.New("sim: Run needs a scenario and a recorder")
+	}
+	s, err := newSimulation(sc, rec)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx)
+}
