@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -147,27 +146,10 @@ func NewRecorder(sc *scenarios.Scenario, mode string, opts Options) (*Recorder, 
 }
 
 // instances lists the server instance names and worker counts by index.
-// It uses Scenario.Instances when the scenarios package provides it, and
-// otherwise expands the groups itself by the same rule: "<group>-<i>", i
-// from 1, in file order.
 func instances(sc *scenarios.Scenario) (names []string, workers []int) {
-	if x, ok := any(sc).(interface{ Instances() []scenarios.Instance }); ok {
-		for _, in := range x.Instances() {
-			names = append(names, in.Name)
-			w := 1
-			if in.Group != nil && in.Group.Workers > 0 {
-				w = in.Group.Workers
-			}
-			workers = append(workers, w)
-		}
-		return names, workers
-	}
-	for _, g := range sc.Servers {
-		count, w := max(g.Count, 1), max(g.Workers, 1)
-		for i := 1; i <= count; i++ {
-			names = append(names, g.Name+"-"+strconv.Itoa(i))
-			workers = append(workers, w)
-		}
+	for _, in := range sc.Instances() {
+		names = append(names, in.Name)
+		workers = append(workers, max(in.Group.Workers, 1))
 	}
 	return names, workers
 }
@@ -431,13 +413,10 @@ func (r *Recorder) writeFiles(secs []Second) []error {
 	}
 	errs = append(errs, writeFileAtomic(dir, TimeseriesFile, b))
 
-	if y, ok := any(r.sc).(interface{ YAML() ([]byte, error) }); ok {
-		data, err := y.YAML()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", r.sc.Name, err))
-		} else {
-			errs = append(errs, writeFileAtomic(dir, ScenarioFile, data))
-		}
+	if data, err := r.sc.YAML(); err != nil {
+		errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", r.sc.Name, err))
+	} else {
+		errs = append(errs, writeFileAtomic(dir, ScenarioFile, data))
 	}
 
 	data, err := marshalSummary(r.summary)

@@ -300,10 +300,7 @@ func TestAtomicFiles(t *testing.T) {
 			t.Errorf("noRecords=%v before Close: %v, want %v", noRecords, got, want)
 		}
 		mustClose(t, r)
-		want = []string{SummaryFile, ServersFile, TimeseriesFile}
-		if _, ok := any(sc).(interface{ YAML() ([]byte, error) }); ok {
-			want = append(want, ScenarioFile)
-		}
+		want = []string{SummaryFile, ServersFile, TimeseriesFile, ScenarioFile}
 		if !noRecords {
 			want = append(want, RequestsFile)
 		}
@@ -724,5 +721,38 @@ func TestRoundTo(t *testing.T) {
 		if string(b) != c.want {
 			t.Errorf("roundTo(%v, %d) prints %s, want %s", c.x, c.dec, b, c.want)
 		}
+	}
+}
+
+// TestEmbeddedScenario: a loaded scenario's instances name the servers in
+// summary.json, and scenario.yaml reads back as the same scenario.
+func TestEmbeddedScenario(t *testing.T) {
+	sc, err := scenarios.Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := record(t, sc, Options{Dir: dir}, randomRequests(sc, 2000, 10), nil)
+	var names []string
+	for _, in := range sc.Instances() {
+		names = append(names, in.Name)
+	}
+	var got []string
+	for _, sv := range s.Servers {
+		got = append(got, sv.Name)
+	}
+	if !slices.Equal(got, names) || s.Scenario != sc.Name || s.Variant != sc.Variant || s.Seed != sc.Seed {
+		t.Errorf("summary names %v scenario %q variant %q seed %d; want %v %q %q %d", got, s.Scenario, s.Variant, s.Seed, names, sc.Name, sc.Variant, sc.Seed)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ScenarioFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := scenarios.Parse(ScenarioFile, data)
+	if err != nil {
+		t.Fatalf("scenario.yaml does not parse: %v", err)
+	}
+	if back.Name != sc.Name || back.Duration != sc.Duration || len(back.Instances()) != len(names) {
+		t.Errorf("scenario.yaml reads back as %s %v %d servers", back.Name, back.Duration, len(back.Instances()))
 	}
 }
