@@ -412,13 +412,30 @@ func TestCountsInvariant(t *testing.T) {
 	r := newTestRecorder(t, sc, Options{Dir: t.TempDir()})
 	var wg sync.WaitGroup
 	const workers = 4
+	done := make(chan struct{})
+	wg.Go(func() { // a progress line reading meanwhile
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				if p := r.Snapshot(); p.Requests != p.Completed+p.Errors+p.Rejected {
+					t.Errorf("snapshot %+v breaks sent == completed+errors+rejected", p)
+					return
+				}
+			}
+		}
+	})
+	var adders sync.WaitGroup
 	for g := range workers {
-		wg.Go(func() {
+		adders.Go(func() {
 			for i := g; i < len(qs); i += workers {
 				r.Add(&qs[i])
 			}
 		})
 	}
+	adders.Wait()
+	close(done)
 	wg.Wait()
 	s := mustClose(t, r)
 	var want RequestCounts
@@ -754,5 +771,29 @@ func TestEmbeddedScenario(t *testing.T) {
 	}
 	if back.Name != sc.Name || back.Duration != sc.Duration || len(back.Instances()) != len(names) {
 		t.Errorf("scenario.yaml reads back as %s %v %d servers", back.Name, back.Duration, len(back.Instances()))
+	}
+}
+
+// TestOutOfRange: a latency beyond the histogram's hour is recorded as an
+// hour, and a completion absurdly far past the end lands in the last
+// second kept; both are counted and said in the notes, nothing is lost
+// and the series does not grow without bound.
+func TestOutOfRange(t *testing.T) {
+	sc := testScenario()
+	w := sc.Warmup
+	r := newTestRecorder(t, sc, Options{})
+	r.Add(&Request{Scheduled: w, Sent: w, Done: w + 2*time.Hour})
+	r.Add(&Request{Scheduled: w, Sent: w, Done: w + time.Millisecond})
+	s := mustClose(t, r)
+	if s.Requests.Completed != 2 || s.LatencyMS.Max != 3.6e6 {
+		t.Errorf("completed %d, max %v ms: want 2 and one hour", s.Requests.Completed, s.LatencyMS.Max)
+	}
+	if n := len(r.series.secs); n != r.series.limit+1 {
+		t.Errorf("%d seconds kept, want the limit %d", n, r.series.limit+1)
+	}
+	want := []string{"1 latencies or send lags above 1h were recorded as 1h",
+		"1 requests finished more than 1h after the run's end; timeseries.csv counts them in its last second"}
+	if !slices.Equal(s.Notes, want) {
+		t.Errorf("notes %q, want %q", s.Notes, want)
 	}
 }
