@@ -1,0 +1,132 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Agent reports a server's status to the manager every Interval and hands
+// the view in the answer to the server. When an exchange fails it retries
+// with exponential backoff (Interval × 2, × 4, ... capped at MaxBackoff);
+// the server meanwhile keeps its last view until the view's TTL runs out.
+type Agent struct {
+	// ManagerURL is the manager's base URL.
+	ManagerURL string
+	// Interval between reports.
+	Interval time.Duration
+	// MaxBackoff caps the delay between retries after failures.
+	MaxBackoff time.Duration
+	// Client makes the exchanges; its Timeout bounds each one.
+	Client *http.Client
+	// Report returns what to send.
+	Report func() ReportMessage
+	// Apply receives each view.
+	Apply func(*ViewMessage)
+	// Rand decides which reports are lost (SetLoss); used only by Run's
+	// goroutine.
+	Rand *rand.Rand
+
+	loss                 atomic.Uint64 // math.Float64bits of the loss probability
+	sent, lost, failures atomic.Int64
+}
+
+// AgentCounts are an agent's cumulative counts.
+type AgentCounts struct {
+	// Sent counts exchanges answered with a view.
+	Sent int64
+	// Lost counts reports dropped by the lost-reports fault.
+	Lost int64
+	// Failed counts exchanges that failed (manager unreachable, outage,
+	// bad answer).
+	Failed int64
+}
+
+// Counts returns the agent's counts so far.
+func (a *Agent) Counts() AgentCounts {
+	return AgentCounts{Sent: a.sent.Load(), Lost: a.lost.Load(), Failed: a.failures.Load()}
+}
+
+// SetLoss makes the agent drop each report with probability p (the
+// lost-reports fault): a lost report never reaches the manager and no
+// view comes back; the agent tries again after the normal interval, as it
+// cannot tell a lost report from a slow one.
+func (a *Agent) SetLoss(p float64) { a.loss.Store(math.Float64bits(p)) }
+
+// backoff is the delay before the next attempt after n consecutive
+// failures (n >= 1).
+func (a *Agent) backoff(n int) time.Duration {
+	d := a.Interval
+	for i := 0; i < n && d < a.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, a.MaxBackoff)
+}
+
+// Run reports until ctx is done. The first report goes out at once, so a
+// fresh server registers without waiting an interval.
+func (a *Agent) Run(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	failed := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		began := time.Now()
+		delay := a.Interval
+		if p := math.Float64frombits(a.loss.Load()); p > 0 && a.Rand.Float64() < p {
+			a.lost.Add(1)
+		} else if err := a.exchange(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			a.failures.Add(1)
+			failed++
+			delay = a.backoff(failed)
+		} else {
+			a.sent.Add(1)
+			failed = 0
+		}
+		// Keep the schedule: the exchange's own duration counts against
+		// the interval.
+		t.Reset(max(delay-time.Since(began), 0))
+	}
+}
+
+// exchange sends one report and applies the view in the answer.
+func (a *Agent) exchange(ctx context.Context) error {
+	body, err := json.Marshal(a.Report())
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.ManagerURL+"/v1/report", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("manager answered %s", resp.Status)
+	}
+	var v ViewMessage
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil {
+		return fmt.Errorf("manager view: %v", err)
+	}
+	a.Apply(&v)
+	return nil
+}

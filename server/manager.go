@@ -1,0 +1,325 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/redirlab/redirlab/policy"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Random streams derived from the scenario seed: rand.NewPCG(seed, stream).
+// Each server index gets its own stream so that adding a server does not
+// shift the others' draws.
+const (
+	streamManager = 0x6d616e61 // "mana"
+	streamServer  = 0x73727600 // "srv\0" + index
+	streamAgent   = 0x61676e00 // "agn\0" + index
+)
+
+// realInterval is the report interval real runs use: the scenario's, or
+// 10ms when the scenario asks for an exact view (interval 0), which only
+// the simulator can give.
+func realInterval(sc *scenarios.Scenario) time.Duration {
+	if d := sc.Interval(); d > 0 {
+		return d
+	}
+	return 10 * time.Millisecond
+}
+
+// maxReportBytes bounds a report body.
+const maxReportBytes = 64 << 10
+
+// ManagerConfig configures a Manager.
+type ManagerConfig struct {
+	// Scenario names the servers, the policy and the intervals. Required.
+	Scenario *scenarios.Scenario
+	// Listen is the address to listen on. Default "127.0.0.1:0" (loopback,
+	// ephemeral port).
+	Listen string
+	// Clock reads the time. Default time.Now.
+	Clock func() time.Time
+	// Registry is where the manager's metrics are registered and what its
+	// /metrics serves. Default: a fresh registry.
+	Registry *prometheus.Registry
+}
+
+func (c *ManagerConfig) validate() error {
+	if c.Scenario == nil {
+		return errors.New("manager: no scenario")
+	}
+	if len(c.Scenario.Instances()) == 0 {
+		return errors.New("manager: scenario has no servers")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+	return nil
+}
+
+// Manager is the central manager: it registers servers as their agents
+// report, publishes the cluster view in its answers, marks silent servers
+// down, and under central placement tells overloaded servers to redirect.
+//
+// HTTP API: POST /v1/report (ReportMessage → ViewMessage), GET /v1/view
+// (ViewMessage), GET /v1/servers ([]ServerView), GET /metrics.
+type Manager struct {
+	cfg      ManagerConfig
+	interval time.Duration
+	start    time.Time
+
+	mu  sync.Mutex
+	reg *Registry
+
+	outage atomic.Bool
+
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+	stop    chan struct{}
+	done    chan struct{}
+
+	reports, badReports, outageRefusals prometheus.Counter
+}
+
+// NewManager validates cfg and builds a manager; Start makes it listen.
+func NewManager(cfg ManagerConfig) (*Manager, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	sc := cfg.Scenario
+	insts := sc.Instances()
+	names := make([]string, len(insts))
+	for i, in := range insts {
+		names[i] = in.Name
+	}
+	m := &Manager{
+		cfg:      cfg,
+		interval: realInterval(sc),
+		start:    cfg.Clock(),
+		reg:      NewRegistry(names, sc.PolicyConfig(), sc.Manager.Expire, rand.New(rand.NewPCG(sc.Seed, streamManager))),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	if err := m.registerMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/report", m.handleReport)
+	mux.HandleFunc("GET /v1/view", m.handleView)
+	mux.HandleFunc("GET /v1/servers", m.handleServers)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	m.handler = m.outageGate(mux)
+	return m, nil
+}
+
+func (m *Manager) registerMetrics(r *prometheus.Registry) error {
+	m.reports = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "redirlab_manager_reports_total", Help: "Agent reports accepted."})
+	m.badReports = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "redirlab_manager_bad_reports_total", Help: "Agent reports refused as malformed or from unknown servers."})
+	m.outageRefusals = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "redirlab_manager_outage_refusals_total", Help: "Requests refused during a manager outage."})
+	up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "redirlab_manager_servers_up", Help: "Servers the manager believes up."},
+		func() float64 {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			n := 0
+			for i := range m.reg.entries {
+				if m.reg.Up(i) {
+					n++
+				}
+			}
+			return float64(n)
+		})
+	out := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "redirlab_manager_outage", Help: "1 while the manager is in an outage."},
+		func() float64 {
+			if m.outage.Load() {
+				return 1
+			}
+			return 0
+		})
+	for _, c := range []prometheus.Collector{m.reports, m.badReports, m.outageRefusals, up, out} {
+		if err := r.Register(c); err != nil {
+			return fmt.Errorf("manager metrics: %v", err)
+		}
+	}
+	return nil
+}
+
+// now is the time since the manager's start.
+func (m *Manager) now() time.Duration { return m.cfg.Clock().Sub(m.start) }
+
+// Handler is the manager's HTTP handler (for tests with httptest; Start
+// serves it on its own listener).
+func (m *Manager) Handler() http.Handler { return m.handler }
+
+// outageGate answers 503 to everything while the manager is in an outage.
+func (m *Manager) outageGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.outage.Load() {
+			m.outageRefusals.Inc()
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "manager outage", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
+	var msg ReportMessage
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxReportBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&msg); err != nil {
+		m.badReports.Inc()
+		http.Error(w, "report: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	m.mu.Lock()
+	_, err := m.reg.Report(m.now(), msg)
+	var v ViewMessage
+	if err == nil {
+		v = m.reg.View()
+	}
+	m.mu.Unlock()
+	if err != nil {
+		m.badReports.Inc()
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	m.reports.Inc()
+	writeJSON(w, &v)
+}
+
+func (m *Manager) handleView(w http.ResponseWriter, r *http.Request) {
+	v := m.View()
+	writeJSON(w, &v)
+}
+
+func (m *Manager) handleServers(w http.ResponseWriter, r *http.Request) {
+	v := m.View()
+	writeJSON(w, v.Servers)
+}
+
+// View is the currently published view.
+func (m *Manager) View() ViewMessage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg.View()
+}
+
+// Reported is what the manager's view says of server i, and whether it
+// ever reported.
+func (m *Manager) Reported(i int) (policy.Status, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg.Reported(i)
+}
+
+// SetOutage starts (true) or ends (false) an outage: while it lasts the
+// manager answers 503 to everything and neither expires servers nor
+// recomputes instructions.
+func (m *Manager) SetOutage(on bool) {
+	if m.outage.Swap(on) && !on {
+		m.mu.Lock()
+		m.reg.Resume(m.now())
+		m.mu.Unlock()
+	}
+}
+
+// Start listens on the configured address and starts publishing ticks.
+func (m *Manager) Start() error {
+	ln, err := net.Listen("tcp", m.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("manager: %v", err)
+	}
+	m.ln = ln
+	m.srv = &http.Server{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.srv.Serve(ln) }()
+	go m.tickLoop()
+	return nil
+}
+
+// tickLoop expires silent servers and recomputes instructions every
+// report interval, except during an outage.
+func (m *Manager) tickLoop() {
+	defer close(m.done)
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			if m.outage.Load() {
+				continue
+			}
+			m.mu.Lock()
+			m.reg.Tick(m.now())
+			m.mu.Unlock()
+		}
+	}
+}
+
+// URL is the manager's base URL (after Start).
+func (m *Manager) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Addr is the address the manager listens on (after Start).
+func (m *Manager) Addr() string { return m.ln.Addr().String() }
+
+// Close stops the manager and closes its listener and connections.
+func (m *Manager) Close() error {
+	if m.srv == nil {
+		return nil
+	}
+	select {
+	case <-m.stop:
+		return nil
+	default:
+	}
+	close(m.stop)
+	err := m.srv.Close()
+	<-m.done
+	return err
+}
+
+// RunManager runs the scenario's manager alone on listenAddr until ctx is
+// done (redirlab manager).
+func RunManager(ctx context.Context, sc *scenarios.Scenario, listenAddr string) error {
+	m, err := NewManager(ManagerConfig{Scenario: sc, Listen: listenAddr})
+	if err != nil {
+		return err
+	}
+	if err := m.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return m.Close()
+}

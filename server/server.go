@@ -1,0 +1,735 @@
+// Package server is redirlab's real system: the redirecting web server
+// (bounded FIFO queue, worker slots, service-time model, redirects decided
+// by the pure policy core), the agent that reports a server's status to
+// the manager, the central manager, and Cluster, which runs a scenario's
+// servers and manager in-process on loopback and applies its faults.
+//
+// It is layered like etcd's raft: policy is the pure decision; Machine and
+// Registry are single-threaded state machines that take the time as an
+// argument; Server, Agent and Manager wrap them with goroutines, timers
+// and HTTP.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/redirlab/redirlab/dist"
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Config configures one Server.
+type Config struct {
+	// Scenario is the validated scenario the server is part of. Required.
+	Scenario *scenarios.Scenario
+	// Index is the server's instance index in the scenario.
+	Index int
+	// Listen is the address to listen on. Default "127.0.0.1:0"
+	// (loopback, ephemeral port).
+	Listen string
+	// Advertise is the base URL (scheme://host:port) registered with the
+	// manager, where peers redirect to. Default "http://" + the listener's
+	// address.
+	Advertise string
+	// Peers are registered base URLs by server index; "" or a missing
+	// entry means "learn it from the manager's view". An entry given
+	// here wins over the view.
+	Peers []string
+	// ManagerURL is the manager's base URL; "" runs without an agent
+	// (the server then never has a view, so never redirects unless a view
+	// is installed by the caller).
+	ManagerURL string
+	// Clock reads the time. Default time.Now.
+	Clock func() time.Time
+	// RunStart is when the run started; statuses and samples count time
+	// from it. Default: the time New is called.
+	RunStart time.Time
+	// Registry is where the server's metrics are registered and what its
+	// /metrics serves. Default: a fresh registry.
+	Registry *prometheus.Registry
+	// AlsoRegister, when set, also receives the server's metrics (for
+	// example one registry for a whole cluster); they carry the label
+	// server=<name>.
+	AlsoRegister prometheus.Registerer
+	// Client is the agent's HTTP client. Default: a client with a timeout
+	// of max(4 × report interval, 250ms).
+	Client *http.Client
+	// MaxBackoff caps the agent's retry backoff. Default 1s.
+	MaxBackoff time.Duration
+}
+
+// Server is one real redirecting web server.
+type Server struct {
+	cfg      Config
+	name     string
+	index    int
+	group    *scenarios.ServerGroup
+	pagePath string
+	redirect int
+	interval time.Duration
+
+	pageBody, objectBody []byte
+	// Pre-built header values: assigning them to the header map costs no
+	// allocation on the hot path.
+	hdrName, hdrHTML, hdrOctet, hdrPageLen, hdrObjectLen, hdrNoStore, hdrZero, hdrRetry []string
+
+	metricsHandler http.Handler
+	latency        [2]prometheus.Observer // [object, page]
+
+	// mu guards everything below; it is held only for state transitions,
+	// never across service or I/O.
+	mu sync.Mutex
+	m  *Machine[*waiter]
+	// static are the configured peer URLs; urls the effective ones
+	// (static, else from the view) by index.
+	static, urls []string
+	// crashed is closed when the current incarnation crashes.
+	crashed chan struct{}
+	last    Counters
+	ln      net.Listener
+	httpSrv *http.Server
+	addr    string
+	advert  string
+	agent   *Agent
+	stopAg  context.CancelFunc
+	agDone  chan struct{}
+	closed  bool
+
+	waiters sync.Pool // *waiter
+	timers  sync.Pool // *time.Timer
+	bufs    sync.Pool // *[]byte
+}
+
+// waiter is a queued request's wake-up: the worker that frees sends the
+// request's service time.
+type waiter struct{ ch chan time.Duration }
+
+func (c *Config) validate() (*scenarios.Instance, error) {
+	if c.Scenario == nil {
+		return nil, errors.New("server: no scenario")
+	}
+	insts := c.Scenario.Instances()
+	if c.Index < 0 || c.Index >= len(insts) {
+		return nil, fmt.Errorf("server: index %d out of range: the scenario has %d servers", c.Index, len(insts))
+	}
+	in := insts[c.Index]
+	if in.Group == nil {
+		return nil, fmt.Errorf("server %s: no server group", in.Name)
+	}
+	g := in.Group
+	if g.Workers < 1 {
+		return nil, fmt.Errorf("server %s: workers must be at least 1, got %d", in.Name, g.Workers)
+	}
+	if g.QueueCapacity < 1 {
+		return nil, fmt.Errorf("server %s: queue_capacity must be at least 1, got %d", in.Name, g.QueueCapacity)
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.RunStart.IsZero() {
+		c.RunStart = c.Clock()
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Second
+	}
+	if len(c.Peers) > len(insts) {
+		return nil, fmt.Errorf("server %s: %d peer URLs for %d servers", in.Name, len(c.Peers), len(insts))
+	}
+	for i, p := range c.Peers {
+		if p == "" {
+			continue
+		}
+		u, err := NormalizeBaseURL(p)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: peer %d: %v", in.Name, i, err)
+		}
+		c.Peers[i] = u
+	}
+	if c.ManagerURL != "" {
+		u, err := NormalizeBaseURL(c.ManagerURL)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: manager: %v", in.Name, err)
+		}
+		c.ManagerURL = u
+	}
+	if c.Advertise != "" {
+		u, err := NormalizeBaseURL(c.Advertise)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: advertise: %v", in.Name, err)
+		}
+		c.Advertise = u
+	}
+	return &in, nil
+}
+
+// New validates cfg and builds a server; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	cfg.Peers = append([]string(nil), cfg.Peers...)
+	in, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	sc, g := cfg.Scenario, in.Group
+	page, err := dist.New(g.Service)
+	if err != nil {
+		return nil, fmt.Errorf("server %s: service: %v", in.Name, err)
+	}
+	object, err := dist.New(g.ObjectService)
+	if err != nil {
+		return nil, fmt.Errorf("server %s: object_service: %v", in.Name, err)
+	}
+	pc := sc.PolicyConfig()
+	status := sc.Policy.Status
+	if status == 0 {
+		status = http.StatusFound
+	}
+	if status != http.StatusFound && status != http.StatusTemporaryRedirect {
+		return nil, fmt.Errorf("server %s: policy.status must be 302 or 307, got %d", in.Name, status)
+	}
+	pagePath := sc.Workload.Path
+	if pagePath == "" {
+		pagePath = "/page"
+	}
+	if pagePath[0] != '/' {
+		return nil, fmt.Errorf("server %s: workload.path must start with '/', got %q", in.Name, pagePath)
+	}
+	pagePath = cleanPath(pagePath)
+	interval := realInterval(sc)
+	ttl := sc.Manager.ViewTTL
+	if ttl <= 0 {
+		ttl = max(10*interval, time.Second)
+	}
+	ewmaWeight := sc.Policy.EWMAWeight
+	if ewmaWeight <= 0 || ewmaWeight > 1 {
+		ewmaWeight = 0.1
+	}
+	n := len(sc.Instances())
+	s := &Server{
+		cfg:            cfg,
+		name:           in.Name,
+		index:          cfg.Index,
+		group:          g,
+		pagePath:       pagePath,
+		redirect:       status,
+		interval:       interval,
+		pageBody:       pageBody(in.Name, g.PageBytes),
+		objectBody:     objectBody(in.Name, g.ObjectBytes),
+		hdrName:        []string{in.Name},
+		hdrHTML:        []string{"text/html; charset=utf-8"},
+		hdrOctet:       []string{"application/octet-stream"},
+		hdrNoStore:     []string{"no-store"},
+		hdrZero:        []string{"0"},
+		hdrRetry:       []string{"1"},
+		static:         make([]string, n),
+		urls:           make([]string, n),
+		crashed:        make(chan struct{}),
+		metricsHandler: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
+	}
+	s.hdrPageLen = []string{strconv.Itoa(len(s.pageBody))}
+	s.hdrObjectLen = []string{strconv.Itoa(len(s.objectBody))}
+	copy(s.static, cfg.Peers)
+	copy(s.urls, cfg.Peers)
+	s.m = NewMachine[*waiter](MachineConfig{
+		Index:      cfg.Index,
+		Workers:    g.Workers,
+		Capacity:   g.QueueCapacity,
+		Page:       page,
+		Object:     object,
+		Policy:     pc,
+		EWMAWeight: ewmaWeight,
+		ViewTTL:    ttl,
+		Rand:       rand.New(rand.NewPCG(sc.Seed, streamServer+uint64(cfg.Index))),
+	})
+	s.waiters.New = func() any { return &waiter{ch: make(chan time.Duration, 1)} }
+	s.timers.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}
+	s.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
+	if err := s.registerMetrics(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Name is the instance name.
+func (s *Server) Name() string { return s.name }
+
+// Index is the instance index.
+func (s *Server) Index() int { return s.index }
+
+// now is the time since the run start.
+func (s *Server) now() time.Duration { return s.cfg.Clock().Sub(s.cfg.RunStart) }
+
+// Start listens on the configured address, serves, and starts the agent
+// when a manager URL is configured.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("server %s: %v", s.name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addr = ln.Addr().String()
+	s.advert = s.cfg.Advertise
+	if s.advert == "" {
+		s.advert = advertiseURL(ln.Addr(), s.cfg.ManagerURL)
+	}
+	// A server always knows its own URL.
+	s.static[s.index], s.urls[s.index] = s.advert, s.advert
+	s.serveLocked(ln)
+	return nil
+}
+
+// serveLocked starts serving ln and the agent. s.mu is held.
+func (s *Server) serveLocked(ln net.Listener) {
+	s.ln = ln
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := s.httpSrv
+	go func() { _ = srv.Serve(ln) }()
+	if s.cfg.ManagerURL == "" {
+		return
+	}
+	if s.agent == nil {
+		client := s.cfg.Client
+		if client == nil {
+			client = &http.Client{Timeout: max(4*s.interval, 250*time.Millisecond)}
+		}
+		s.agent = &Agent{
+			ManagerURL: s.cfg.ManagerURL,
+			Interval:   s.interval,
+			MaxBackoff: s.cfg.MaxBackoff,
+			Client:     client,
+			Report:     s.report,
+			Apply:      s.applyView,
+			Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, streamAgent+uint64(s.index))),
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopAg, s.agDone = cancel, make(chan struct{})
+	done := s.agDone
+	go func() {
+		defer close(done)
+		s.agent.Run(ctx)
+	}()
+}
+
+// URL is the server's advertised base URL (after Start).
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.advert
+}
+
+// Addr is the address the server listens on (after Start); a restart
+// listens on the same one.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Agent is the server's agent (nil without a manager URL or before Start).
+func (s *Server) Agent() *Agent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.agent
+}
+
+// Crash takes the server down as a crashed process would go: the listener
+// closes, every connection is closed, requests waiting or in service fail,
+// the agent stops and the view is lost.
+func (s *Server) Crash() {
+	s.mu.Lock()
+	if !s.m.Up() || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.m.Crash(s.now())
+	close(s.crashed)
+	srv, stop, done := s.httpSrv, s.stopAg, s.agDone
+	s.httpSrv, s.stopAg, s.agDone = nil, nil, nil
+	copy(s.urls, s.static)
+	s.mu.Unlock()
+	s.halt(srv, stop, done)
+}
+
+// halt closes an incarnation's HTTP server and stops its agent.
+func (s *Server) halt(srv *http.Server, stop context.CancelFunc, done chan struct{}) {
+	if srv != nil {
+		_ = srv.Close()
+	}
+	if stop != nil {
+		stop()
+		<-done
+	}
+}
+
+// Restart brings a crashed server back on the same address, empty and
+// without a view; the agent starts reporting again.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m.Up() || s.closed {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("server %s: restart: %v", s.name, err)
+	}
+	s.m.Restart(s.now())
+	s.crashed = make(chan struct{})
+	s.serveLocked(ln)
+	return nil
+}
+
+// Close stops the server for good.
+func (s *Server) Close() error {
+	s.Crash()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// Up reports whether the server is running (not crashed).
+func (s *Server) Up() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m.Up()
+}
+
+// SetSlowdown multiplies the service times of requests starting service
+// from now on by factor (1 = normal).
+func (s *Server) SetSlowdown(factor float64) {
+	s.mu.Lock()
+	s.m.SetSlowdown(factor)
+	s.mu.Unlock()
+}
+
+// SetReportLoss makes the agent drop each report with probability p (the
+// lost-reports fault); 0 ends it. Without an agent it does nothing.
+func (s *Server) SetReportLoss(p float64) {
+	if a := s.Agent(); a != nil {
+		a.SetLoss(p)
+	}
+}
+
+// Status is the server's live status.
+func (s *Server) Status() StatusMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return statusMessage(s.name, s.m.Status(s.now()), s.m.InService())
+}
+
+// report is the agent's view of the server: what to send the manager.
+func (s *Server) report() ReportMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ReportMessage{
+		Name:   s.name,
+		URL:    s.advert,
+		Status: statusMessage(s.name, s.m.Status(s.now()), s.m.InService()),
+	}
+}
+
+// applyView installs a view received from the manager. Peer URLs are
+// checked again here: only well-formed base URLs become redirect targets,
+// and configured peers win over the view.
+func (s *Server) applyView(v *ViewMessage) {
+	pv, viewURLs := v.Policy()
+	n := len(s.urls)
+	if len(pv.Servers) != n {
+		// A manager of another scenario: do not act on its view.
+		return
+	}
+	urls := make([]string, n)
+	for i := range urls {
+		if s.static[i] != "" {
+			urls[i] = s.static[i]
+		} else if u, err := NormalizeBaseURL(viewURLs[i]); err == nil {
+			urls[i] = u
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.m.Up() {
+		return
+	}
+	copy(s.urls, urls)
+	s.m.SetView(s.now(), pv, s.urls)
+}
+
+// SetView installs a view directly (tests, or a caller without a manager).
+func (s *Server) SetView(v *ViewMessage) { s.applyView(v) }
+
+// Sample is the server's own state at run time at, for servers.csv:
+// counts and busy time are since the previous Sample. The reported
+// figures are left for the caller (they are the manager's).
+func (s *Server) Sample(at time.Duration) results.ServerSample {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	st := s.m.Status(now)
+	c := s.m.Counters(now)
+	prev := s.last
+	s.last = c
+	return results.ServerSample{
+		At:          at,
+		Server:      s.index,
+		QueueLength: st.QueueLength,
+		InService:   s.m.InService(),
+		QueueDelay:  st.QueueDelay,
+		Served:      int(c.Served - prev.Served),
+		Redirected:  int(c.Redirected - prev.Redirected),
+		Rejected:    int(c.Rejected - prev.Rejected),
+		Up:          s.m.Up(),
+		BusyTime:    c.Busy - prev.Busy,
+	}
+}
+
+// Counters are the server's cumulative counters.
+func (s *Server) Counters() Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m.Counters(s.now())
+}
+
+// ServeHTTP routes: /status, /metrics, /object/<k>, pages under the
+// workload path; everything else is 404. Every answer names the server.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["X-Redirlab-Server"] = s.hdrName
+	p := cleanPath(r.URL.Path)
+	switch {
+	case p == "/status":
+		s.serveStatus(w)
+	case p == "/metrics":
+		s.metricsHandler.ServeHTTP(w, r)
+	case strings.HasPrefix(p, "/object/") && len(p) > len("/object/"):
+		s.serveQueued(w, r, false, p)
+	case p == s.pagePath || s.pagePath == "/" || (strings.HasPrefix(p, s.pagePath) && p[len(s.pagePath)] == '/'):
+		s.serveQueued(w, r, true, p)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *Server) serveStatus(w http.ResponseWriter) {
+	st := s.Status()
+	writeJSON(w, &st)
+}
+
+// serveQueued answers a page (page true) or an embedded object: redirect,
+// reject, or wait for a worker, be served, answer.
+func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, cleaned string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header()["Allow"] = []string{"GET, HEAD"}
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	hops := 0
+	if page {
+		hops = parseHops(r.URL.RawQuery)
+	}
+	wt := s.waiters.Get().(*waiter)
+	s.mu.Lock()
+	arrived := s.now()
+	var a Arrival
+	if page {
+		a = s.m.ArrivePage(arrived, hops, wt)
+	} else {
+		a = s.m.ArriveObject(arrived, wt)
+	}
+	crashed := s.crashed
+	var base string
+	if a.Kind == Redirect {
+		base = s.urls[a.Target]
+	}
+	s.mu.Unlock()
+
+	switch a.Kind {
+	case Redirect:
+		s.waiters.Put(wt)
+		s.answerRedirect(w, base, cleaned, r.URL.RawQuery, hops+1)
+		return
+	case Reject:
+		s.waiters.Put(wt)
+		h := w.Header()
+		h["Retry-After"] = s.hdrRetry
+		h["Cache-Control"] = s.hdrNoStore
+		http.Error(w, "queue full", http.StatusServiceUnavailable)
+		return
+	case Down:
+		s.waiters.Put(wt)
+		panic(http.ErrAbortHandler)
+	case Wait:
+		select {
+		case a.Service = <-wt.ch:
+			s.waiters.Put(wt)
+		case <-crashed:
+			// wt may still receive a late hand-over: never reuse it.
+			panic(http.ErrAbortHandler)
+		}
+	case Start:
+		s.waiters.Put(wt)
+	}
+
+	if a.Service > 0 {
+		t := s.timers.Get().(*time.Timer)
+		t.Reset(a.Service)
+		select {
+		case <-t.C:
+			s.timers.Put(t)
+		case <-crashed:
+			t.Stop()
+			s.timers.Put(t)
+			panic(http.ErrAbortHandler)
+		}
+	}
+
+	s.mu.Lock()
+	done := s.now()
+	next, service, ok := s.m.Finish(done, a.Epoch, page)
+	s.mu.Unlock()
+	if ok {
+		next.ch <- service
+	}
+	select {
+	case <-crashed:
+		// The server crashed during service: its answer never leaves.
+		panic(http.ErrAbortHandler)
+	default:
+	}
+	s.latency[b2i(page)].Observe((done - arrived).Seconds())
+
+	h := w.Header()
+	h["Cache-Control"] = s.hdrNoStore
+	body := s.objectBody
+	if page {
+		body = s.pageBody
+		h["Content-Type"] = s.hdrHTML
+		h["Content-Length"] = s.hdrPageLen
+	} else {
+		h["Content-Type"] = s.hdrOctet
+		h["Content-Length"] = s.hdrObjectLen
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// answerRedirect writes the redirect to base (a registered peer URL).
+func (s *Server) answerRedirect(w http.ResponseWriter, base, cleaned, rawQuery string, hop int) {
+	bp := s.bufs.Get().(*[]byte)
+	loc := appendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
+	h := w.Header()
+	h["Location"] = []string{string(loc)}
+	h["Cache-Control"] = s.hdrNoStore
+	h["Content-Length"] = s.hdrZero
+	*bp = loc
+	s.bufs.Put(bp)
+	w.WriteHeader(s.redirect)
+}
+
+// StatusJSON is the live status as JSON (what /status serves).
+func (s *Server) StatusJSON() ([]byte, error) {
+	st := s.Status()
+	return json.Marshal(&st)
+}
+
+func (s *Server) registerMetrics() error {
+	labels := prometheus.Labels{"server": s.name}
+	locked := func(f func(now time.Duration) float64) func() float64 {
+		return func() float64 {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return f(s.now())
+		}
+	}
+	gauge := func(name, help string, f func(now time.Duration) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, locked(f))
+	}
+	counter := func(name, help string, f func(now time.Duration) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, locked(f))
+	}
+	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:        "redirlab_request_duration_seconds",
+		Help:        "Time from arrival to end of service of served requests, by kind (page or object).",
+		ConstLabels: labels,
+		Buckets:     prometheus.ExponentialBuckets(100e-6, 2, 18), // 100µs .. 13s
+	}, []string{"kind"})
+	s.latency[0] = lat.WithLabelValues("object")
+	s.latency[1] = lat.WithLabelValues("page")
+	cs := []prometheus.Collector{
+		lat,
+		gauge("redirlab_queue_length", "Requests accepted and not yet answered (waiting plus in service).",
+			func(now time.Duration) float64 { return float64(s.m.Status(now).QueueLength) }),
+		gauge("redirlab_queue_waiting", "Requests waiting for a worker.",
+			func(now time.Duration) float64 { return float64(s.m.Status(now).Waiting) }),
+		gauge("redirlab_queue_delay_seconds", "Queue delay by the configured estimator.",
+			func(now time.Duration) float64 { return s.m.Status(now).QueueDelay.Seconds() }),
+		gauge("redirlab_in_service", "Requests being served.",
+			func(time.Duration) float64 { return float64(s.m.InService()) }),
+		gauge("redirlab_up", "1 while the server runs, 0 while it is crashed.",
+			func(time.Duration) float64 { return float64(b2i(s.m.Up())) }),
+		gauge("redirlab_view_age_seconds", "Age of the last view from the manager; -1 without one.",
+			func(now time.Duration) float64 {
+				if age, ok := s.m.ViewAge(now); ok {
+					return age.Seconds()
+				}
+				return -1
+			}),
+		counter("redirlab_served_total", "Requests served (pages and embedded objects).",
+			func(now time.Duration) float64 { return float64(s.m.Counters(now).Served) }),
+		counter("redirlab_pages_served_total", "Page requests served.",
+			func(now time.Duration) float64 { return float64(s.m.Counters(now).Pages) }),
+		counter("redirlab_redirects_total", "Page requests answered with a redirect.",
+			func(now time.Duration) float64 { return float64(s.m.Counters(now).Redirected) }),
+		counter("redirlab_rejections_total", "Requests answered 503 because the queue was full.",
+			func(now time.Duration) float64 { return float64(s.m.Counters(now).Rejected) }),
+		counter("redirlab_crash_failures_total", "Admitted requests lost to a crash.",
+			func(now time.Duration) float64 { return float64(s.m.Counters(now).Failed) }),
+		counter("redirlab_busy_seconds_total", "Worker time spent serving, summed over workers.",
+			func(now time.Duration) float64 { return s.m.Counters(now).Busy.Seconds() }),
+	}
+	for _, c := range cs {
+		if err := s.cfg.Registry.Register(c); err != nil {
+			return fmt.Errorf("server %s: metrics: %v", s.name, err)
+		}
+		if s.cfg.AlsoRegister != nil {
+			if err := s.cfg.AlsoRegister.Register(c); err != nil {
+				return fmt.Errorf("server %s: metrics: %v", s.name, err)
+			}
+		}
+	}
+	return nil
+}
