@@ -220,11 +220,22 @@ func (r *Recorder) Add(q *Request) {
 	}
 	r.series.add(q, lat)
 	if r.requests != nil {
-		if q.First >= len(r.names) || q.Final >= len(r.names) {
-			r.fail(fmt.Errorf("results: request %d names server index %d/%d, but the scenario has %d servers", q.ID, q.First, q.Final, len(r.names)))
-		}
+		r.checkServers(q)
 		r.line = appendRequest(r.line[:0], q, r.names)
 		r.requests.write(r.line)
+	}
+}
+
+// checkServers reports server indices beyond the scenario's, which
+// requests.csv could only write as unknown.
+func (r *Recorder) checkServers(q *Request) {
+	n := len(r.names)
+	bad := q.First >= n || q.Final >= n
+	for i := range min(max(q.NHops, 0), MaxRecordedHops) {
+		bad = bad || int(q.Hops[i].Server) >= n
+	}
+	if bad {
+		r.fail(fmt.Errorf("results: request %d names a server index beyond the scenario's %d servers (first %d, final %d, or a hop)", q.ID, n, q.First, q.Final))
 	}
 }
 
