@@ -41,6 +41,9 @@ type Figure struct {
 	HLines []Mark
 	// VLines are vertical markers (fault times, end of warmup).
 	VLines []Mark
+	// LegendBottom puts the legend at the bottom right, where a CDF has
+	// no data; otherwise it is at the top right, above the data.
+	LegendBottom bool
 	// ZeroY starts the Y axis at 0 (counts, rates, queue lengths).
 	ZeroY bool
 }
@@ -85,7 +88,7 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 	p.Title.Text = f.Title
 	p.X.Label.Text = f.X
 	p.Y.Label.Text = f.Y
-	p.Legend.Top = true
+	p.Legend.Top = !f.LegendBottom
 	p.Add(plotter.NewGrid())
 	if f.LogX {
 		p.X.Scale = plot.LogScale{}
@@ -113,6 +116,16 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 	for _, h := range f.HLines {
 		p.Y.Max = math.Max(p.Y.Max, h.At*1.05)
 		p.Y.Min = math.Min(p.Y.Min, h.At)
+	}
+	if !f.LegendBottom && !f.LogY {
+		// Headroom above the data for the legend, one row per entry.
+		rows := len(f.Lines) + len(f.HLines)
+		for _, v := range f.VLines {
+			if v.At >= p.X.Min && v.At <= p.X.Max {
+				rows++
+			}
+		}
+		p.Y.Max += (p.Y.Max - p.Y.Min) * 0.065 * float64(rows)
 	}
 	for _, h := range f.HLines {
 		l, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: h.At}, {X: p.X.Max, Y: h.At}})

@@ -92,7 +92,7 @@ func ReadLatencies(dir string) ([]float64, error) {
 	return lat, err
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func ms(d time.Duration) float64  { return float64(d) / float64(time.Millisecond) }
 func sec(d time.Duration) float64 { return d.Seconds() }
 
 // Draw draws the figures of one run's results directory into it and
@@ -115,13 +115,14 @@ func RunFigures(d *RunData) []Figure {
 	var figs []Figure
 	if d.Latencies != nil {
 		figs = append(figs, Figure{
-			Name:  "latency-cdf",
-			Title: "Latency CDF: " + label,
-			X:     "latency (ms, log scale)",
-			Y:     "fraction of completed page requests",
-			LogX:  true,
-			ZeroY: true,
-			Lines: []Series{{Name: label, Color: Palette(0), XY: CDF(d.Latencies, maxCDFPoints)}},
+			Name:         "latency-cdf",
+			Title:        "Latency CDF: " + label,
+			X:            "latency (ms, log scale)",
+			Y:            "fraction of completed page requests",
+			LogX:         true,
+			ZeroY:        true,
+			LegendBottom: true,
+			Lines:        []Series{{Name: label, Color: Palette(0), XY: CDF(d.Latencies, maxCDFPoints)}},
 		})
 	}
 	p50, p99 := PercentilesOverTime(d.Seconds)
@@ -177,7 +178,7 @@ func RunFigures(d *RunData) []Figure {
 		Name:   "throughput",
 		Title:  "Throughput and rejections per second: " + label,
 		X:      "time since run start (s)",
-		Y:      "page requests per second",
+		Y:      "page requests (req/s)",
 		ZeroY:  true,
 		Lines:  []Series{{Name: "completed", Color: Palette(0), XY: completed}, {Name: "rejected", Color: Palette(1), XY: rejected}},
 		VLines: marks,
@@ -340,4 +341,3 @@ func ServerSeries(names []string, samples [][]results.ServerSample, value func(*
 	}
 	return lines
 }
-

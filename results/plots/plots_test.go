@@ -1,0 +1,547 @@
+package plots
+
+import (
+	"bytes"
+	"encoding/xml"
+	"image"
+	_ "image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/internal/fixture"
+	"github.com/redirlab/redirlab/results/stats"
+)
+
+func writeFixture(t *testing.T, dir string, o fixture.Options) (*results.Summary, []float64) {
+	t.Helper()
+	sum, lat, err := fixture.Write(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, lat
+}
+
+func figureNames(figs []Figure) []string {
+	var n []string
+	for _, f := range figs {
+		n = append(n, f.Name)
+	}
+	return n
+}
+
+func figure(t *testing.T, figs []Figure, name string) *Figure {
+	t.Helper()
+	for i := range figs {
+		if figs[i].Name == name {
+			return &figs[i]
+		}
+	}
+	t.Fatalf("no figure %s among %v", name, figureNames(figs))
+	return nil
+}
+
+func TestRunFiguresQueueLength(t *testing.T) {
+	dir := t.TempDir()
+	sum, lat := writeFixture(t, dir, fixture.Options{})
+	d, err := LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs := RunFigures(d)
+	if got, want := figureNames(figs), []string{"latency-cdf", "latency-over-time", "queue-length", "redirect-rate", "throughput"}; !slices.Equal(got, want) {
+		t.Fatalf("figures %v, want %v (no queue-delay figure for a queue-length run)", got, want)
+	}
+	for _, f := range figs {
+		if !strings.Contains(f.X, "(") || !strings.Contains(f.Y, "(") && f.Name != "latency-cdf" {
+			t.Errorf("%s: axis labels %q / %q lack units", f.Name, f.X, f.Y)
+		}
+	}
+
+	// CDF: the completed latencies, sorted, at heights i/n.
+	cdf := figure(t, figs, "latency-cdf")
+	if !cdf.LogX || len(cdf.Lines) != 1 {
+		t.Fatalf("latency-cdf: LogX %v, %d lines", cdf.LogX, len(cdf.Lines))
+	}
+	sorted := slices.Clone(lat)
+	slices.Sort(sorted)
+	xy := cdf.Lines[0].XY
+	if len(xy) != len(sorted) {
+		t.Fatalf("CDF has %d points, want %d completed requests", len(xy), len(sorted))
+	}
+	for i, p := range xy {
+		if math.Abs(p.X-sorted[i]) > 1e-9 || p.Y != float64(i+1)/float64(len(sorted)) {
+			t.Fatalf("CDF point %d = %v, want (%v, %v)", i, p, sorted[i], float64(i+1)/float64(len(sorted)))
+		}
+	}
+	// The CDF crosses 1/2 at the summary's p50 (HdrHistogram, 0.1%).
+	med := xy[sort50(len(xy))].X
+	if math.Abs(med-sum.LatencyMS.P50) > 0.002*sum.LatencyMS.P50+0.001 {
+		t.Errorf("CDF median %v, summary p50 %v", med, sum.LatencyMS.P50)
+	}
+
+	// Queue length: one line per server, the threshold and the fault.
+	ql := figure(t, figs, "queue-length")
+	if len(ql.Lines) != len(fixture.Servers) {
+		t.Fatalf("queue-length has %d lines, want %d", len(ql.Lines), len(fixture.Servers))
+	}
+	ticks := int((fixture.Warmup + fixture.Duration) / (100 * time.Millisecond))
+	for i, l := range ql.Lines {
+		if l.Name != fixture.Servers[i] || l.Color != Palette(i) || len(l.XY) != ticks {
+			t.Errorf("line %d: %s colour %v, %d points; want %s, %v, %d", i, l.Name, l.Color, len(l.XY), fixture.Servers[i], Palette(i), ticks)
+		}
+	}
+	// web-2 queues 10 more during its slowdown (fixture's design).
+	var during, outside []float64
+	for _, p := range ql.Lines[1].XY {
+		if p.X >= fixture.FaultAt.Seconds() && p.X < (fixture.FaultAt+fixture.FaultFor).Seconds() {
+			during = append(during, p.Y)
+		} else {
+			outside = append(outside, p.Y)
+		}
+	}
+	if stats.Mean(during)-stats.Mean(outside) < 8 {
+		t.Errorf("web-2 queue during the slowdown %.1f, outside %.1f: fault not visible", stats.Mean(during), stats.Mean(outside))
+	}
+	if len(ql.HLines) != 1 || ql.HLines[0].At != fixture.QueueThreshold {
+		t.Errorf("threshold lines %+v, want one at %d", ql.HLines, fixture.QueueThreshold)
+	}
+	var at []float64
+	for _, v := range ql.VLines {
+		at = append(at, v.At)
+	}
+	if want := []float64{1, 3, 5}; !slices.Equal(at, want) {
+		t.Errorf("vertical marks at %v, want end of warmup and fault start/end %v", at, want)
+	}
+
+	// Percentiles: one point per second with completions, from timeseries.csv.
+	secs, err := results.ReadTimeseries(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := figure(t, figs, "latency-over-time")
+	p50, p99 := lt.Lines[0].XY, lt.Lines[1].XY
+	if lt.Lines[0].Name != "p50" || lt.Lines[1].Name != "p99" || len(p50) != len(p99) {
+		t.Fatalf("latency-over-time lines %s/%s", lt.Lines[0].Name, lt.Lines[1].Name)
+	}
+	k := 0
+	for _, s := range secs {
+		if s.Completed == 0 {
+			continue
+		}
+		if p50[k].X != s.T.Seconds()+0.5 || p50[k].Y != float64(s.P50)/1e6 || p99[k].Y != float64(s.P99)/1e6 {
+			t.Errorf("second %v: points %v %v, want p50 %v p99 %v", s.T, p50[k], p99[k], s.P50, s.P99)
+		}
+		k++
+	}
+	if k != len(p50) || k < 6 {
+		t.Errorf("%d percentile points for %d seconds with completions", len(p50), k)
+	}
+
+	// Throughput adds up to the summary's completed and rejected counts.
+	tp := figure(t, figs, "throughput")
+	var completed, rejected float64
+	for i := range tp.Lines[0].XY {
+		completed += tp.Lines[0].XY[i].Y
+		rejected += tp.Lines[1].XY[i].Y
+	}
+	if int64(completed) != sum.Requests.Completed || int64(rejected) != sum.Requests.Rejected {
+		t.Errorf("throughput series sum to %v completed, %v rejected; summary %d, %d", completed, rejected, sum.Requests.Completed, sum.Requests.Rejected)
+	}
+	if len(tp.Lines) != 2 {
+		t.Errorf("an error-free run has %d throughput lines, want 2", len(tp.Lines))
+	}
+
+	// Redirect rate: redirected/requests of each second with requests;
+	// weighted by requests it is the summary's rate (exact counts, so
+	// only float rounding: 1e-9).
+	rr := figure(t, figs, "redirect-rate").Lines[0].XY
+	k = 0
+	var redirected, requests float64
+	for _, s := range secs {
+		if s.Requests == 0 {
+			continue
+		}
+		want := 100 * float64(s.Redirected) / float64(s.Requests)
+		if rr[k].X != s.T.Seconds()+0.5 || math.Abs(rr[k].Y-want) > 1e-9 {
+			t.Errorf("redirect rate point %v, want %v%% at %v", rr[k], want, s.T)
+		}
+		redirected += rr[k].Y / 100 * float64(s.Requests)
+		requests += float64(s.Requests)
+		k++
+	}
+	if k != len(rr) {
+		t.Errorf("%d redirect-rate points for %d seconds with requests", len(rr), k)
+	}
+	if got := redirected / requests; math.Abs(got-sum.Redirects.Rate) > 1e-6 {
+		t.Errorf("weighted redirect rate %v, summary %v", got, sum.Redirects.Rate)
+	}
+}
+
+func sort50(n int) int { return int(math.Ceil(0.5*float64(n))) - 1 }
+
+func TestRunFiguresQueueDelay(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, fixture.Options{Condition: "queue-delay"})
+	d, err := LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs := RunFigures(d)
+	qd := figure(t, figs, "queue-delay")
+	if len(qd.HLines) != 1 || qd.HLines[0].At != 40 || !strings.Contains(qd.Y, "ms") {
+		t.Errorf("queue-delay threshold %+v (want 40 ms), Y %q", qd.HLines, qd.Y)
+	}
+	if len(qd.Lines) != 3 || qd.Lines[1].Name != "web-2" {
+		t.Fatalf("queue-delay lines %d", len(qd.Lines))
+	}
+	// The fixture's delay is 5ms per request beyond two.
+	for k, p := range qd.Lines[0].XY {
+		ql := d.Samples[0][k].QueueLength
+		if want := float64(max(ql-2, 0) * 5); p.Y != want {
+			t.Fatalf("web-1 delay at %v = %v, want %v", p.X, p.Y, want)
+		}
+	}
+	if ql := figure(t, figs, "queue-length"); len(ql.HLines) != 0 {
+		t.Errorf("queue-length figure of a queue-delay run draws a count threshold: %+v", ql.HLines)
+	}
+}
+
+func TestRunFiguresNoRecords(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, fixture.Options{NoRecords: true, Condition: "none"})
+	d, err := LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := figureNames(RunFigures(d))
+	if slices.Contains(names, "latency-cdf") || slices.Contains(names, "queue-delay") {
+		t.Errorf("without requests.csv, condition none: figures %v", names)
+	}
+	if ql := figure(t, RunFigures(d), "queue-length"); len(ql.HLines) != 0 {
+		t.Errorf("condition none draws a threshold")
+	}
+}
+
+func TestCDFDownsampling(t *testing.T) {
+	const n = 100_000
+	lat := make([]float64, n)
+	for i := range lat {
+		lat[i] = float64((i*7919)%n) / 100 // a permutation of 0 .. 999.99
+	}
+	xy := CDF(lat, 2000)
+	if len(xy) != 2000 {
+		t.Fatalf("%d points, want 2000", len(xy))
+	}
+	if xy[0].X != 0.001 || xy[0].Y != 1.0/n {
+		t.Errorf("first point %v: want the minimum (0, drawn at 1µs) at 1/n", xy[0])
+	}
+	if last := xy[len(xy)-1]; last.X != 999.99 || last.Y != 1 {
+		t.Errorf("last point %v, want (999.99, 1)", last)
+	}
+	for i := 1; i < len(xy); i++ {
+		if xy[i].X < xy[i-1].X || xy[i].Y <= xy[i-1].Y {
+			t.Fatalf("not increasing at %d: %v %v", i, xy[i-1], xy[i])
+		}
+	}
+	// Every kept point is exact: F(x) = rank/n (all samples distinct).
+	for _, p := range xy[1:] {
+		if want := (p.X*100 + 1) / n; math.Abs(p.Y-want) > 1e-12 {
+			t.Fatalf("point %v: F = %v", p, want)
+		}
+	}
+	// The top quarter of the points is the top 500 samples, all of them.
+	tail := xy[len(xy)-500:]
+	for i, p := range tail {
+		if want := float64(n-500+i) / 100; math.Abs(p.X-want) > 1e-9 {
+			t.Fatalf("tail point %d = %v, want x %v", i, p, want)
+		}
+	}
+	if CDF(nil, 10) != nil {
+		t.Error("empty CDF")
+	}
+}
+
+func TestParseValue(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		x    float64
+		unit string
+		ok   bool
+	}{
+		{"900/s", 900, "req/s", true},     // a rate per second
+		{"1.5k/s", 1500, "req/s", true},   // with a k multiplier
+		{"54000/min", 900, "req/s", true}, // per minute
+		{"40ms", 40, "ms", true},          // a duration in ms
+		{"1.5s", 1500, "ms", true},        // seconds become ms
+		{"0.8", 0.8, "", true},            // a plain number
+		{"8", 8, "", true},                // a count
+		{"queue-delay", 0, "", false},     // a name: categorical
+		{"9/fortnight", 0, "", false},     // an unknown rate unit
+	} {
+		x, unit, ok := ParseValue(tc.in)
+		if ok != tc.ok || (ok && (math.Abs(x-tc.x) > 1e-9 || unit != tc.unit)) {
+			t.Errorf("ParseValue(%q) = %v %q %v, want %v %q %v", tc.in, x, unit, ok, tc.x, tc.unit, tc.ok)
+		}
+	}
+	if _, _, numeric := ParseValues([]string{"900/s", "40ms"}); numeric {
+		t.Error("mixed units must be categorical")
+	}
+}
+
+// checkImages asserts that files are valid PNG (768×432) and SVG files
+// of sensible size.
+func checkImages(t *testing.T, files []string) {
+	t.Helper()
+	if len(files) == 0 {
+		t.Fatal("no files written")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(f) {
+		case ".png":
+			cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+			if err != nil || format != "png" {
+				t.Errorf("%s: %v (format %q)", f, err, format)
+				continue
+			}
+			if cfg.Width != 768 || cfg.Height != 432 || len(data) < 5_000 || len(data) > 2_000_000 {
+				t.Errorf("%s: %d×%d, %d bytes", f, cfg.Width, cfg.Height, len(data))
+			}
+		case ".svg":
+			if err := checkSVG(data); err != nil || len(data) < 5_000 || len(data) > 5_000_000 {
+				t.Errorf("%s: %v, %d bytes", f, err, len(data))
+			}
+		default:
+			t.Errorf("unexpected file %s", f)
+		}
+	}
+}
+
+func checkSVG(data []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() == "EOF" && root == "svg" {
+				return nil
+			}
+			if root != "svg" {
+				return errorString("root element " + root + ", want svg")
+			}
+			return err
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func TestDrawWritesImagesIdentically(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, fixture.Options{Condition: "queue-delay"})
+	files, err := Draw(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 12 {
+		t.Errorf("%d files, want 6 figures × 2 formats: %v", len(files), files)
+	}
+	checkImages(t, files)
+	first := map[string][]byte{}
+	for _, f := range files {
+		first[f], _ = os.ReadFile(f)
+	}
+	again, err := Draw(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(files, again) {
+		t.Fatalf("second draw wrote %v", again)
+	}
+	for _, f := range again {
+		if b, _ := os.ReadFile(f); !bytes.Equal(b, first[f]) {
+			t.Errorf("%s differs when redrawn from the same files", filepath.Base(f))
+		}
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+}
+
+func TestDrawMissingDir(t *testing.T) {
+	if _, err := Draw(filepath.Join(t.TempDir(), "nope")); err == nil || !strings.Contains(err.Error(), "summary.json") {
+		t.Errorf("Draw of a missing dir: %v", err)
+	}
+}
+
+// compareFixture writes three runs: "no-redirect" single, "queue-length"
+// with 3 replications, "queue-delay" with 3 replications.
+func compareFixture(t *testing.T) []Run {
+	root := t.TempDir()
+	runs := []Run{{"no-redirect", filepath.Join(root, "no-redirect")}, {"queue-length", filepath.Join(root, "queue-length")}, {"queue-delay", filepath.Join(root, "queue-delay")}}
+	writeFixture(t, runs[0].Dir, fixture.Options{Variant: "no-redirect", Condition: "none", Latency: 30 * time.Millisecond, Redirected: 1e-9})
+	for k := 1; k <= 3; k++ {
+		writeFixture(t, filepath.Join(runs[1].Dir, "rep-"+string(rune('0'+k))), fixture.Options{Variant: "queue-length", Seed: uint64(k)})
+		writeFixture(t, filepath.Join(runs[2].Dir, "rep-"+string(rune('0'+k))), fixture.Options{Variant: "queue-delay", Condition: "queue-delay", Seed: uint64(10 + k), Latency: 8 * time.Millisecond})
+	}
+	return runs
+}
+
+func TestCompare(t *testing.T) {
+	runs := compareFixture(t)
+	c, err := LoadCompare(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Summaries[0]) != 1 || len(c.Summaries[1]) != 3 || len(c.Summaries[2]) != 3 {
+		t.Fatalf("replications found: %d %d %d", len(c.Summaries[0]), len(c.Summaries[1]), len(c.Summaries[2]))
+	}
+	figs := CompareFigures(c)
+	if got, want := figureNames(figs), []string{"compare-latency-cdf", "compare-p50", "compare-p99", "compare-redirect-rate"}; !slices.Equal(got, want) {
+		t.Fatalf("figures %v, want %v", got, want)
+	}
+	cdf := figure(t, figs, "compare-latency-cdf")
+	for i, l := range cdf.Lines {
+		if l.Name != runs[i].Name || l.Color != Palette(i) {
+			t.Errorf("CDF line %d: %s %v, want %s %v", i, l.Name, l.Color, runs[i].Name, Palette(i))
+		}
+	}
+	// Pooled replications: queue-length's line ends at 1 with all its samples.
+	var n int64
+	for _, s := range c.Summaries[1] {
+		n += s.Requests.Completed
+	}
+	if got := int64(len(c.Latencies[1])); got != n {
+		t.Errorf("pooled latencies %d, completed %d", got, n)
+	}
+	p99 := figure(t, figs, "compare-p99")
+	if !slices.Equal(p99.Categories, []string{"no-redirect", "queue-length", "queue-delay"}) {
+		t.Errorf("categories %v", p99.Categories)
+	}
+	for i, l := range p99.Lines {
+		if l.Color != Palette(i) || !l.Points || l.XY[0].X != float64(i) {
+			t.Errorf("p99 point %d: %+v", i, l)
+		}
+		var vals []float64
+		for _, s := range c.Summaries[i] {
+			vals = append(vals, s.LatencyMS.P99)
+		}
+		iv := stats.MeanCI(vals, stats.Level)
+		if l.XY[0].Y != iv.Mean {
+			t.Errorf("%s p99 %v, mean over replications %v", l.Name, l.XY[0].Y, iv.Mean)
+		}
+		if hasCI := l.Lo != nil; hasCI != (i > 0) {
+			t.Errorf("%s: error bars %v with %d replications", l.Name, hasCI, len(vals))
+		} else if hasCI && (l.Lo[0] != iv.Lo || l.Hi[0] != iv.Hi) {
+			t.Errorf("%s: bars [%v, %v], CI [%v, %v]", l.Name, l.Lo[0], l.Hi[0], iv.Lo, iv.Hi)
+		}
+	}
+	// Colours are the same in every figure for a run.
+	for _, f := range figs {
+		for i, l := range f.Lines {
+			if l.Color != Palette(slices.IndexFunc(runs, func(r Run) bool { return r.Name == l.Name })) {
+				t.Errorf("%s: %s has colour %v at position %d", f.Name, l.Name, l.Color, i)
+			}
+		}
+	}
+	out := t.TempDir()
+	files, err := Compare(out, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkImages(t, files)
+}
+
+func TestReplicationsErrors(t *testing.T) {
+	if _, err := Replications(t.TempDir()); err == nil || !strings.Contains(err.Error(), "rep-N") {
+		t.Errorf("empty dir: %v", err)
+	}
+	if _, err := Compare(t.TempDir(), nil); err == nil {
+		t.Error("Compare of no runs succeeded")
+	}
+}
+
+func TestSweep(t *testing.T) {
+	root := t.TempDir()
+	values := []string{"100/s", "200/s", "300/s"}
+	table := SweepTable{Parameter: "workload.arrival.rate", Values: values}
+	for vi, v := range []struct {
+		name string
+		cond string
+		reps int
+	}{{"no-redirect", "none", 1}, {"queue-delay", "queue-delay", 2}} {
+		sv := SweepVariant{Name: v.name, Points: make([][]*results.Summary, len(values))}
+		for i := range values {
+			if vi == 0 && i == 1 {
+				continue // a failed run leaves a gap
+			}
+			for k := range v.reps {
+				dir := filepath.Join(root, v.name, values[i][:3], "rep"+string(rune('0'+k)))
+				sum, _ := writeFixture(t, dir, fixture.Options{Condition: v.cond, Seed: uint64(100*vi + 10*i + k + 1), Latency: time.Duration(i+1) * 5 * time.Millisecond})
+				sv.Points[i] = append(sv.Points[i], sum)
+			}
+		}
+		table.Variants = append(table.Variants, sv)
+	}
+	figs, err := SweepFigures(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p99 := figure(t, figs, "sweep-p99")
+	if p99.X != "workload.arrival.rate (req/s)" || p99.Categories != nil {
+		t.Errorf("X %q, categories %v", p99.X, p99.Categories)
+	}
+	nr, qd := p99.Lines[0], p99.Lines[1]
+	if nr.Name != "no-redirect" || len(nr.XY) != 2 || nr.XY[0].X != 100 || nr.XY[1].X != 300 || nr.Lo != nil {
+		t.Errorf("no-redirect line %+v: want 2 points at 100 and 300, no error bars", nr)
+	}
+	if nr.XY[1].Y != table.Variants[0].Points[2][0].LatencyMS.P99 {
+		t.Errorf("no-redirect p99 at 300/s %v", nr.XY[1].Y)
+	}
+	if len(qd.XY) != 3 || len(qd.Lo) != 3 || qd.Color != Palette(1) {
+		t.Errorf("queue-delay line %+v: want 3 points with CIs", qd)
+	}
+	want := stats.MeanCI([]float64{table.Variants[1].Points[0][0].Redirects.Rate, table.Variants[1].Points[0][1].Redirects.Rate}, stats.Level)
+	rr := figure(t, figs, "sweep-redirect-rate").Lines[1]
+	if math.Abs(rr.XY[0].Y-100*want.Mean) > 1e-9 || math.Abs(rr.Hi[0]-100*want.Hi) > 1e-9 {
+		t.Errorf("redirect rate point %v [%v], want %v%% [..%v]", rr.XY[0], rr.Hi[0], 100*want.Mean, 100*want.Hi)
+	}
+	files, err := Sweep(t.TempDir(), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkImages(t, files)
+
+	bad := table
+	bad.Variants = []SweepVariant{{Name: "x", Points: make([][]*results.Summary, 1)}}
+	if _, err := Sweep(t.TempDir(), bad); err == nil || !strings.Contains(err.Error(), `"x" has 1 points for 3 values`) {
+		t.Errorf("mis-shaped table: %v", err)
+	}
+	// Categorical values still plot, in sweep order.
+	cat := SweepTable{Parameter: "policy.target", Values: []string{"random", "p2c"}, Variants: []SweepVariant{{Name: "base", Points: [][]*results.Summary{{table.Variants[1].Points[0][0]}, {table.Variants[1].Points[1][0]}}}}}
+	figs, err = SweepFigures(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := figure(t, figs, "sweep-p99"); !slices.Equal(f.Categories, cat.Values) || f.Lines[0].XY[1].X != 1 {
+		t.Errorf("categorical sweep: %v %v", f.Categories, f.Lines[0].XY)
+	}
+}
+
+var _ = plotter.XY{}

@@ -1,0 +1,186 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/stats"
+)
+
+// SweepTable is the outcome of a sweep: one swept parameter, its values,
+// and for every variant the summaries of the runs at each value.
+type SweepTable struct {
+	// Parameter is the swept dotted key (workload.arrival.rate). For a
+	// grid over several keys, name them together (rate × threshold) and
+	// make Values the combinations.
+	Parameter string
+	// Values are the parameter's values as written on the command line
+	// (900/s, 40ms, 0.8), in sweep order.
+	Values []string
+	// Variants are the lines, in scenario order (base first): variant i
+	// has colour Palette(i), as in Compare.
+	Variants []SweepVariant
+}
+
+// SweepVariant is one variant's runs across the sweep.
+type SweepVariant struct {
+	// Name of the variant ("" or "base" for a scenario without
+	// variants).
+	Name string
+	// Points[i] are the summaries at Values[i], one per replication;
+	// empty where the run failed.
+	Points [][]*results.Summary
+}
+
+// validate checks the table's shape.
+func (t *SweepTable) validate() error {
+	if t.Parameter == "" {
+		return errors.New("plots: sweep table: no parameter")
+	}
+	if len(t.Values) == 0 {
+		return errors.New("plots: sweep table: no values")
+	}
+	for _, v := range t.Variants {
+		if len(v.Points) != len(t.Values) {
+			return fmt.Errorf("plots: sweep table: variant %q has %d points for %d values", v.Name, len(v.Points), len(t.Values))
+		}
+	}
+	return nil
+}
+
+// Sweep draws p99 latency and redirect rate against the swept parameter,
+// one line per variant (with 95% intervals when there are replications),
+// into outDir as sweep-p99 and sweep-redirect-rate, and returns the files
+// written.
+func Sweep(outDir string, table SweepTable) ([]string, error) {
+	figs, err := SweepFigures(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	return writeFigures(outDir, figs)
+}
+
+// SweepFigures computes the sweep figures. The X axis is numeric when
+// every value parses (see ParseValue), else the values are categories in
+// sweep order.
+func SweepFigures(table SweepTable) ([]Figure, error) {
+	if err := table.validate(); err != nil {
+		return nil, err
+	}
+	xs, unit, numeric := ParseValues(table.Values)
+	xlabel := table.Parameter
+	if unit != "" {
+		xlabel += " (" + unit + ")"
+	}
+	var cats []string
+	if !numeric {
+		cats = table.Values
+		for i := range xs {
+			xs[i] = float64(i)
+		}
+	}
+	var figs []Figure
+	for _, m := range []struct {
+		key, name, title, y string
+		scale               float64
+	}{
+		{"p99_ms", "sweep-p99", "p99 latency against " + table.Parameter, "p99 latency (ms)", 1},
+		{"redirect_rate", "sweep-redirect-rate", "Redirect rate against " + table.Parameter, "page requests redirected (%)", 100},
+	} {
+		metric, _ := stats.MetricByKey(m.key)
+		f := Figure{Name: m.name, Title: m.title, X: xlabel, Y: m.y, Categories: cats, ZeroY: true}
+		for i, v := range table.Variants {
+			f.Lines = append(f.Lines, SweepLine(v, i, xs, metric, m.scale))
+		}
+		figs = append(figs, f)
+	}
+	return figs, nil
+}
+
+// SweepLine is variant v's line of metric m (times scale) at xs: at each
+// value with runs, the mean over replications, with its 95% interval
+// when there are two or more. Values without runs are skipped.
+func SweepLine(v SweepVariant, index int, xs []float64, m stats.Metric, scale float64) Series {
+	name := v.Name
+	if name == "" {
+		name = "base"
+	}
+	s := Series{Name: name, Color: Palette(index)}
+	var lo, hi []float64
+	ci := false
+	for i, sums := range v.Points {
+		if len(sums) == 0 {
+			continue
+		}
+		iv := m.Across(sums)
+		s.XY = append(s.XY, plotter.XY{X: xs[i], Y: iv.Mean * scale})
+		lo, hi = append(lo, iv.Lo*scale), append(hi, iv.Hi*scale)
+		ci = ci || iv.HasCI()
+	}
+	if ci {
+		s.Lo, s.Hi = lo, hi
+	}
+	return s
+}
+
+// ParseValues parses every value with ParseValue. numeric is false when
+// some value does not parse or the values mix units.
+func ParseValues(values []string) (xs []float64, unit string, numeric bool) {
+	xs = make([]float64, len(values))
+	numeric = true
+	for i, v := range values {
+		x, u, ok := ParseValue(v)
+		if !ok || (i > 0 && u != unit) {
+			numeric = false
+		}
+		xs[i], unit = x, u
+	}
+	if !numeric {
+		unit = ""
+	}
+	return xs, unit, numeric
+}
+
+// ParseValue reads a swept value as a number for an axis: a rate (900/s,
+// 1.5k/s, 54000/min) in req/s, a duration (40ms, 1s) in ms, or a plain
+// number (0.8, 8) without unit.
+func ParseValue(v string) (x float64, unit string, ok bool) {
+	v = strings.TrimSpace(v)
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return f, "", true
+	}
+	if num, per, found := strings.Cut(v, "/"); found {
+		mult := 1.0
+		if k, ok := strings.CutSuffix(num, "k"); ok {
+			num, mult = k, 1000
+		}
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return 0, "", false
+		}
+		switch per {
+		case "s":
+		case "min":
+			mult /= 60
+		case "h":
+			mult /= 3600
+		default:
+			return 0, "", false
+		}
+		return f * mult, "req/s", true
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return ms(d), "ms", true
+	}
+	return 0, "", false
+}
