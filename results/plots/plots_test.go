@@ -319,7 +319,7 @@ func checkImages(t *testing.T, files []string) {
 				t.Errorf("%s: %d×%d, %d bytes", f, cfg.Width, cfg.Height, len(data))
 			}
 		case ".svg":
-			if err := checkSVG(data); err != nil || len(data) < 5_000 || len(data) > 5_000_000 {
+			if err := checkSVG(data); err != nil || len(data) < 2_000 || len(data) > 5_000_000 {
 				t.Errorf("%s: %v, %d bytes", f, err, len(data))
 			}
 		default:
