@@ -78,17 +78,20 @@
 // rand.NewPCG(seed, 1), the same schedule a real run uses. Each page
 // request's first server is chosen by workload.dispatch: random,
 // round-robin, weighted (group weight), or the ideal front ends jsq
-// (least queue length per worker among up servers, ties at random) and
-// p2c (two servers drawn with replacement, the less loaded). A browser
-// follows redirects (up to workload.max_redirects, then an error) and,
-// once the page is answered 200, fetches session.objects embedded objects
-// one after the other from the server that served the page (each an
-// exchange through that server's queue, with no redirect decision). The
+// (least live queue length among up servers, ties at random) and p2c (two
+// distinct servers at random, the one with the shorter live queue; a down
+// one loses). A browser follows redirects (up to workload.max_redirects,
+// then an error) and, once the page is answered 200, fetches
+// session.objects embedded objects from the server that served the page,
+// six at a time as the load generator's browsers do (each an exchange
+// through that server's queue, with no redirect decision, bounded by
+// workload.timeout; a timed-out object counts as not fetched). The
 // next page of a session is scheduled session.think after the previous
 // page and its objects ended; its latency counts from that time. A page
 // not answered within workload.timeout of its scheduled time is recorded
-// as a timeout at that instant; its request stays where it is (a server
-// cannot know the browser left) and the session goes on. Open-loop page
+// as a timeout at that instant, with a last hop (server -1, status 0);
+// its request stays where it is (a server cannot know the browser left)
+// and the session goes on. Open-loop page
 // requests beyond workload.max_in_flight are refused by the client
 // (rejected, status 0, no hop). The closed-loop process runs `concurrency`
 // browsers that each issue their next request when the previous ends,
@@ -102,11 +105,11 @@
 //
 // One results.Request per page request, written when it ends: Scheduled =
 // Sent, Done (final answer, or the timeout instant), Outcome, Status (0 for
-// transport errors and timeouts), Redirects followed, First and Final
-// server (-1 when no server answered), one Hop per page exchange (server,
-// status, arrival time at the browser; server -1 and status 0 for a
-// refused or reset connection), Objects fetched successfully and
-// ObjectsDone. One results.ServerSample per server every sample_interval
+// transport errors and timeouts), Redirects followed, First server and
+// Final (the last server that answered, -1 if none did), one Hop per page
+// exchange (server, status, arrival time at the browser; server -1 and
+// status 0 for a refused or reset connection or a timeout), Objects
+// fetched with a 200 and ObjectsDone (when the last object ended). One results.ServerSample per server every sample_interval
 // (and one at the end).
 //
 // # Faults

@@ -47,7 +47,12 @@ const (
 	phWaiting         // in a server's FIFO
 	phServing         // in service (evDone pending)
 	phToBrowser       // the answer on its way back (evResponse pending)
+	phObjects         // a page whose embedded objects are being fetched
 )
+
+// maxParallelObjects is how many embedded objects a browser fetches at
+// once, over as many keep-alive connections, as loadgen's browsers do.
+const maxParallelObjects = 6
 
 // request is one browser page request and its embedded-object fetches.
 // Slots are recycled through a free list so that the hot loop does not
@@ -67,7 +72,9 @@ type request struct {
 	abandoned   bool
 	hops        int32 // redirects followed so far
 	pagesLeft   int32 // pages of the session after this one
-	objectsLeft int32
+	objectsLeft int32 // objects not yet requested (page slot)
+	objectsOut  int32 // objects requested and not ended (page slot)
+	parent      int32 // the page slot of an object exchange
 	browser     int32 // closed-loop browser, -1 for open loop
 }
 
@@ -446,6 +453,7 @@ func (s *simulation) issuePage(slot int32) {
 			s.closedLeft--
 		}
 	}
+	r.gen++ // a new page: deadlines of the slot's previous page are stale
 	r.rec = results.Request{
 		ID: s.nextID, Scheduled: s.now, Sent: s.now, First: -1, Final: -1,
 	}
@@ -485,9 +493,9 @@ func (s *simulation) pick() int {
 			if !st.Up {
 				continue
 			}
-			if best < 0 || lessLoaded(st, &s.live[best]) {
+			if best < 0 || st.QueueLength < s.live[best].QueueLength {
 				best, ties = i, 1
-			} else if !lessLoaded(&s.live[best], st) {
+			} else if st.QueueLength == s.live[best].QueueLength {
 				// Equal load: reservoir sampling keeps ties uniform.
 				ties++
 				if s.brRng.IntN(ties) == 0 {
@@ -499,11 +507,18 @@ func (s *simulation) pick() int {
 			return best
 		}
 	case dispP2C:
-		a, b := s.brRng.IntN(n), s.brRng.IntN(n)
+		if n == 1 {
+			return 0
+		}
+		// Two distinct servers, as loadgen's front end draws them.
+		a, b := s.brRng.IntN(n), s.brRng.IntN(n-1)
+		if b >= a {
+			b++
+		}
 		la, lb := &s.live[a], &s.live[b]
 		switch {
 		case la.Up && lb.Up:
-			if lessLoaded(lb, la) {
+			if lb.QueueLength < la.QueueLength {
 				return b
 			}
 			return a
@@ -514,11 +529,6 @@ func (s *simulation) pick() int {
 		}
 	}
 	return s.brRng.IntN(n)
-}
-
-// lessLoaded compares queue length per worker, as policy targets do.
-func lessLoaded(a, b *policy.Status) bool {
-	return a.QueueLength*max(b.Workers, 1) < b.QueueLength*max(a.Workers, 1)
 }
 
 // send puts the current exchange of slot on the network towards server
@@ -656,42 +666,32 @@ func (s *simulation) response(slot int32) {
 		return
 	}
 	if r.object {
-		if r.status == 200 {
-			r.rec.Objects++
-		}
-		r.rec.ObjectsDone = s.now
-		if r.objectsLeft--; r.objectsLeft > 0 {
-			s.send(slot, r.server)
-			return
-		}
-		s.finishPage(slot)
+		s.objectEnded(slot, r.status == 200)
 		return
 	}
-	srvIdx := int16(r.server)
 	if r.status == 0 {
-		srvIdx = -1 // no server answered: refused or reset
+		// No server answered (refused or reset); Final stays the last
+		// server that did answer, as the load generator records it.
+		r.rec.AddHop(results.Hop{Server: -1, Status: 0, At: s.now})
+	} else {
+		r.rec.AddHop(results.Hop{Server: int16(r.server), Status: r.status, At: s.now})
+		r.rec.Final = int(r.server)
 	}
-	r.rec.AddHop(results.Hop{Server: srvIdx, Status: r.status, At: s.now})
 	r.rec.Status = int(r.status)
 	r.rec.Done = s.now
 	switch r.status {
 	case 200:
 		r.rec.Outcome = results.Completed
-		r.rec.Final = int(r.server)
 		r.pageDone = true
 		if s.objects > 0 {
-			r.object = true
-			r.objectsLeft = s.objects
-			s.send(slot, r.server)
+			s.fetchObjects(slot)
 			return
 		}
 	case 503:
 		r.rec.Outcome = results.Rejected
-		r.rec.Final = int(r.server)
 	case 0:
 		r.rec.Outcome = results.Error
 	default: // a redirect
-		r.rec.Final = int(r.server)
 		if r.hops >= s.maxRedirects {
 			r.rec.Outcome = results.Error // too many redirects
 			break
@@ -703,6 +703,57 @@ func (s *simulation) response(slot int32) {
 	}
 	r.pageDone = true
 	s.finishPage(slot)
+}
+
+// fetchObjects starts fetching the embedded objects of the page in slot
+// from the server that served it, maxParallelObjects at a time.
+func (s *simulation) fetchObjects(page int32) {
+	p := &s.reqs[page]
+	p.phase = phObjects
+	p.objectsLeft, p.objectsOut = s.objects, 0
+	for k := 0; k < min(int(s.objects), maxParallelObjects); k++ {
+		s.nextObject(page, s.alloc())
+	}
+}
+
+// nextObject sends the page's next object in slot obj.
+func (s *simulation) nextObject(page, obj int32) {
+	p := &s.reqs[page]
+	p.objectsLeft--
+	p.objectsOut++
+	o := &s.reqs[obj]
+	o.gen++ // a new exchange: the previous one's deadline is stale
+	o.object, o.pageDone, o.abandoned = true, false, false
+	o.parent = page
+	o.browser = -1
+	if s.timeout > 0 {
+		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: obj, gen: o.gen})
+	}
+	s.send(obj, p.server)
+}
+
+// objectEnded: an object exchange ended (ok: answered 2xx), by its answer
+// or its timeout. The slot goes on with the page's next object, if any.
+func (s *simulation) objectEnded(obj int32, ok bool) {
+	o := &s.reqs[obj]
+	page := o.parent
+	p := &s.reqs[page]
+	if ok {
+		p.rec.Objects++
+	}
+	p.objectsOut--
+	if p.objectsLeft > 0 {
+		if o.abandoned {
+			obj = s.alloc() // the timed-out exchange keeps its slot until it ends
+		}
+		s.nextObject(page, obj)
+	} else if !o.abandoned {
+		s.release(obj)
+	}
+	if p = &s.reqs[page]; p.objectsOut == 0 && p.objectsLeft == 0 {
+		p.rec.ObjectsDone = s.now
+		s.finishPage(page)
+	}
 }
 
 // finishPage writes the page's record and moves its session on.
@@ -746,14 +797,18 @@ func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Du
 // expireRequest: a page request's timeout has come.
 func (s *simulation) expireRequest(dl deadline) {
 	r := &s.reqs[dl.slot]
-	if r.gen != dl.gen || r.pageDone || r.abandoned || r.phase == phFree || r.phase == phPending {
+	if r.gen != dl.gen || r.pageDone || r.abandoned || r.phase == phFree || r.phase == phPending || r.phase == phObjects {
 		return
 	}
+	r.abandoned = true
+	if r.object {
+		s.objectEnded(dl.slot, false)
+		return
+	}
+	r.rec.AddHop(results.Hop{Server: -1, Status: 0, At: s.now})
 	r.rec.Outcome = results.Timeout
 	r.rec.Status = 0
-	r.rec.Final = -1
 	r.rec.Done = s.now
-	r.abandoned = true
 	s.inFlight--
 	s.rec.Add(&r.rec)
 	// The request stays where it is (a server cannot know the browser

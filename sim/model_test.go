@@ -107,8 +107,9 @@ func TestTimeout(t *testing.T) {
 	if len(got) != 2 || got[0].Outcome != results.Completed || got[0].Done != 100*ms {
 		t.Fatalf("first record %+v, want completed at 100ms", got)
 	}
-	if r := got[1]; r.Outcome != results.Timeout || r.Done != 150*ms || r.Status != 0 || r.NHops != 0 {
-		t.Errorf("second record %+v, want a timeout at 150ms with no hop", r)
+	if r := got[1]; r.Outcome != results.Timeout || r.Done != 150*ms || r.Status != 0 || r.NHops != 1 ||
+		r.Hops[0] != (results.Hop{Server: -1, Status: 0, At: 150 * ms}) || r.Final != -1 {
+		t.Errorf("second record %+v, want a timeout at 150ms with one unanswered hop", r)
 	}
 	served := 0
 	for _, s := range m.samples {
@@ -172,8 +173,9 @@ func TestSlowdown(t *testing.T) {
 }
 
 // TestSessionObjects: a session of two pages, each followed by two
-// embedded objects fetched one after the other from the page's server;
-// the second page is scheduled Think after the first page's last object.
+// embedded objects fetched in parallel from the page's server (one
+// worker: the second waits for the first); the second page is scheduled
+// Think after the first page's last object.
 func TestSessionObjects(t *testing.T) {
 	sc := traced(1, 10*ms, 0)
 	sc.Servers[0].ObjectService = scenarios.Service{Dist: "const", Mean: 1 * ms}
@@ -184,11 +186,12 @@ func TestSessionObjects(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d records, want 2", len(got))
 	}
-	// Page: 1 ms out, 10 ms service, 1 ms back = 12 ms; each object 3 ms.
-	if r := got[0]; r.Scheduled != 0 || r.Done != 12*ms || r.Objects != 2 || r.ObjectsDone != 18*ms {
+	// Page: 1 ms out, 10 ms service, 1 ms back = 12 ms; objects reach the
+	// server at 13 ms, are served 13..14 and 14..15 ms, back at 15 and 16 ms.
+	if r := got[0]; r.Scheduled != 0 || r.Done != 12*ms || r.Objects != 2 || r.ObjectsDone != 16*ms {
 		t.Errorf("page 1: %+v", r)
 	}
-	if r := got[1]; r.Scheduled != 68*ms || r.Done != 80*ms || r.Objects != 2 || r.ObjectsDone != 86*ms {
+	if r := got[1]; r.Scheduled != 66*ms || r.Done != 78*ms || r.Objects != 2 || r.ObjectsDone != 82*ms {
 		t.Errorf("page 2: %+v", r)
 	}
 }
@@ -464,5 +467,55 @@ func TestContextCancel(t *testing.T) {
 	cancel()
 	if err := s.run(ctx); err != context.Canceled {
 		t.Fatalf("run = %v, want context.Canceled", err)
+	}
+}
+
+// TestNextPageKeepsItsOwnDeadline: the second page of a session reuses
+// the first page's slot; the first page's deadline (150 ms) must not time
+// the second page (100..200 ms, deadline 250 ms) out.
+func TestNextPageKeepsItsOwnDeadline(t *testing.T) {
+	sc := traced(1, 100*ms, 0)
+	sc.Workload.Timeout = 150 * ms
+	sc.Workload.Session = scenarios.Session{Pages: 2}
+	got := byID(runMem(t, sc).reqs)
+	if len(got) != 2 || got[1].Outcome != results.Completed || got[1].Scheduled != 100*ms || got[1].Done != 200*ms {
+		t.Fatalf("records %+v, want the second page completed at 200ms", got)
+	}
+}
+
+// TestObjectsInParallelWithTimeouts: eight 50 ms objects, six requested
+// at once from a one-worker server, each bounded by the 120 ms timeout.
+// Served in order: #1 10..60 ms and #2 60..110 ms succeed (#7 and #8 are
+// requested as they end); #3-#6 time out at 130 ms, #7 at 180 ms and #8
+// at 230 ms, when the page's record is written. The server still serves
+// every object, and the run drains.
+func TestObjectsInParallelWithTimeouts(t *testing.T) {
+	sc := traced(1, 10*ms, 0)
+	sc.Servers[0].ObjectService = scenarios.Service{Dist: "const", Mean: 50 * ms}
+	sc.Workload.Session = scenarios.Session{Pages: 1, Objects: 8}
+	sc.Workload.Timeout = 120 * ms
+	s, err := newSimulation(sc, &memRecorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := s.rec.(*memRecorder)
+	if len(m.reqs) != 1 {
+		t.Fatalf("%d records, want 1", len(m.reqs))
+	}
+	if r := m.reqs[0]; r.Outcome != results.Completed || r.Done != 10*ms || r.Objects != 2 || r.ObjectsDone != 230*ms {
+		t.Errorf("record %+v: want completed at 10ms, 2 objects, objects done at 230ms", r)
+	}
+	var busy time.Duration
+	for _, sm := range m.samples {
+		busy += sm.BusyTime
+	}
+	if want := 10*ms + 8*50*ms; busy != want {
+		t.Errorf("busy time %v, want %v", busy, want)
+	}
+	if s.inUse != 0 {
+		t.Errorf("%d slots still in use", s.inUse)
 	}
 }

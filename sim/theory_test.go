@@ -121,8 +121,9 @@ func TestMMc(t *testing.T) {
 }
 
 // TestSupermarketP2C: n = 500 single-worker servers, mu = 1/s, browsers
-// dispatch by power of two choices (two servers drawn uniformly with
-// replacement, the shorter queue wins) at lambda = 0.9/s per server. In
+// dispatch by power of two choices (two distinct servers drawn uniformly,
+// the shorter queue wins; with or without replacement is the same in the
+// limit) at lambda = 0.9/s per server. In
 // Mitzenmacher's mean-field limit the fraction of queues holding at least
 // k requests is lambda^(2^k - 1), so by Little's law the mean sojourn is
 // sum_{k>=1} lambda^(2^k - 1) / lambda = 2.6146 s (an M/M/1 at the same
