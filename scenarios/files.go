@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +14,30 @@ import (
 
 // maxFileLines bounds the data lines read from one service or trace file.
 const maxFileLines = 50_000_000
+
+// maxFileBytes bounds a service or trace file.
+const maxFileBytes = 1 << 30
+
+// readRegular reads a regular file of at most maxFileBytes, so that a
+// scenario naming /dev/zero or a FIFO fails instead of hanging.
+func readRegular(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	if st.Size() > maxFileBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxFileBytes)
+	}
+	return io.ReadAll(io.LimitReader(f, maxFileBytes))
+}
 
 // readFile reads a file named by the field at path (relative to the
 // scenario) and parses it. Errors name the scenario field and the data
@@ -118,7 +144,7 @@ const accessLogTime = "02/Jan/2006:15:04:05 -0700"
 // parseTrace reads arrival offsets: one per line as seconds (0.0123) or a
 // duration (12.3ms), never decreasing; or a common/combined access log,
 // whose [02/Jan/2006:15:04:05 -0700] timestamps become offsets from the
-// earliest one.
+// earliest one (requests of the same second spread evenly over it).
 func parseTrace(data []byte) ([]time.Duration, int, string) {
 	var out []time.Duration
 	var stamps []time.Time
@@ -170,10 +196,20 @@ func parseTrace(data []byte) ([]time.Duration, int, string) {
 	}
 	if accessLog {
 		// Logs are written as requests finish, so stamps may be slightly
-		// out of order: offsets count from the earliest.
+		// out of order: offsets count from the earliest. Stamps have 1s
+		// resolution, so the k requests logged in one second are spread
+		// evenly across it rather than sent as one burst.
 		slices.SortStableFunc(stamps, func(a, b time.Time) int { return a.Compare(b) })
-		for _, t := range stamps {
-			out = append(out, t.Sub(stamps[0]))
+		for i := 0; i < len(stamps); {
+			j := i
+			for j < len(stamps) && stamps[j].Equal(stamps[i]) {
+				j++
+			}
+			base := stamps[i].Sub(stamps[0])
+			for k := i; k < j; k++ {
+				out = append(out, base+time.Duration(k-i)*time.Second/time.Duration(j-i))
+			}
+			i = j
 		}
 	}
 	if len(out) == 0 {

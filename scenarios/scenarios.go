@@ -60,7 +60,7 @@ func Load(name string, sets ...string) (*Scenario, error) {
 			return loadEmbedded(name, sets)
 		}
 	}
-	data, err := os.ReadFile(name)
+	data, err := readRegular(name)
 	if err != nil {
 		msg := err.Error()
 		var pe *fs.PathError
@@ -84,7 +84,7 @@ func Parse(file string, data []byte, sets ...string) (*Scenario, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
 		}
-		return os.ReadFile(name)
+		return readRegular(name)
 	}
 	return parse(&source{file: label(file), data: data, open: open, sets: sets})
 }
@@ -283,7 +283,7 @@ func (s *Scenario) Expand() ([]*Scenario, error) {
 			if !filepath.IsAbs(name) {
 				name = filepath.Join(dir, name)
 			}
-			return os.ReadFile(name)
+			return readRegular(name)
 		}}
 	}
 	base, _, err := decodeSource(src, -1, &Variant{})

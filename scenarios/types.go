@@ -84,7 +84,9 @@ type ServerGroup struct {
 type Service struct {
 	// Dist is const | exp | lognormal | pareto | empirical.
 	Dist string `yaml:"dist"`
-	// Mean service time (const, exp, lognormal, pareto).
+	// Mean service time (const, exp, lognormal, pareto). For pareto it
+	// is derived from Min and Max when they are given; for empirical it
+	// is set to the samples' mean on loading.
 	Mean time.Duration `yaml:"mean"`
 	// CV is the coefficient of variation (lognormal). Default 1.
 	CV float64 `yaml:"cv"`

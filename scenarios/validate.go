@@ -324,7 +324,9 @@ func (s *Service) validatePareto(r *reader, path string) error {
 		if r.has(mp) && math.Abs(float64(s.Mean-mean)) > 0.01*float64(mean) {
 			return r.errf(mp, "%s disagrees with min, max and alpha, which give a mean of %s; give mean or min, not both", fmtDuration(s.Mean), fmtDuration(mean))
 		}
-		s.Mean = mean
+		if !r.has(mp) {
+			s.Mean = mean
+		}
 		return nil
 	}
 	if !r.has(mp) {
