@@ -47,52 +47,129 @@ type heyReport struct {
 	Errors  map[string]int `json:"errors"`
 }
 
-// connSet remembers the connections hey's private transport opens, so
+// connSet remembers the connections hey's private transport hands out, so
 // that they can be closed after its run: hey keeps them alive forever
 // otherwise, one file descriptor each.
+//
+// Connections net/http dials but never hands to a request are out of
+// reach: that happens when a request waiting for its dial is given a
+// connection another request just freed, and the late dial goes to the
+// idle pool. The start gate prevents it: the first C requests of a Work
+// wait, connection in hand, until all C have one, so every worker owns a
+// connection before any is freed, and a closed loop of C workers over C
+// connections never dials again (one is always idle when a worker asks).
 type connSet struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	gate  *startGate
 }
 
 func (s *connSet) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		if info.Reused {
-			return
-		}
-		s.mu.Lock()
-		if s.conns == nil {
-			s.conns = map[net.Conn]struct{}{}
-		}
-		s.conns[info.Conn] = struct{}{}
-		s.mu.Unlock()
-	}}
+	return &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			s.mu.Lock()
+			if s.conns == nil {
+				s.conns = map[net.Conn]struct{}{}
+			}
+			s.conns[info.Conn] = struct{}{}
+			g := s.gate
+			s.mu.Unlock()
+			if g != nil {
+				g.wait()
+			}
+		},
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				return
+			}
+			s.mu.Lock()
+			g := s.gate
+			s.mu.Unlock()
+			if g != nil {
+				g.release() // a failed dial will not bring its connection
+			}
+		},
+	}
+}
+
+// arm installs a gate for the first n connections of the next Work.
+func (s *connSet) arm(n int, limit time.Duration) {
+	s.mu.Lock()
+	s.gate = &startGate{need: n, open: make(chan struct{}), limit: limit}
+	s.mu.Unlock()
 }
 
 func (s *connSet) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.gate != nil {
+		s.gate.release()
+	}
 	for c := range s.conns {
 		c.Close()
 	}
 	clear(s.conns)
 }
 
+// startGate holds the first need arrivals until all have arrived, or
+// limit has passed (a server slow to accept must not stall the run).
+type startGate struct {
+	mu      sync.Mutex
+	need    int
+	arrived int
+	limit   time.Duration
+	open    chan struct{}
+	opened  bool
+}
+
+func (g *startGate) wait() {
+	g.mu.Lock()
+	if g.opened {
+		g.mu.Unlock()
+		return
+	}
+	g.arrived++
+	if g.arrived >= g.need {
+		g.opened = true
+		close(g.open)
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
+	t := time.NewTimer(g.limit)
+	defer t.Stop()
+	select {
+	case <-g.open:
+	case <-t.C:
+		g.release()
+	}
+}
+
+func (g *startGate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.opened = true
+		close(g.open)
+	}
+}
+
 // closedLoop is one closed-loop run on hey.
 type closedLoop struct {
-	ctx     context.Context
-	sc      *scenarios.Scenario
-	bases   []*url.URL
-	rec     sink
-	clock   Clock
-	start   time.Time
-	timeout int // hey's timeout, whole seconds
-	conns   connSet
-	mu      sync.Mutex // guards disp (hey calls RequestFunc from C goroutines) and nextID
-	disp    *dispatcher
-	pages   []*http.Request
-	nextID  uint64
-	failed  int64 // requests hey reported as errors (no latency)
+	ctx         context.Context
+	sc          *scenarios.Scenario
+	bases       []*url.URL
+	rec         sink
+	clock       Clock
+	start       time.Time
+	timeout     int // hey's timeout, whole seconds
+	noKeepAlive bool
+	conns       connSet
+	mu          sync.Mutex // guards disp (hey calls RequestFunc from C goroutines) and nextID
+	disp        *dispatcher
+	pages       []*http.Request
+	nextID      uint64
+	failed      int64 // requests hey reported as errors (no latency)
 }
 
 func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) error {
@@ -118,7 +195,7 @@ func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, re
 	}
 	c := &closedLoop{
 		ctx: ctx, sc: sc, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
-		timeout: int(math.Ceil(sc.Workload.Timeout.Seconds())),
+		timeout: int(math.Ceil(sc.Workload.Timeout.Seconds())), noKeepAlive: opts.Transport.DisableKeepAlives,
 	}
 	for _, u := range bases {
 		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), c.conns.trace()),
@@ -186,9 +263,13 @@ func (c *closedLoop) work(n, conc int, timed bool, horizon time.Duration) error 
 		N:           n,
 		C:           conc,
 		Timeout:     c.timeout,
-		Output:      heyTemplate,
-		Writer:      &out,
+		// Off by default: browsers keep connections alive. The start gate
+		// and closeAll contain hey's pool instead.
+		DisableKeepAlives: c.noKeepAlive,
+		Output:            heyTemplate,
+		Writer:            &out,
 	}
+	c.conns.arm(conc, time.Second)
 	w.Init() // Stop before Init would send on a nil channel and block forever
 	var once sync.Once
 	stop := func() { once.Do(w.Stop) } // a second Stop would block: its channel holds C signals
