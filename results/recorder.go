@@ -290,16 +290,20 @@ func (r *Recorder) Note(s string) {
 
 // Progress is the live state of a run, for a progress line.
 type Progress struct {
-	// At is the latest completion time recorded, since run start: how far
-	// the run has got (in virtual time for sim).
-	At time.Duration
-	// Requests counted so far (sent == completed + errors + rejected).
+	// Elapsed is the latest completion time recorded, since run start:
+	// how far the run has got (virtual time in sim).
+	Elapsed time.Duration
+	// Requests counted so far (== Completed + Errors + Rejected).
 	Requests  int64
 	Completed int64
 	Errors    int64
 	Rejected  int64
-	// P99 is the 99th percentile latency of the completed requests so far.
-	P99 time.Duration
+	// RPS is completions per second in the last whole second recorded
+	// (over the measured time so far until two seconds are in).
+	RPS float64
+	// P99MS is the 99th percentile latency of the completions so far, in
+	// milliseconds.
+	P99MS float64
 	// RedirectRate is the fraction of counted requests redirected at
 	// least once.
 	RedirectRate float64
@@ -310,15 +314,22 @@ type Progress struct {
 func (r *Recorder) Snapshot() Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Progress{
-		At:           r.lastDone,
+	p := Progress{
+		Elapsed:      r.lastDone,
 		Requests:     r.counts.Sent,
 		Completed:    r.counts.Completed,
 		Errors:       r.counts.Errors,
 		Rejected:     r.counts.Rejected,
-		P99:          quantileIn(r.latency, 0.99, r.latencyExt.min, r.latencyExt.max),
+		P99MS:        ms(quantileIn(r.latency, 0.99, r.latencyExt.min, r.latencyExt.max)),
 		RedirectRate: mean(float64(r.redirected), float64(r.counts.Sent)),
 	}
+	// The newest second is still filling; the one before it is whole.
+	if secs := r.series.secs; len(secs) >= 2 {
+		p.RPS = float64(secs[len(secs)-2].Completed)
+	} else if d := r.lastDone - r.warmup; d > 0 {
+		p.RPS = float64(r.counts.Completed) / d.Seconds()
+	}
+	return p
 }
 
 // Close computes the summary and, with a directory, finishes the files:
