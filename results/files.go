@@ -26,6 +26,11 @@ func writeFileAtomic(dir, name string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+	// CreateTemp makes the file private; results are for sharing, like
+	// the streamed CSVs.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("results: writing %s: %w", name, err)
 	}

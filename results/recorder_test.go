@@ -307,6 +307,15 @@ func TestAtomicFiles(t *testing.T) {
 		if got := listDir(t, dir); !sameSet(got, want) {
 			t.Errorf("noRecords=%v after Close: %v, want %v", noRecords, got, want)
 		}
+		for _, name := range want {
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o644 {
+				t.Errorf("%s: mode %v, want 0644 (readable by all)", name, fi.Mode())
+			}
+		}
 	}
 }
 
