@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/redirlab/redirlab/runner"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+var (
+	outFlag = &cli.StringFlag{Name: "out", Aliases: []string{"o"},
+		Usage: "results directory (default runs/<scenario>-<mode>-<time>)"}
+	setFlag = &cli.StringSliceFlag{Name: "set", Aliases: []string{"s"},
+		Usage: "override a scenario field by dotted path, e.g. policy.threshold=4 (repeatable)"}
+	noRecordsFlag = &cli.BoolFlag{Name: "no-records",
+		Usage: "skip requests.csv (the summary still counts every request)"}
+	quietFlag = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"},
+		Usage: "no progress line"}
+)
+
+// loadScenario reads the optional SCENARIO argument (default: the
+// embedded default) with --set overrides applied.
+func loadScenario(c *cli.Context) (*scenarios.Scenario, error) {
+	if c.NArg() > 1 {
+		return nil, usagef("%s takes at most one SCENARIO, got %d arguments", c.Command.Name, c.NArg())
+	}
+	return scenarios.Load(c.Args().First(), c.StringSlice("set")...)
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a scenario on real servers on 127.0.0.1 with real HTTP browsers",
+		ArgsUsage: "[SCENARIO]",
+		Flags:     []cli.Flag{outFlag, setFlag, noRecordsFlag, quietFlag},
+		Action:    func(c *cli.Context) error { return execute(c, runner.Real) },
+	}
+}
+
+func simCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sim",
+		Usage:     "simulate a scenario (discrete-event, virtual time)",
+		ArgsUsage: "[SCENARIO]",
+		Flags:     []cli.Flag{outFlag, setFlag, noRecordsFlag, quietFlag},
+		Action:    func(c *cli.Context) error { return execute(c, runner.Sim) },
+	}
+}
+
+// execute is run and sim: load, run every variant, print the table.
+func execute(c *cli.Context, mode runner.Mode) error {
+	sc, err := loadScenario(c)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, mode, time.Now().Format("20060102-150405")))
+	}
+	opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records")}
+	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
+		opts.Progress = progressPrinter(c.App.ErrWriter)
+	}
+	start := time.Now()
+	res, err := runner.Run(c.Context, sc, opts)
+	wall := time.Since(start)
+	if opts.Progress != nil {
+		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+	}
+	printResults(c.App.Writer, res)
+	if mode == runner.Sim {
+		var sent int64
+		for _, r := range res {
+			if r.Summary != nil {
+				sent += r.Summary.Requests.Sent
+			}
+		}
+		fmt.Fprintf(c.App.Writer, "simulated %d page requests in %.2fs: %.0f requests/s\n",
+			sent, wall.Seconds(), float64(sent)/wall.Seconds())
+	}
+	fmt.Fprintf(c.App.Writer, "results: %s\n", out)
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressPrinter redraws one status line per update.
+func progressPrinter(w io.Writer) func(runner.Progress) {
+	return func(p runner.Progress) {
+		fmt.Fprintf(w, "\r\033[K%s  %v/%v  %.0f req/s  p99 %.1fms  redirected %.1f%%",
+			p.Run, p.Elapsed.Truncate(time.Second), p.Total, p.RPS, p.P99MS, 100*p.RedirectRate)
+	}
+}
+
+// printResults prints one row per run.
+func printResults(w io.Writer, res []runner.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tsent\tp50 ms\tp99 ms\tmean ms\tredirected\tthroughput/s\trejected\terrors\t")
+	for _, r := range res {
+		s := r.Summary
+		if s == nil {
+			continue
+		}
+		name := r.Name
+		if name == "" {
+			name = s.Scenario
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.1f%%\t%.0f\t%d\t%d\t\n", name, s.Requests.Sent,
+			s.LatencyMS.P50, s.LatencyMS.P99, s.LatencyMS.Mean, 100*s.Redirects.Rate, s.ThroughputRPS,
+			s.Requests.Rejected, s.Requests.Errors)
+	}
+	tw.Flush()
+}
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a scenario file; print its expanded runs",
+		ArgsUsage: "SCENARIO",
+		Flags:     []cli.Flag{setFlag},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("validate takes one SCENARIO")
+			}
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			runs, err := sc.Expand()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "%s: ok: %d servers, %d run(s)", sc.File, len(sc.Instances()), len(runs))
+			var names []string
+			for _, r := range runs {
+				if r.Variant != "" {
+					names = append(names, r.Variant)
+				}
+			}
+			if len(names) > 0 {
+				fmt.Fprintf(c.App.Writer, " (%s)", strings.Join(names, ", "))
+			}
+			fmt.Fprintln(c.App.Writer)
+			return nil
+		},
+	}
+}
+
+func scenariosCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "scenarios",
+		Usage: "list the embedded scenarios",
+		Action: func(c *cli.Context) error {
+			tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			for _, e := range scenarios.Embedded() {
+				fmt.Fprintf(tw, "%s\t%s\n", e.Name, e.Description)
+			}
+			return tw.Flush()
+		},
+	}
+}

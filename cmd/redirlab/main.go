@@ -1,0 +1,85 @@
+// Command redirlab runs redirect-based load distribution experiments:
+// simulated or on real HTTP servers, from scenario files.
+//
+// This file turns flags into config structs and errors into exit codes;
+// everything else lives in the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Exit codes, as DESIGN.md states them.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // the run failed, or a regression was found
+	exitBadInput = 2 // usage or scenario errors
+)
+
+// usageError marks an error as the user's input being wrong (exit 2).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode maps an error to the documented exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var se *scenarios.Error
+	var ue usageError
+	if errors.As(err, &se) || errors.As(err, &ue) {
+		return exitBadInput
+	}
+	return exitFailed
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
+}
+
+// run is main without the exit, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "redirlab: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "redirlab",
+		Usage:     "study redirect-based load distribution among web servers, simulated or for real",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// Usage errors (unknown flags, missing arguments) exit 2, not 1.
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return usageError{err}
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // run() owns exiting
+		// --set values may hold commas (sweep lists); never split them.
+		DisableSliceFlagSeparator: true,
+		Commands: []*cli.Command{
+			runCommand(),
+			simCommand(),
+			validateCommand(),
+			scenariosCommand(),
+		},
+	}
+}

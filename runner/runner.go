@@ -1,0 +1,256 @@
+// Package runner runs a scenario end to end, simulated or for real, with
+// its variants and replications, and lays out the results directory. It
+// is the glue between scenarios, sim, server, loadgen and results; the
+// CLI turns flags into an Options and calls Run.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/redirlab/redirlab/loadgen"
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+	"github.com/redirlab/redirlab/server"
+	"github.com/redirlab/redirlab/sim"
+)
+
+// Mode is how a scenario is run.
+type Mode string
+
+const (
+	// Sim runs the discrete-event simulation in virtual time.
+	Sim Mode = "sim"
+	// Real starts real servers and a manager on 127.0.0.1 and drives
+	// them with real HTTP browsers.
+	Real Mode = "real"
+)
+
+// Options configure Run.
+type Options struct {
+	// Mode is Sim or Real. Default Sim.
+	Mode Mode
+	// Out is the results directory. Required.
+	Out string
+	// NoRecords skips requests.csv (the summary still counts every request).
+	NoRecords bool
+	// Parallel bounds simultaneous simulations. Default GOMAXPROCS.
+	// Real runs are always one at a time: they would share the CPU and
+	// distort each other's latencies.
+	Parallel int
+	// Progress, if set, is called about once a second per running
+	// scenario with live figures.
+	Progress func(Progress)
+}
+
+// Progress is a live report of one running scenario.
+type Progress struct {
+	// Run names the variant (and replication) running.
+	Run string
+	// Elapsed and Total are scenario time (virtual in sim).
+	Elapsed, Total time.Duration
+	// Live figures from the recorder.
+	results.Progress
+}
+
+func (o *Options) validate() error {
+	switch o.Mode {
+	case "":
+		o.Mode = Sim
+	case Sim, Real:
+	default:
+		return fmt.Errorf("mode %q: want sim or real", o.Mode)
+	}
+	if o.Out == "" {
+		return errors.New("no results directory given")
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = runtime.GOMAXPROCS(0)
+	}
+	if o.Mode == Real {
+		o.Parallel = 1
+	}
+	return nil
+}
+
+// Result is one finished run.
+type Result struct {
+	// Name is the variant name ("" for a scenario without variants),
+	// with "/rep-N" for replications.
+	Name string
+	// Dir holds the run's results.
+	Dir string
+	// Summary is the run's summary.json.
+	Summary *results.Summary
+}
+
+// job is one scenario to run into one directory.
+type job struct {
+	name string
+	sc   *scenarios.Scenario
+	dir  string
+}
+
+// Plan expands sc into the runs Run would make: one per variant and
+// replication, each with its directory under out.
+func plan(sc *scenarios.Scenario, out string) ([]job, error) {
+	variants, err := sc.Expand()
+	if err != nil {
+		return nil, err
+	}
+	var jobs []job
+	for _, v := range variants {
+		dir := out
+		if v.Variant != "" {
+			dir = filepath.Join(out, v.Variant)
+		}
+		reps := max(v.Replications, 1)
+		for k := 0; k < reps; k++ {
+			j := job{name: v.Variant, sc: v, dir: dir}
+			if reps > 1 {
+				c := *v
+				c.Seed = v.Seed + uint64(k)
+				j.sc = &c
+				j.dir = filepath.Join(dir, fmt.Sprintf("rep-%d", k+1))
+				j.name = filepath.Join(v.Variant, fmt.Sprintf("rep-%d", k+1))
+			}
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, nil
+}
+
+// Run runs every variant (and replication) of sc and returns their
+// results in plan order. A failed run does not stop the others; their
+// errors are joined.
+func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	jobs, err := plan(sc, opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(jobs))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			sum, err := runOne(ctx, j, opts)
+			out[i] = Result{Name: j.name, Dir: j.dir, Summary: sum}
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, sc.Name), err)
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func nameOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// runOne runs one scenario into one directory. The recorder is always
+// closed, so whatever was measured before a failure is kept.
+func runOne(ctx context.Context, j job, opts Options) (*results.Summary, error) {
+	if err := os.MkdirAll(j.dir, 0o755); err != nil {
+		return nil, err
+	}
+	rec, err := results.NewRecorder(j.sc, string(opts.Mode), results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
+	if err != nil {
+		return nil, err
+	}
+	stop := startProgress(ctx, j, rec, opts)
+	var runErr error
+	switch opts.Mode {
+	case Sim:
+		runErr = sim.Run(ctx, j.sc, rec)
+	case Real:
+		runErr = runReal(ctx, j.sc, rec)
+	}
+	stop()
+	sum, closeErr := rec.Close()
+	return sum, errors.Join(runErr, closeErr)
+}
+
+// runReal starts the cluster, samples its servers, and drives it with
+// the load generator.
+func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) error {
+	cl, err := server.NewCluster(sc, server.ClusterOptions{})
+	if err != nil {
+		return err
+	}
+	if err := cl.Start(ctx); err != nil {
+		return err
+	}
+	defer cl.Close()
+	start := cl.RunStart()
+
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(sc.SampleInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-sampleCtx.Done():
+				return
+			case now := <-t.C:
+				for _, s := range cl.Sample(now.Sub(start)) {
+					rec.AddSample(&s)
+				}
+			}
+		}
+	}()
+	err = loadgen.Run(ctx, sc, cl.URLs(), rec, loadgen.Options{})
+	stopSampling()
+	wg.Wait()
+	return err
+}
+
+// startProgress reports live figures about once a second until stopped.
+func startProgress(ctx context.Context, j job, rec *results.Recorder, opts Options) (stop func()) {
+	if opts.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				p := rec.Snapshot()
+				opts.Progress(Progress{Run: nameOr(j.name, j.sc.Name), Elapsed: p.Elapsed, Total: j.sc.Warmup + j.sc.Duration, Progress: p})
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
