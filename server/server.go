@@ -311,19 +311,7 @@ func (s *Server) serveLocked(ln net.Listener) {
 		return
 	}
 	if s.agent == nil {
-		client := s.cfg.Client
-		if client == nil {
-			client = &http.Client{Timeout: max(4*s.interval, 250*time.Millisecond)}
-		}
-		s.agent = &Agent{
-			ManagerURL: s.cfg.ManagerURL,
-			Interval:   s.interval,
-			MaxBackoff: s.cfg.MaxBackoff,
-			Client:     client,
-			Report:     s.report,
-			Apply:      s.applyView,
-			Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, streamAgent+uint64(s.index))),
-		}
+		s.agent = s.newAgent()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopAg, s.agDone = cancel, make(chan struct{})
@@ -332,6 +320,24 @@ func (s *Server) serveLocked(ln net.Listener) {
 		defer close(done)
 		s.agent.Run(ctx)
 	}()
+}
+
+// newAgent builds the server's agent (it lives across restarts, so a
+// lost-reports fault survives a crash like the network it models would).
+func (s *Server) newAgent() *Agent {
+	client := s.cfg.Client
+	if client == nil {
+		client = &http.Client{Timeout: max(4*s.interval, 250*time.Millisecond)}
+	}
+	return &Agent{
+		ManagerURL: s.cfg.ManagerURL,
+		Interval:   s.interval,
+		MaxBackoff: s.cfg.MaxBackoff,
+		Client:     client,
+		Report:     s.report,
+		Apply:      s.applyView,
+		Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, streamAgent+uint64(s.index))),
+	}
 }
 
 // URL is the server's advertised base URL (after Start).

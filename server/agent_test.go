@@ -1,0 +1,263 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// handlerTransport answers HTTP requests by calling a handler in-process,
+// so that agents run inside a synctest bubble without real sockets. While
+// down is set it fails like an unreachable host.
+type handlerTransport struct {
+	h    http.Handler
+	down atomic.Bool
+
+	mu    sync.Mutex
+	calls []time.Time
+}
+
+func (f *handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, time.Now())
+	f.mu.Unlock()
+	if f.down.Load() {
+		return nil, errors.New("connection refused")
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec.Result(), nil
+}
+
+func (f *handlerTransport) gaps() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Duration
+	for i := 1; i < len(f.calls); i++ {
+		out = append(out, f.calls[i].Sub(f.calls[i-1]))
+	}
+	return out
+}
+
+func TestAgentBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, err := NewManager(ManagerConfig{Scenario: testScenario()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := &handlerTransport{h: m.Handler()}
+		tr.down.Store(true)
+		views := 0
+		a := &Agent{
+			ManagerURL: "http://manager.test",
+			Interval:   10 * ms,
+			MaxBackoff: 100 * ms,
+			Client:     &http.Client{Transport: tr, Timeout: time.Second},
+			Report:     func() ReportMessage { return report("web-1", "http://127.0.0.1:1000", 0) },
+			Apply:      func(*ViewMessage) { views++ },
+			Rand:       rand.New(rand.NewPCG(1, 1)),
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Run(ctx); close(done) }()
+
+		// Failing: the first report at once, then 20, 40, 80ms, capped at 100ms.
+		time.Sleep(445 * ms)
+		want := []time.Duration{20 * ms, 40 * ms, 80 * ms, 100 * ms, 100 * ms, 100 * ms}
+		if got := tr.gaps(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("gaps while failing %v, want %v", got, want)
+		}
+		if c := a.Counts(); c.Failed != 7 || c.Sent != 0 || views != 0 {
+			t.Fatalf("counts %+v, views %d", c, views)
+		}
+		// The manager answers again: the next retry (at 540ms) succeeds and
+		// the normal interval resumes (550ms).
+		tr.down.Store(false)
+		time.Sleep(110 * ms) // to 555ms
+		synctest.Wait()
+		g := tr.gaps()
+		if last := g[len(g)-1]; last != 10*ms || views != 2 {
+			t.Fatalf("after recovery gaps %v (views %d), want 100ms then 10ms", g[len(want):], views)
+		}
+
+		// Lost reports: nothing reaches the manager, no backoff (the agent
+		// cannot tell), the interval goes on.
+		calls := len(tr.gaps())
+		a.SetLoss(1)
+		time.Sleep(100 * ms)
+		if n := len(tr.gaps()); n != calls {
+			t.Fatalf("%d reports reached the manager during total loss", n-calls)
+		}
+		if c := a.Counts(); c.Lost != 10 {
+			t.Fatalf("lost %d reports in 100ms at 10ms intervals, want 10", c.Lost)
+		}
+		a.SetLoss(0)
+		time.Sleep(20 * ms)
+		if n := len(tr.gaps()); n == calls {
+			t.Fatal("reports did not resume after the loss ended")
+		}
+		cancel()
+		<-done
+	})
+}
+
+// cluster2 is a manager and two servers wired through in-process
+// transports (no sockets), for synctest: web-1 has 2 workers, one of them
+// held, so it is over the threshold 0 from the start.
+type cluster2 struct {
+	m       *Manager
+	servers [2]*Server
+	tr      *handlerTransport
+	cancel  [2]context.CancelFunc
+	done    [2]chan struct{}
+}
+
+func newCluster2(t *testing.T) *cluster2 {
+	sc := testScenario(group("web", 2, 2, 16, constService(0)))
+	sc.Manager.ViewTTL = 200 * ms
+	sc.Manager.Expire = 300 * ms
+	m, err := NewManager(ManagerConfig{Scenario: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster2{m: m, tr: &handlerTransport{h: m.Handler()}}
+	go m.tickLoop()
+	for i := range c.servers {
+		s, err := New(Config{
+			Scenario: sc, Index: i, ManagerURL: "http://manager.test", MaxBackoff: 100 * ms,
+			Client: &http.Client{Transport: c.tr, Timeout: time.Second},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.advert = fmt.Sprintf("http://127.0.0.1:%d", 1000+i)
+		s.agent = s.newAgent()
+		c.servers[i] = s
+		c.startAgent(i)
+	}
+	occupy(c.servers[0], 1)
+	return c
+}
+
+func (c *cluster2) startAgent(i int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel[i], c.done[i] = cancel, make(chan struct{})
+	go func() { c.servers[i].agent.Run(ctx); close(c.done[i]) }()
+}
+
+func (c *cluster2) stopAgent(i int) {
+	c.cancel[i]()
+	<-c.done[i]
+}
+
+func (c *cluster2) close() {
+	for i := range c.servers {
+		c.stopAgent(i)
+	}
+	close(c.m.stop)
+	<-c.m.done
+}
+
+// askPage asks web-1 for a page and returns the status and Location.
+func (c *cluster2) askPage() (int, string) {
+	rec := httptest.NewRecorder()
+	c.servers[0].ServeHTTP(rec, httptest.NewRequest("GET", "/page", nil))
+	return rec.Code, rec.Header().Get("Location")
+}
+
+func TestViewExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster2(t)
+		defer c.close()
+		time.Sleep(15 * ms) // both registered at 0ms; views at 10ms name both
+		synctest.Wait()
+		if code, loc := c.askPage(); code != 302 || loc != "http://127.0.0.1:1001/page?redirlab_hop=1" {
+			t.Fatalf("overloaded with a fresh view: %d %q", code, loc)
+		}
+		// Outage from 15ms: the last view web-1 got is from 10ms; it is
+		// used until 210ms (TTL 200ms) and not after.
+		c.m.SetOutage(true)
+		time.Sleep(195 * ms) // 210ms
+		if code, _ := c.askPage(); code != 302 {
+			t.Fatalf("view 200ms old (TTL 200ms): %d, want a redirect", code)
+		}
+		time.Sleep(2 * ms) // 212ms
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("view past its TTL: %d, want served", code)
+		}
+		// The manager answers again at 225ms; retries at 20, 40, 80, 160,
+		// 260ms (backoff 20, 40, 80, 100): the view is back at 260ms.
+		time.Sleep(13 * ms) // 225ms
+		c.m.SetOutage(false)
+		time.Sleep(34 * ms) // 259ms
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("before the next retry: %d, want served", code)
+		}
+		time.Sleep(2 * ms)
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 302 {
+			t.Fatalf("after the retry: %d, want a redirect", code)
+		}
+	})
+}
+
+func TestNoRedirectToDownPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster2(t)
+		defer c.close()
+		time.Sleep(15 * ms)
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 302 {
+			t.Fatalf("with web-2 up: %d, want a redirect", code)
+		}
+		// web-2 falls silent (its last report at 10ms); the manager marks
+		// it down at the first tick more than 300ms later (320ms), web-1
+		// learns it at its next report.
+		c.stopAgent(1)
+		time.Sleep(325 * ms)
+		synctest.Wait()
+		if v := c.m.View(); v.Servers[1].Up {
+			t.Fatal("the manager still has web-2 up")
+		}
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("with web-2 down: %d, want served", code)
+		}
+		// web-2 reports again: redirects resume.
+		c.startAgent(1)
+		time.Sleep(15 * ms)
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 302 {
+			t.Fatalf("with web-2 back: %d, want a redirect", code)
+		}
+	})
+}
+
+func TestLostReports(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster2(t)
+		defer c.close()
+		time.Sleep(15 * ms)
+		c.servers[0].SetReportLoss(1)
+		// web-1 neither reports nor hears: the manager expires it after
+		// 300ms, and its own view runs out after 200ms.
+		time.Sleep(330 * ms)
+		synctest.Wait()
+		if v := c.m.View(); v.Servers[0].Up || !v.Servers[1].Up {
+			t.Fatalf("manager view: web-1 up %v, web-2 up %v; want down, up", v.Servers[0].Up, v.Servers[1].Up)
+		}
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("web-1 with an expired view: %d, want served", code)
+		}
+		if a := c.servers[0].Agent(); a.Counts().Lost < 30 {
+			t.Fatalf("lost %d reports in 330ms at 10ms", a.Counts().Lost)
+		}
+	})
+}
