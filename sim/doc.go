@@ -48,29 +48,42 @@
 // drawn from the server's own seeded stream at service start, multiplied
 // by the active slowdown factors. Queue delay estimators: hol = age of the
 // oldest waiting request; ewma = moving average of measured waits
-// (enqueue to service start, pages and objects) with weight
-// policy.ewma_weight, reset by a restart; predicted = policy.EstimateDelay
+// (enqueue to service start, pages and objects, 0 for an immediate start)
+// with weight policy.ewma_weight, starting from 0 and reset by a crash; predicted = policy.EstimateDelay
 // from waiting, workers and the configured mean service time.
 //
-// Counted per server per sample interval: served = page requests whose
-// service completed at the server (including pages whose browser had
-// already timed out; objects are not counted), redirected = page arrivals
-// answered with a redirect, rejected = arrivals answered 503. Busy time is
-// worker-time in service, pages and objects.
+// Counted per server per sample interval, as the real server counts:
+// served = requests (pages and objects) whose service completed at the
+// server, including those whose browser had already timed out (a request
+// failed by a crash is not served); redirected = page arrivals answered
+// with a redirect; rejected = arrivals answered 503. Busy time is
+// worker-time in service.
 //
 // # Agents and manager
 //
-// With report_interval I > 0, at t = 0, I, 2I, ... every agent measures
-// its server and reports, and the manager at once publishes a view of the
-// latest reports that all servers then hold: so the view a server decides
-// with is between 0 and I old. A crashed server's agent reports it down;
-// a server whose last report is older than manager.expire is shown down.
-// Under central placement the view carries policy.Instruct's flags. With
-// I = 0 the view is exact: the live state of every server at the instant
-// of each decision (queue delays recomputed then when the condition is
-// queue-delay; instructions recomputed at each arrival under central).
-// A server whose view is older than manager.view_ttl decides with an
-// empty view, so it stops redirecting, as a real server does.
+// With report_interval I > 0 the manager and the agents behave as the real
+// ones do. Every I from 0 the manager ticks: it marks down servers whose
+// last report is older than manager.expire and, under central placement,
+// recomputes policy.Instruct's flags from the reported statuses. Every
+// agent exchanges with the manager every I from 0 (after the tick at the
+// same instant, agents in a fixed random order): it reports its server's
+// status (a crashed server's agent reports it down) and receives in the
+// answer the manager's current view (every server's last report, up as
+// the manager believes, never-heard-of servers down, the last tick's
+// instructions), which its server installs at once. So a server's news of
+// a peer is between 0 and 2I old when it decides. A lost report is no
+// exchange at all (no view either). While the manager is away exchanges
+// fail and an agent retries after I×2, I×4, ... capped at 1 s; when the
+// manager is back it treats every known server as having just reported.
+// A server whose view was received more than manager.view_ttl ago decides
+// with an empty view, so it stops redirecting, as a real server does.
+//
+// With I = 0 the view is exact: the live state of every server at the
+// instant of each decision (queue delays recomputed then when the
+// condition is queue-delay; instructions recomputed at each arrival under
+// central placement). A manager outage then freezes the view as it was
+// (it expires after view_ttl like any view), and lost-reports has no
+// effect (the run says so in a note).
 //
 // # Browsers
 //
@@ -117,9 +130,7 @@
 // slowdown multiplies service times started while it lasts; crash fails
 // every request waiting or in service (the reset reaches the browser RTT/2
 // later) and refuses arrivals until a restart (crash with `for` restarts
-// itself); manager-outage stops reports and publications (servers keep the
-// last view until view_ttl; under an exact view the view freezes); lost-
-// reports loses each report (of the named server, or all) with probability
-// loss. lost-reports has no effect under an exact view and the run says so
-// in a note.
+// itself); manager-outage makes the manager unreachable (see above);
+// lost-reports loses each report of the named server (or of all servers)
+// with probability loss.
 package sim

@@ -94,7 +94,6 @@ type server struct {
 	polRng   *rand.Rand
 	arrivals uint64  // page arrivals decided, the seq passed to Decide
 	ewma     float64 // moving average of measured waits, ns
-	seenWait bool
 
 	// Since the last sample.
 	served, redirected, rejected int
@@ -132,9 +131,14 @@ type simulation struct {
 	interval   time.Duration // 0: exact view
 	viewTTL    time.Duration
 	expire     time.Duration
-	view       policy.View // last published view (reporting mode) or frozen exact view
+	view       policy.View // the exact view frozen by a manager outage
+	agents     []agent     // reporting mode: each server's agent and view
 	reported   []policy.Status
 	lastReport []time.Duration
+	seen       []bool
+	mgrUp      []bool // whether the manager believes each server up
+	instr      []policy.Instruction
+	tickedAt   time.Duration
 	outages    int   // active manager outages
 	lossFaults []int // active lost-reports faults
 	frozen     bool  // exact view frozen by a manager outage
@@ -161,6 +165,8 @@ type simulation struct {
 	maxRedirects int32
 	redirStatus  int16
 	faults       []scenarios.Fault
+
+	ewmaWeight float64
 
 	sampleEvery time.Duration
 	lastSample  time.Duration
@@ -253,13 +259,24 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		s.expire = max(3*s.interval, 300*time.Millisecond)
 	}
 	if s.interval > 0 {
-		s.reported = make([]policy.Status, len(inst))
-		s.lastReport = make([]time.Duration, len(inst))
-		for i := range s.lastReport {
-			s.lastReport[i] = -1
+		n := len(inst)
+		s.reported = make([]policy.Status, n)
+		s.lastReport = make([]time.Duration, n)
+		s.seen = make([]bool, n)
+		s.mgrUp = make([]bool, n)
+		s.agents = make([]agent, n)
+		for i := range s.agents {
+			s.agents[i].view.Servers = make([]policy.Status, n)
+			if s.cfg.Placement == policy.Central {
+				s.agents[i].view.Instructions = make([]policy.Instruction, n)
+			}
 		}
-		s.view.Servers = make([]policy.Status, len(inst))
-		s.view.At = -1 << 62 // nothing published yet: expired
+		if s.cfg.Placement == policy.Central {
+			s.instr = make([]policy.Instruction, n)
+			for i := range s.instr {
+				s.instr[i].Target = -1
+			}
+		}
 	}
 
 	// Workload.
@@ -283,6 +300,10 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 	s.redirStatus = int16(sc.Policy.Status)
 	if s.redirStatus == 0 {
 		s.redirStatus = 302
+	}
+	s.ewmaWeight = sc.Policy.EWMAWeight
+	if s.ewmaWeight <= 0 {
+		s.ewmaWeight = 0.1
 	}
 	s.sampleEvery = sc.SampleInterval
 	if s.sampleEvery <= 0 {
@@ -331,7 +352,12 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		}
 	}
 	if s.interval > 0 {
-		s.events.push(0, evReport, 0, 0)
+		// The manager ticks first at each instant; agents then report in
+		// a fixed random order, each on its own schedule.
+		s.events.push(0, evReport, -1, 0)
+		for _, i := range s.mgrRng.Perm(len(inst)) {
+			s.events.push(0, evReport, int32(i), 0)
+		}
 	}
 	s.events.push(s.sampleEvery, evSample, 0, 0)
 	return s, nil
@@ -383,8 +409,12 @@ func (s *simulation) run(ctx context.Context) error {
 				s.issuePage(e.slot)
 			}
 		case evReport:
-			s.report()
-			s.events.push(s.now+s.interval, evReport, 0, 0)
+			if e.slot < 0 {
+				s.managerTick()
+				s.events.push(s.now+s.interval, evReport, -1, 0)
+			} else {
+				s.events.push(s.now+s.agentReport(int(e.slot)), evReport, e.slot, 0)
+			}
 		case evSample:
 			s.takeSample()
 			s.events.push(s.now+s.sampleEvery, evSample, 0, 0)
@@ -579,7 +609,7 @@ func (s *simulation) reach(slot int32) {
 		if s.cfg.Condition == policy.QueueDelay {
 			self.QueueDelay = s.queueDelay(int(i))
 		}
-		d := s.cfg.Decide(self, s.currentView(), int(r.hops), sv.arrivals, sv.polRng)
+		d := s.cfg.Decide(self, s.currentView(int(i)), int(r.hops), sv.arrivals, sv.polRng)
 		sv.arrivals++
 		if d.Redirect {
 			sv.redirected++
@@ -611,16 +641,8 @@ func (s *simulation) startService(i int, slot int32) {
 	sv.account(s.now)
 	sv.busy++
 	if s.cfg.Estimator == policy.EWMA {
-		wait := float64(s.now - r.enqueued)
-		if !sv.seenWait {
-			sv.ewma, sv.seenWait = wait, true
-		} else {
-			w := s.sc.Policy.EWMAWeight
-			if w <= 0 {
-				w = 0.1
-			}
-			sv.ewma += w * (wait - sv.ewma)
-		}
+		// From 0, like the real server's estimator.
+		sv.ewma += s.ewmaWeight * (float64(s.now-r.enqueued) - sv.ewma)
 	}
 	var d time.Duration
 	if r.object {
@@ -646,9 +668,7 @@ func (s *simulation) serviceDone(slot int32, gen uint32) {
 	sv := &s.servers[i]
 	sv.account(s.now)
 	sv.busy--
-	if !r.object {
-		sv.served++
-	}
+	sv.served++
 	if sv.queue.len() > 0 {
 		s.startService(int(i), sv.queue.pop())
 	}
@@ -832,11 +852,17 @@ func (s *simulation) queueDelay(i int) time.Duration {
 	return s.now - s.reqs[*sv.queue.front()].enqueued
 }
 
-// currentView is the view a deciding server holds now: the exact live
-// state (interval 0), or the manager's last publication; a view older
+// currentView is the view server i decides with now: the exact live
+// state (interval 0), or the view its agent last received; a view older
 // than ViewTTL is no view at all, so the server stops redirecting.
-func (s *simulation) currentView() policy.View {
-	if s.interval == 0 && !s.frozen {
+func (s *simulation) currentView(i int) policy.View {
+	if s.interval == 0 {
+		if s.frozen {
+			if s.now-s.view.At > s.viewTTL {
+				return policy.View{}
+			}
+			return s.view
+		}
 		if s.cfg.Condition == policy.QueueDelay {
 			for j := range s.live {
 				s.live[j].QueueDelay = s.queueDelay(j)
@@ -848,10 +874,11 @@ func (s *simulation) currentView() policy.View {
 		}
 		return v
 	}
-	if s.now-s.view.At > s.viewTTL {
-		return policy.View{At: s.view.At}
+	a := &s.agents[i]
+	if !a.hasView || s.now-a.viewAt > s.viewTTL {
+		return policy.View{}
 	}
-	return s.view
+	return a.view
 }
 
 // status is what server i's agent measures now.
@@ -862,32 +889,80 @@ func (s *simulation) status(i int) policy.Status {
 	return st
 }
 
-// report: every agent reports (unless its report is lost) and the
-// manager publishes a view of the latest reports, marking down servers
-// that report down or have not reported within Expire.
-func (s *simulation) report() {
+// agent is one server's agent in reporting mode, with the view it last
+// received.
+type agent struct {
+	view    policy.View
+	viewAt  time.Duration
+	hasView bool
+	failed  int // consecutive failed exchanges (manager unreachable)
+}
+
+// agentMaxBackoff caps an agent's retry delay, as the real agent's
+// default does.
+const agentMaxBackoff = time.Second
+
+// agentReport is one exchange of agent i with the manager, as the real
+// agent does it: the report is recorded and the manager's current view
+// comes back in the answer, which the server installs at once. A lost
+// report is no exchange at all (no view either); with the manager away
+// the exchange fails and the agent backs off (interval × 2, × 4, ...,
+// capped at agentMaxBackoff). It returns the delay to the next exchange.
+func (s *simulation) agentReport(i int) time.Duration {
+	a := &s.agents[i]
 	if s.outages > 0 {
-		return // the manager is unreachable: reports are lost, nothing is published
-	}
-	for i := range s.servers {
-		if s.reportLost(i) {
-			continue
+		a.failed++
+		d := s.interval
+		for k := 0; k < a.failed && d < agentMaxBackoff; k++ {
+			d *= 2
 		}
-		s.reported[i] = s.status(i)
-		s.lastReport[i] = s.now
+		return min(d, agentMaxBackoff)
 	}
-	v := s.view.Servers
-	for i := range v {
-		v[i] = s.reported[i]
-		v[i].Server = i
-		v[i].Workers = s.servers[i].workers
-		if s.lastReport[i] < 0 || s.now-s.lastReport[i] > s.expire {
-			v[i].Up = false
+	a.failed = 0
+	if s.reportLost(i) {
+		return s.interval
+	}
+	st := s.status(i)
+	s.reported[i] = st
+	s.lastReport[i] = s.now
+	s.seen[i] = true
+	s.mgrUp[i] = st.Up
+	v := a.view.Servers
+	for j := range v {
+		v[j] = s.reported[j]
+		v[j].Server = j
+		v[j].Workers = s.servers[j].workers
+		v[j].Up = s.mgrUp[j] // false for a server never heard of
+	}
+	copy(a.view.Instructions, s.instr)
+	a.view.At = s.tickedAt
+	a.viewAt, a.hasView = s.now, true
+	return s.interval
+}
+
+// managerTick is the manager's periodic work: it marks down servers
+// silent for longer than Expire and, under central placement, recomputes
+// the instructions from the reported statuses. Nothing happens while the
+// manager is away.
+func (s *simulation) managerTick() {
+	if s.outages > 0 {
+		return
+	}
+	for i := range s.mgrUp {
+		if s.mgrUp[i] && s.now-s.lastReport[i] > s.expire {
+			s.mgrUp[i] = false
 		}
 	}
-	s.view.At = s.now
-	if s.cfg.Placement == policy.Central {
-		s.view.Instructions = s.cfg.Instruct(v, s.mgrRng)
+	s.tickedAt = s.now
+	if s.instr != nil {
+		st := make([]policy.Status, len(s.reported))
+		for i := range st {
+			st[i] = s.reported[i]
+			st[i].Server = i
+			st[i].Workers = s.servers[i].workers
+			st[i].Up = s.mgrUp[i]
+		}
+		copy(s.instr, s.cfg.Instruct(st, s.mgrRng))
 	}
 }
 
@@ -922,12 +997,16 @@ func (s *simulation) takeSample() {
 			Up:       sv.up,
 			BusyTime: sv.busyArea,
 		}
-		if s.interval == 0 && !s.frozen {
-			sm.ReportedQueueLength = sm.QueueLength
-			sm.ReportedQueueDelay = sm.QueueDelay
-		} else if i < len(s.view.Servers) {
+		switch {
+		case s.interval > 0:
+			sm.ReportedQueueLength = s.reported[i].QueueLength
+			sm.ReportedQueueDelay = s.reported[i].QueueDelay
+		case s.frozen:
 			sm.ReportedQueueLength = s.view.Servers[i].QueueLength
 			sm.ReportedQueueDelay = s.view.Servers[i].QueueDelay
+		default:
+			sm.ReportedQueueLength = sm.QueueLength
+			sm.ReportedQueueDelay = sm.QueueDelay
 		}
 		s.rec.AddSample(sm)
 		sv.served, sv.redirected, sv.rejected, sv.busyArea = 0, 0, 0, 0
@@ -969,11 +1048,20 @@ func (s *simulation) fault(code int) {
 				s.frozen = false
 				s.view = policy.View{}
 			}
+			if s.outages == 0 && s.interval > 0 {
+				// Back, the manager treats every known server as having
+				// just reported, so the outage itself expires none.
+				for i := range s.seen {
+					if s.seen[i] {
+						s.lastReport[i] = s.now
+					}
+				}
+			}
 			return
 		}
 		if s.outages == 0 && s.interval == 0 {
 			// The exact view freezes as it was when the manager went away.
-			v := s.currentView()
+			v := s.currentView(0)
 			s.view = policy.View{Servers: append([]policy.Status(nil), v.Servers...), At: s.now}
 			if v.Instructions != nil {
 				s.view.Instructions = append([]policy.Instruction(nil), v.Instructions...)
@@ -1016,7 +1104,7 @@ func (s *simulation) crash(i int) {
 	}
 	sort.Slice(failed, func(a, b int) bool { return failed[a] < failed[b] })
 	sv.busy = 0
-	sv.ewma, sv.seenWait = 0, false
+	sv.ewma = 0
 	st := &s.live[i]
 	st.QueueLength, st.Waiting, st.Up = 0, 0, false
 	for _, slot := range failed {

@@ -218,9 +218,10 @@ func TestClosedLoop(t *testing.T) {
 }
 
 // TestManagerOutageStopsRedirects: the manager goes away at 100 ms for
-// 1 s; the last view (published at 90 ms) expires after ViewTTL = 50 ms,
-// so no redirect is decided between 140 ms and the first publication
-// after the outage (1100 ms), while redirects happen before and after.
+// 1 s; the views received at 90 ms expire after ViewTTL = 50 ms, so no
+// redirect is decided from 140 ms until the agents, backing off from
+// 100 ms (retries at 120, 160, 240, 400, 720 ms, then 1 s later), reach
+// the manager again at 1360 ms; redirects happen before and after.
 func TestManagerOutageStopsRedirects(t *testing.T) {
 	sc := baseScenario(4, 1, 10*ms, 350, 2*time.Second)
 	sc.Manager.ReportInterval = dur(10 * ms)
@@ -238,7 +239,7 @@ func TestManagerOutageStopsRedirects(t *testing.T) {
 			switch {
 			case h.At <= 140*ms:
 				before++
-			case h.At < 1100*ms:
+			case h.At < 1360*ms:
 				during++
 			default:
 				after++
@@ -253,8 +254,8 @@ func TestManagerOutageStopsRedirects(t *testing.T) {
 
 // TestReportedStatusIsOneIntervalOld: with report interval = sample
 // interval, the sample at t shows as "reported" what the agent measured
-// at the previous tick (the sample fires before the report at the same
-// instant, both being scheduled in that order).
+// at the previous tick (at the same instant the sample fires before the
+// agents report, being scheduled first).
 func TestReportedStatusIsOneIntervalOld(t *testing.T) {
 	sc := baseScenario(3, 1, 10*ms, 250, time.Second)
 	sc.Manager.ReportInterval = dur(100 * ms)
