@@ -91,3 +91,32 @@ func BenchmarkSim100Servers(b *testing.B) {
 	b.ReportMetric(float64(reqs)/time.Since(start).Seconds(), "req/s")
 	b.ReportMetric(float64(reqs)/float64(b.N), "req/op")
 }
+
+// TestEmbeddedScenarios runs every embedded scenario and each of its
+// variants in full and checks the summary's accounting.
+func TestEmbeddedScenarios(t *testing.T) {
+	for _, info := range scenarios.Embedded() {
+		sc, err := scenarios.Load(info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scs, err := sc.Expand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range scs {
+			sum, _ := runToDir(t, v, "", true)
+			r := sum.Requests
+			t.Logf("%s/%s: sent %d completed %d errors %d (timeouts %d) rejected %d, p50 %.1f ms p99 %.1f ms, redirect rate %.3f",
+				info.Name, v.Variant, r.Sent, r.Completed, r.Errors, r.Timeouts, r.Rejected, sum.LatencyMS.P50, sum.LatencyMS.P99, sum.Redirects.Rate)
+			if r.Sent == 0 || r.Sent != r.Completed+r.Errors+r.Rejected || r.Completed == 0 {
+				t.Errorf("%s/%s: request counts %+v", info.Name, v.Variant, r)
+			}
+			for _, s := range sum.Servers {
+				if s.Utilization < 0 || s.Utilization > 1.0001 {
+					t.Errorf("%s/%s: server %s utilisation %.3f", info.Name, v.Variant, s.Name, s.Utilization)
+				}
+			}
+		}
+	}
+}
