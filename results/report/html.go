@@ -1,0 +1,457 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/plots"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// Files written by this package.
+const (
+	// ReportFile is the HTML report of a results directory.
+	ReportFile = "report.html"
+	// ComparisonFile is the comparison table of a directory of variants,
+	// in the CSV format of Table.Write (see Table.CSVHeader).
+	ComparisonFile = "comparison.csv"
+)
+
+// Write (re)draws the figures of a results directory and writes its
+// report.html, whatever the layout a run left:
+//
+//   - a run (summary.json): plots.Draw, then a report with the scenario,
+//     the summary and the figures;
+//   - replications (rep-N/summary.json): every replication as a run, then
+//     a report with the table of means and 95% intervals over
+//     replications, overlay figures of the replications and links;
+//   - variants (sub-directories that are runs or replications): every
+//     variant as above, then WriteComparison of the variants in the
+//     order of comparison.csv when there is one (else base first, then by
+//     name).
+//
+// It reads only the saved files, so `redirlab plot DIR` is Write(DIR).
+func Write(dir string) error {
+	if exists(filepath.Join(dir, results.SummaryFile)) {
+		return writeRun(dir)
+	}
+	if reps, err := plots.Replications(dir); err == nil {
+		return writeReplications(dir, reps)
+	}
+	runs, err := Discover(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range runs {
+		errs = append(errs, Write(r.Dir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	_, err = WriteComparison(dir, runs)
+	return err
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// Discover lists the variants of a results directory: its
+// sub-directories that hold a run (summary.json) or replications
+// (rep-N/summary.json), named after the sub-directory. They are ordered
+// as in dir/comparison.csv when it exists (the order the run wrote
+// them), else as in dir/scenario.yaml's variants (base first) when it
+// exists, else "base" first and the rest by name.
+func Discover(dir string) ([]plots.Run, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var runs []plots.Run
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		d := filepath.Join(dir, e.Name())
+		if _, err := plots.Replications(d); err == nil {
+			runs = append(runs, plots.Run{Name: e.Name(), Dir: d})
+		}
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("report: %s holds no results: no %s, no rep-N/%s, no variant sub-directories", dir, results.SummaryFile, results.SummaryFile)
+	}
+	order := comparisonOrder(filepath.Join(dir, ComparisonFile))
+	if order == nil {
+		order = scenarioOrder(filepath.Join(dir, results.ScenarioFile))
+	}
+	rank := func(r plots.Run) int {
+		if i := slices.Index(order, r.Name); i >= 0 {
+			return i
+		}
+		if r.Name == "base" {
+			return len(order)
+		}
+		return len(order) + 1
+	}
+	slices.SortStableFunc(runs, func(a, b plots.Run) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return runs, nil
+}
+
+// comparisonOrder is the run column of a comparison.csv, nil when there
+// is none or it does not parse (the order then falls back to names).
+func comparisonOrder(path string) []string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(recs) == 0 || len(recs[0]) == 0 || recs[0][0] != "run" {
+		return nil
+	}
+	var names []string
+	for _, r := range recs[1:] {
+		names = append(names, r[0])
+	}
+	return names
+}
+
+// scenarioOrder is base then the variants of a scenario file, nil when
+// there is none or it does not load.
+func scenarioOrder(path string) []string {
+	if !exists(path) {
+		return nil
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil || len(sc.Variants) == 0 {
+		return nil
+	}
+	names := []string{"base"}
+	for _, v := range sc.Variants {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+// WriteComparison compares runs (the first is the baseline) into
+// outDir: comparison.csv, the comparison figures (plots.Compare), and
+// report.html with the table, the figures and links to each run's own
+// report. It returns the table.
+func WriteComparison(outDir string, runs []plots.Run) (*Table, error) {
+	runs = named(runs)
+	t, err := Compare(runs)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var csvBuf bytes.Buffer
+	if err := t.Write(&csvBuf, "csv"); err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(outDir, ComparisonFile, csvBuf.Bytes()); err != nil {
+		return nil, err
+	}
+	files, err := plots.Compare(outDir, runs)
+	if err != nil {
+		return nil, err
+	}
+	p := &page{
+		Title:    "Comparison of " + joinNames(runs),
+		Scenario: firstScenario(outDir, runs),
+		Table:    t.humanRows(),
+		Legend:   t.legend(),
+		Figures:  figureRefs(outDir, files),
+		CSV:      ComparisonFile,
+	}
+	for _, r := range runs {
+		p.Links = append(p.Links, runLink(outDir, r))
+	}
+	return t, writePage(outDir, p)
+}
+
+func joinNames(runs []plots.Run) string {
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// firstScenario is the scenario shown atop a comparison: outDir's own
+// scenario.yaml, else the first run's (or its first replication's).
+func firstScenario(outDir string, runs []plots.Run) string {
+	if s := readScenario(outDir); s != "" {
+		return s
+	}
+	if len(runs) > 0 {
+		if reps, err := plots.Replications(runs[0].Dir); err == nil {
+			return readScenario(reps[0])
+		}
+	}
+	return ""
+}
+
+func readScenario(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
+// runLink links a run's report from outDir.
+func runLink(outDir string, r plots.Run) link {
+	l := link{Name: r.Name, Href: href(outDir, filepath.Join(r.Dir, ReportFile))}
+	if reps, err := plots.Replications(r.Dir); err == nil && len(reps) > 1 {
+		l.Note = fmt.Sprintf("%d replications", len(reps))
+	}
+	return l
+}
+
+// href is target relative to dir as a URL path, or a file URL when it
+// has no relative path.
+func href(dir, target string) string {
+	if rel, err := filepath.Rel(dir, target); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	abs, _ := filepath.Abs(target)
+	return "file://" + filepath.ToSlash(abs)
+}
+
+// writeRun draws one run and writes its report.
+func writeRun(dir string) error {
+	files, err := plots.Draw(dir)
+	if err != nil {
+		return err
+	}
+	sum, err := results.ReadSummary(dir)
+	if err != nil {
+		return err
+	}
+	title := sum.Scenario
+	if sum.Variant != "" {
+		title += " / " + sum.Variant
+	}
+	p := &page{
+		Title:    title + " (" + sum.Mode + ")",
+		Scenario: readScenario(dir),
+		Summary:  summaryRows(sum),
+		Servers:  serverRows(sum),
+		Notes:    sum.Notes,
+		Figures:  figureRefs(dir, files),
+	}
+	if !exists(filepath.Join(dir, results.RequestsFile)) {
+		p.Notes = append(p.Notes, "No requests.csv (run with --no-records): no latency CDF.")
+	}
+	return writePage(dir, p)
+}
+
+// writeReplications writes every replication's report, then dir's with
+// the table over replications and the replications overlaid.
+func writeReplications(dir string, reps []string) error {
+	var errs []error
+	runs := make([]plots.Run, len(reps))
+	for i, d := range reps {
+		errs = append(errs, writeRun(d))
+		runs[i] = plots.Run{Name: filepath.Base(d), Dir: d}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	whole := plots.Run{Name: plots.RunName(dir), Dir: dir}
+	t, err := Compare([]plots.Run{whole})
+	if err != nil {
+		return err
+	}
+	files, err := plots.Compare(dir, runs)
+	if err != nil {
+		return err
+	}
+	p := &page{
+		Title:    fmt.Sprintf("%s: %d replications", whole.Name, len(reps)),
+		Scenario: readScenario(reps[0]),
+		Table:    t.humanRows(),
+		Legend:   "Means over replications; ± is the 95% CI half-width (Student t). The figures overlay the replications.",
+		Figures:  figureRefs(dir, files),
+		Notes:    []string{"Replication k runs with seed = scenario seed + k - 1; the scenario shown is replication 1's."},
+	}
+	for _, r := range runs {
+		p.Links = append(p.Links, runLink(dir, r))
+	}
+	return writePage(dir, p)
+}
+
+// captions say what each figure shows.
+var captions = map[string]string{
+	"latency-cdf":           "Latency CDF of completed page requests, log latency axis.",
+	"latency-over-time":     "p50 and p99 latency of the page requests completed in each second.",
+	"queue-length":          "Queue length (waiting + in service) per server; dashed red: the threshold; dotted: end of warmup and faults.",
+	"queue-delay":           "Queue delay per server by the configured estimator; dashed red: the threshold; dotted: end of warmup and faults.",
+	"redirect-rate":         "Share of each second's page requests that were redirected at least once.",
+	"throughput":            "Page requests completed and rejected per second.",
+	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis.",
+	"compare-p50":           "Median latency per run (mean over replications, 95% CI bars).",
+	"compare-p99":           "p99 latency per run (mean over replications, 95% CI bars).",
+	"compare-redirect-rate": "Redirect rate per run (mean over replications, 95% CI bars).",
+	"sweep-p99":             "p99 latency against the swept parameter, one line per variant.",
+	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
+}
+
+// figureRefs turns the PNG files written into image references relative
+// to dir, with their SVG twin.
+func figureRefs(dir string, files []string) []figureRef {
+	var refs []figureRef
+	for _, f := range files {
+		if filepath.Ext(f) != ".png" {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".png")
+		svg := strings.TrimSuffix(f, ".png") + ".svg"
+		r := figureRef{Name: name, PNG: href(dir, f), Caption: captions[name]}
+		if slices.Contains(files, svg) {
+			r.SVG = href(dir, svg)
+		}
+		refs = append(refs, r)
+	}
+	return refs
+}
+
+// summaryRows are summary.json's run-wide figures as label/value rows.
+func summaryRows(s *results.Summary) [][2]string {
+	f := func(v float64) string { return num(v) }
+	return [][2]string{
+		{"mode", s.Mode},
+		{"seed", fmt.Sprint(s.Seed)},
+		{"measured / warmup", fmt.Sprintf("%gs / %gs", s.DurationS, s.WarmupS)},
+		{"page requests sent", fmt.Sprint(s.Requests.Sent)},
+		{"completed / errors / rejected / timeouts", fmt.Sprintf("%d / %d / %d / %d (timeouts are errors too)", s.Requests.Completed, s.Requests.Errors, s.Requests.Rejected, s.Requests.Timeouts)},
+		{"latency mean / p50 / p90 (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.Mean), f(s.LatencyMS.P50), f(s.LatencyMS.P90))},
+		{"latency p99 / p99.9 / max (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.P99), f(s.LatencyMS.P999), f(s.LatencyMS.Max))},
+		{"redirect rate (requests redirected at least once)", fmt.Sprintf("%.2f%% (%d redirects)", 100*s.Redirects.Rate, s.Redirects.Total)},
+		{"throughput (completed/s)", f(s.ThroughputRPS)},
+		{"send lag p50 / p99 / max (ms)", fmt.Sprintf("%s / %s / %s", f(s.SendLagMS.P50), f(s.SendLagMS.P99), f(s.SendLagMS.Max))},
+	}
+}
+
+func serverRows(s *results.Summary) [][]string {
+	rows := [][]string{{"server", "workers", "served", "redirected", "rejected", "mean queue length", "max queue length", "utilisation"}}
+	for _, sv := range s.Servers {
+		rows = append(rows, []string{sv.Name, fmt.Sprint(sv.Workers), fmt.Sprint(sv.Served), fmt.Sprint(sv.Redirected), fmt.Sprint(sv.Rejected),
+			num(sv.MeanQueueLength), fmt.Sprint(sv.MaxQueueLength), fmt.Sprintf("%.1f%%", 100*sv.Utilization)})
+	}
+	return rows
+}
+
+// page is what the report template shows; empty parts are left out.
+type page struct {
+	Title    string
+	Scenario string
+	Summary  [][2]string
+	Servers  [][]string
+	Table    [][]string // header row first
+	Legend   string
+	CSV      string // the table as CSV, relative link
+	Figures  []figureRef
+	Links    []link
+	Notes    []string
+}
+
+type figureRef struct {
+	Name, PNG, SVG, Caption string
+}
+
+type link struct {
+	Name, Href, Note string
+}
+
+func writePage(dir string, p *page) error {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, p); err != nil {
+		return fmt.Errorf("report: %s: %w", filepath.Join(dir, ReportFile), err)
+	}
+	return writeFileAtomic(dir, ReportFile, buf.Bytes())
+}
+
+func writeFileAtomic(dir, name string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("report: writing %s: %w", name, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("report: closing %s: %w", name, err)
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// pageTemplate is the whole report: no scripts, no network; images are
+// relative to the report.
+var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>redirlab: {{.Title}}</title>
+<link rel="icon" href="data:,">
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f3f3f3; text-align: left; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+.note { color: #555; font-size: 0.9em; }
+</style>
+</head>
+<body>
+<h1>redirlab: {{.Title}}</h1>
+{{with .Notes}}<ul class="note">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .Summary}}<h2>Summary</h2>
+<table>{{range .}}<tr><th>{{index . 0}}</th><td class="n">{{index . 1}}</td></tr>{{end}}</table>{{end}}
+{{with .Servers}}<h2>Servers</h2>
+<table>{{range $i, $r := .}}<tr>{{range $r}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td class="n">{{.}}</td>{{end}}{{end}}</tr>{{end}}</table>{{end}}
+{{with .Table}}<h2>Comparison</h2>
+<table>{{range $i, $r := .}}<tr>{{range $r}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td class="n">{{.}}</td>{{end}}{{end}}</tr>{{end}}</table>{{end}}
+{{with .Legend}}<p class="note">{{.}}</p>{{end}}
+{{with .CSV}}<p class="note">The table as CSV: <a href="{{.}}">{{.}}</a>.</p>{{end}}
+{{with .Links}}<h2>Runs</h2>
+<ul>{{range .}}<li><a href="{{.Href}}">{{.Name}}</a>{{with .Note}} ({{.}}){{end}}</li>{{end}}</ul>{{end}}
+{{with .Figures}}<h2>Figures</h2>
+{{range .}}<figure id="{{.Name}}"><img src="{{.PNG}}" alt="{{.Name}}" width="768" height="432">
+<figcaption>{{.Caption}}{{with .SVG}} <a href="{{.}}">SVG</a>{{end}}</figcaption></figure>
+{{end}}{{end}}
+{{with .Scenario}}<h2>Scenario</h2>
+<pre>{{.}}</pre>{{end}}
+</body>
+</html>
+`))
