@@ -207,8 +207,8 @@ func (o *openLoop) pace(proc arrival.Process) {
 }
 
 // waitUntil sleeps until due (since run start): on a timer while more than
-// Spin away, then yielding in a loop, because timers wake late by tens of
-// microseconds. It returns false if woken early by a follow-up or ctx.
+// Spin away, then yielding in a loop, because Go timers on Linux wake up
+// about 1 ms late (the netpoller waits in whole milliseconds). It returns false if woken early by a follow-up or ctx.
 func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 	for {
 		d := due - o.elapsed()
@@ -217,6 +217,11 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 		}
 		if d <= o.opts.Spin {
 			for o.elapsed() < due {
+				select {
+				case <-o.wake: // a follow-up may be due earlier
+					return false
+				default:
+				}
 				runtime.Gosched()
 			}
 			return true
