@@ -17,11 +17,13 @@
 // made stale by a crash or a timeout is ignored. Exchanges with zero
 // network delay are processed inline, at the same virtual instant.
 //
-// Event kinds: session start (open-loop arrival process), page issue (next
-// page after think time, or a closed-loop browser's next request), reach
-// (a request arrives at a server), done (a worker finishes), response (an
-// answer arrives at the browser), report (agents report, manager
-// publishes), sample (every server is sampled) and fault (start or end).
+// Besides deadlines and the next session start of the open-loop arrival
+// process (also kept beside the heap: there is only ever one), the event
+// kinds are: page issue (next page after think time, or a closed-loop
+// browser's next request), reach (a request arrives at a server), done (a
+// worker finishes), response (an answer arrives at the browser), report
+// (the manager's tick, or one agent's exchange), sample (every server is
+// sampled) and fault (start or end).
 //
 // # Network
 //

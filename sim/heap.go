@@ -6,11 +6,9 @@ import "time"
 type kind uint8
 
 const (
-	// evSession: the arrival process's next session starts (open loop).
-	evSession kind = iota
 	// evPage: a browser issues a page request (next page of a session
 	// after think time, or a closed-loop browser's next request).
-	evPage
+	evPage kind = iota
 	// evReach: a request (page or object) reaches its server.
 	evReach
 	// evDone: a worker finishes serving a request.
@@ -79,7 +77,8 @@ func (h *eventHeap) push(at time.Duration, k kind, slot int32, gen uint32) {
 }
 
 // nextSeq stamps a sequence number for an entry kept outside the heap
-// (the timeout queue), so that it is ordered with the heap's events.
+// (deadlines, the next session start), so that it is ordered with the
+// heap's events.
 func (h *eventHeap) nextSeq() uint64 {
 	h.seq++
 	return h.seq

@@ -56,7 +56,7 @@ func TestHeapAgainstSortedReference(t *testing.T) {
 // in the order they were pushed, whatever their kind or slot.
 func TestHeapTiesFireInSchedulingOrder(t *testing.T) {
 	var h eventHeap
-	kinds := []kind{evSample, evDone, evReach, evFault, evSession, evResponse, evPage, evReport}
+	kinds := []kind{evSample, evDone, evReach, evFault, evResponse, evPage, evReport}
 	for i, k := range kinds {
 		h.push(5, k, int32(100-i), 0)
 	}

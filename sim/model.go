@@ -146,6 +146,9 @@ type simulation struct {
 
 	// Browsers.
 	proc         arrival.Process // nil for closed loop
+	arrAt        time.Duration   // the next session start, when arrPending
+	arrSeq       uint64
+	arrPending   bool
 	arrivalsDone bool
 	closed       bool
 	closedLeft   int // closed loop: page requests still to issue; -1 unbounded
@@ -373,29 +376,48 @@ func (s *simulation) run(ctx context.Context) error {
 				return err
 			}
 		}
+		// Done: no arrival to come, nothing in flight (so every deadline
+		// left is stale) and, open loop, the horizon reached.
+		if s.arrivalsDone && s.inUse == 0 && (s.closed || s.events.len() == 0 || s.events.top().at >= s.horizon) {
+			break
+		}
+		// The next occurrence is the earliest (time, seq) of the heap's
+		// top, the oldest deadline and the next session start.
+		const fromHeap, fromDeadline, fromArrival = 0, 1, 2
+		src := -1
+		var at time.Duration
+		var seq uint64
+		if s.events.len() > 0 {
+			top := s.events.top()
+			src, at, seq = fromHeap, top.at, top.key>>kindBits
+		}
+		if s.arrPending && (src < 0 || s.arrAt < at || (s.arrAt == at && s.arrSeq < seq)) {
+			src, at, seq = fromArrival, s.arrAt, s.arrSeq
+		}
 		if s.dls.len() > 0 {
-			d := s.dls.front()
-			if s.events.len() == 0 || d.at < s.events.top().at ||
-				(d.at == s.events.top().at && d.seq < s.events.top().key>>kindBits) {
-				dl := s.dls.pop()
-				s.now = dl.at
-				s.expireRequest(dl)
-				continue
+			if d := s.dls.front(); src < 0 || d.at < at || (d.at == at && d.seq < seq) {
+				src = fromDeadline
 			}
 		}
-		if s.events.len() == 0 {
-			break
-		}
-		if s.arrivalsDone && s.inUse == 0 && (s.closed || s.events.top().at >= s.horizon) {
-			break
+		switch src {
+		case fromDeadline:
+			dl := s.dls.pop()
+			s.now = dl.at
+			s.expireRequest(dl)
+			continue
+		case fromArrival:
+			s.now = s.arrAt
+			s.sessionStarts()
+			continue
+		case fromHeap:
+		default:
+			return fmt.Errorf("sim: nothing left to happen at %v with %d requests in flight", s.now, s.inUse)
 		}
 		e := s.events.pop()
 		s.now = e.at
 		switch e.kind() {
 		case evDone:
 			s.serviceDone(e.slot, e.gen)
-		case evSession:
-			s.sessionStarts()
 		case evReach:
 			if r := &s.reqs[e.slot]; r.gen == e.gen && r.phase == phToServer {
 				s.reach(e.slot)
@@ -455,10 +477,11 @@ func (s *simulation) release(slot int32) {
 func (s *simulation) nextSession() {
 	at, ok := s.proc.Next()
 	if !ok || at >= s.horizon {
-		s.arrivalsDone = true
+		s.arrivalsDone, s.arrPending = true, false
 		return
 	}
-	s.events.push(at, evSession, 0, 0)
+	// Kept beside the heap: there is only ever one pending session start.
+	s.arrAt, s.arrSeq, s.arrPending = at, s.events.nextSeq(), true
 }
 
 // sessionStarts: an open-loop browser session starts with its first page.
