@@ -507,3 +507,55 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbeddedScenarios runs embedded scenarios, loaded and defaulted by
+// the scenarios package, against loopback servers that mimic redirlab's
+// (named like its instances): every record is attributed to a server.
+func TestEmbeddedScenarios(t *testing.T) {
+	tests := []struct {
+		name string
+		sets []string
+	}{
+		// Open loop: four servers (web-1..3, slow-1), Poisson, random dispatch.
+		{"default", []string{"duration=1s", "warmup=200ms", "workload.arrival.rate=200/s"}},
+		// Closed loop on hey: 40 browsers.
+		{"closed-loop", []string{"duration=1s", "warmup=0s"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := scenarios.Load(tc.name, tc.sets...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst := sc.Instances()
+			var urls []string
+			for _, in := range inst {
+				s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set(ServerHeader, in.Name)
+					w.Write([]byte("page"))
+				}))
+				t.Cleanup(s.Close)
+				urls = append(urls, s.URL)
+			}
+			var c collector
+			if err := run(context.Background(), sc, urls, &c, Options{ServerCounters: noCounters}); err != nil {
+				t.Fatal(err)
+			}
+			recs := c.sorted()
+			checkIDs(t, recs)
+			if len(recs) < 50 {
+				t.Fatalf("%d records, want many", len(recs))
+			}
+			closedLoop := sc.Workload.Arrival.Process == "closed"
+			for _, r := range recs {
+				if r.Outcome != results.Completed {
+					t.Fatalf("record %+v: want completed", r)
+				}
+				// hey hides which server answered when there are several.
+				if !closedLoop && (r.Final < 0 || r.Final >= len(inst) || r.Final != r.First) {
+					t.Fatalf("record %d: first %d final %d, want a known server", r.ID, r.First, r.Final)
+				}
+			}
+		})
+	}
+}
