@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -90,6 +91,8 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 	p.Y.Label.Text = f.Y
 	p.Legend.Top = !f.LegendBottom
 	p.Add(plotter.NewGrid())
+	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{}
 	if f.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -197,6 +200,20 @@ func addSeries(p *plot.Plot, s Series) error {
 		p.Add(eb)
 	}
 	return nil
+}
+
+// plainTicks are gonum's default ticks labelled without trailing zeros
+// (5, 7.5, 10 rather than 5.00, 7.50, 10.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 10, 64)
+		}
+	}
+	return ts
 }
 
 // errorPoints adapts a Series with Lo/Hi to gonum's YErrorer.

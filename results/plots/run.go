@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,7 +126,8 @@ func RunFigures(d *RunData) []Figure {
 			Lines:        []Series{{Name: label, Color: Palette(0), XY: CDF(d.Latencies, maxCDFPoints)}},
 		})
 	}
-	p50, p99 := PercentilesOverTime(d.Seconds)
+	secs := Measured(d.Seconds, d.Summary)
+	p50, p99 := PercentilesOverTime(secs)
 	figs = append(figs, Figure{
 		Name:   "latency-over-time",
 		Title:  "Latency per second: " + label,
@@ -170,10 +172,10 @@ func RunFigures(d *RunData) []Figure {
 		X:      "time since run start (s)",
 		Y:      "page requests redirected (%)",
 		ZeroY:  true,
-		Lines:  []Series{{Name: "redirected", Color: Palette(0), XY: RedirectRateOverTime(d.Seconds)}},
+		Lines:  []Series{{Name: "redirected", Color: Palette(0), XY: RedirectRateOverTime(secs)}},
 		VLines: marks,
 	})
-	completed, rejected, errs := ThroughputOverTime(d.Seconds)
+	completed, rejected, errs := ThroughputOverTime(secs)
 	tp := Figure{
 		Name:   "throughput",
 		Title:  "Throughput and rejections per second: " + label,
@@ -278,6 +280,19 @@ func CDF(latencies []float64, maxPoints int) plotter.XYs {
 		xy = append(xy, point(i))
 	}
 	return xy
+}
+
+// Measured is the seconds of timeseries.csv that start within the
+// measured window. The seconds after it hold only requests that were
+// still in flight at the end, the slowest ones: their percentiles and
+// rates describe the drain, not the system, and would dwarf the rest.
+func Measured(secs []results.Second, s *results.Summary) []results.Second {
+	end := time.Duration(math.Round((s.WarmupS + s.DurationS) * float64(time.Second)))
+	n := 0
+	for n < len(secs) && secs[n].T < end {
+		n++
+	}
+	return secs[:n]
 }
 
 // PercentilesOverTime is p50 and p99 latency (ms) per second of
