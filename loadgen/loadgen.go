@@ -1,20 +1,71 @@
 // Package loadgen drives real servers with synthetic browser traffic over
 // HTTP and records one results.Request per scheduled page request.
 //
-// Open-loop processes (constant, poisson, ramp, steps, mmpp, trace) are
-// paced by redirlab itself: session start times come from loadgen/arrival
-// (the same schedule the simulator uses), each page request is sent at its
-// scheduled time whatever the state of earlier ones, and latency counts from
-// that scheduled time, so a stalled server cannot hide its own latency
-// (no coordinated omission). Browsers follow redirects by hand and record
-// every hop.
+// # Open loop
 //
-// The closed process runs on github.com/rakyll/hey/requester: a fixed
-// number of browsers that each wait for their answer.
+// constant, poisson, ramp, steps, mmpp and trace are paced by redirlab
+// itself. Session start times come from loadgen/arrival with the random
+// stream (sc.Seed, 1), the schedule the simulator uses. One pacer goroutine
+// sleeps until each page request is due (spinning the last Options.Spin,
+// because Go timers fire about 1 ms late) and hands it to a pool of worker
+// goroutines, grown on demand up to workload.max_in_flight; with that many
+// in flight the request is recorded as Rejected by the client (status 0,
+// no hop), never dropped. Each request is sent at its time whatever the
+// state of earlier ones, and latency counts from the scheduled time, so a
+// stalled server cannot hide its own latency (no coordinated omission).
+// Sent is the actual send time; Sent − Scheduled is the generator's own
+// lateness (send_lag_ms in summary.json).
 //
-// Layering: dispatch.go and classify are pure; the pacer (pacer.go) is the
-// single goroutine that owns the schedule; browser.go is the goroutine +
-// HTTP wrapper around them.
+// Browsers follow redirects by hand (up to workload.max_redirects, beyond
+// which the request is an Error) and record every hop: server (by the
+// X-Redirlab-Server header, else by the host), status and time. 2xx is
+// Completed, 503 Rejected, anything else or a transport error Error, and no
+// final answer within workload.timeout of the scheduled time Timeout,
+// recorded at the timeout. A session is Pages page requests; after a
+// completed page its Objects embedded objects (/object/0 .. /object/n-1)
+// are fetched from the server that served it, up to 6 at once over
+// kept-alive connections; the next page is scheduled Think after the page
+// (and its objects) ended. A session goes on whatever its pages' outcomes,
+// so the offered load does not depend on the servers, and ends at the
+// horizon (warmup + duration): later pages are not scheduled. Sessions are
+// spread over Transport.Pools connection pools (one http.Transport each,
+// keep-alive per host like a browser).
+//
+// The first server of a page request is chosen by workload.dispatch:
+// random, round-robin, weighted (by group weight), or the ideal front ends
+// jsq and p2c, which compare the generator's own outstanding page requests
+// per server; dispatch draws from the stream (sc.Seed, 2).
+//
+// # Closed loop
+//
+// process: closed runs on github.com/rakyll/hey/requester v0.1.5:
+// Arrival.Concurrency browsers that each wait for their answer, for
+// Arrival.Requests requests or, if 0, for warmup + duration. hey's pitfalls
+// are handled here: its report is read through Output templates built on
+// its jsonify into a buffer (never stdout); every Work is fresh and has
+// Request set; Stop is called only after Init and at most once; hey's N is
+// rounded down to a multiple of C, so the remainder runs in a further Work
+// with fewer browsers and exactly Requests requests are made; hey's QPS
+// (per worker) is not used; failed requests, which hey leaves out of its
+// latencies, are counted from its error distribution and recorded (at the
+// end of their Work, since hey does not time them); long runs are split
+// into Works of at most 200,000 requests, so that hey's per-request
+// slices stay bounded and every request keeps its latency (hey stops
+// timing after 1,000,000). hey keeps its keep-alive connections open
+// forever; they are closed after each Work (see connSet). hey follows
+// redirects silently and hides which server answered (First and Final are
+// -1 with several targets), so redirect figures come from the servers' own
+// counters read before and after, and the summary says so in a note. hey's
+// timeout is whole seconds: workload.timeout is rounded up. jsq and p2c
+// need each request's completion, which hey does not expose: they are
+// refused in closed mode.
+//
+// # Layering
+//
+// The dispatcher and classify are pure; the pacer is the single goroutine
+// that owns the schedule; browsers and workers are the goroutine + HTTP
+// wrapper around them. Options.Clock times the schedule and the records;
+// request deadlines go through the context package and so the wall clock.
 package loadgen
 
 import (
