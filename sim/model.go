@@ -239,8 +239,8 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		sv.polRng = rand.New(rand.NewPCG(sc.Seed, streamPolicy+uint64(i)))
 		s.live[i] = policy.Status{Server: i, Workers: sv.workers, Up: true}
 		w := g.Weight
-		if w <= 0 {
-			w = 1
+		if w < 0 {
+			return nil, fmt.Errorf("sim: server %s: weight must not be negative, got %g", in.Name, w)
 		}
 		prev := 0.0
 		if i > 0 {
@@ -289,6 +289,9 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		return nil, fmt.Errorf("sim: workload.dispatch: unknown dispatch %q (want random, round-robin, weighted, jsq or p2c)", w.Dispatch)
 	}
 	s.dispatch = d
+	if d == dispWeighted && s.cumWeight[len(s.cumWeight)-1] <= 0 {
+		return nil, fmt.Errorf("sim: workload.dispatch: weighted dispatch needs a server with a positive weight")
+	}
 	s.half = sc.Network.RTT / 2
 	s.overhead = sc.Network.Overhead
 	s.timeout = w.Timeout
@@ -933,6 +936,9 @@ const agentMaxBackoff = time.Second
 // capped at agentMaxBackoff). It returns the delay to the next exchange.
 func (s *simulation) agentReport(i int) time.Duration {
 	a := &s.agents[i]
+	if s.reportLost(i) {
+		return s.interval
+	}
 	if s.outages > 0 {
 		a.failed++
 		d := s.interval
@@ -942,9 +948,6 @@ func (s *simulation) agentReport(i int) time.Duration {
 		return min(d, agentMaxBackoff)
 	}
 	a.failed = 0
-	if s.reportLost(i) {
-		return s.interval
-	}
 	st := s.status(i)
 	s.reported[i] = st
 	s.lastReport[i] = s.now
@@ -1125,7 +1128,6 @@ func (s *simulation) crash(i int) {
 			failed = append(failed, int32(slot))
 		}
 	}
-	sort.Slice(failed, func(a, b int) bool { return failed[a] < failed[b] })
 	sv.busy = 0
 	sv.ewma = 0
 	st := &s.live[i]

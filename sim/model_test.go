@@ -520,3 +520,55 @@ func TestObjectsInParallelWithTimeouts(t *testing.T) {
 		t.Errorf("%d slots still in use", s.inUse)
 	}
 }
+
+// TestCentralPlacementFollowsInstructions: two servers, queue-length
+// threshold 0, reports every 10 ms. At 3 ms web-1 holds one request: a
+// local decision redirects the arrival at once, but under central
+// placement the manager has flagged nobody yet (its tick at 0 had no
+// reports), so it is served. By the tick at 20 ms both servers have
+// reported a request (at 10 ms) and are flagged; with no calm peer the
+// flagged web-2 picks its target by the target rule, so the arrival at
+// 25 ms is redirected.
+func TestCentralPlacementFollowsInstructions(t *testing.T) {
+	redirected := func(placement string) []bool {
+		sc := traced(2, 50*ms, 1*ms, 2*ms, 3*ms, 25*ms)
+		sc.Manager.ReportInterval = dur(10 * ms)
+		sc.Manager.Decision = placement
+		sc.Policy.Condition = "queue-length"
+		sc.Policy.Threshold = scenarios.Threshold{Count: 0}
+		var out []bool
+		for _, r := range byID(runMem(t, sc).reqs) {
+			out = append(out, r.Redirects > 0)
+		}
+		return out
+	}
+	if got, want := redirected("local"), []bool{false, false, true, true}; !slices.Equal(got, want) {
+		t.Errorf("local: redirected %v, want %v", got, want)
+	}
+	if got, want := redirected("central"), []bool{false, false, false, true}; !slices.Equal(got, want) {
+		t.Errorf("central: redirected %v, want %v", got, want)
+	}
+}
+
+// TestQueueDelayExactView: with an exact view and the queue-delay
+// condition, a server's queue delay is its head-of-line age at the
+// decision instant. One worker, 100 ms service, threshold 30 ms: the
+// request arriving at 20 ms waits behind one in service; at 60 ms the
+// head has waited 40 ms > 30 ms, so the arrival is redirected to the idle
+// peer, while at 45 ms (head 25 ms old) it was not.
+func TestQueueDelayExactView(t *testing.T) {
+	sc := traced(2, 100*ms, 0, 20*ms, 45*ms, 60*ms)
+	sc.Workload.Dispatch = "weighted"
+	sc.Servers = append(sc.Servers, sc.Servers[0])
+	sc.Servers[0].Count, sc.Servers[1].Count = 1, 1
+	sc.Servers[1].Name, sc.Servers[1].Weight = "idle", 0 // no browser is sent there first
+	sc.Policy.Condition = "queue-delay"
+	sc.Policy.Threshold = scenarios.Threshold{Delay: 30 * ms}
+	var got []int
+	for _, r := range byID(runMem(t, sc).reqs) {
+		got = append(got, r.Final)
+	}
+	if want := []int{0, 0, 0, 1}; !slices.Equal(got, want) {
+		t.Errorf("final servers %v, want %v", got, want)
+	}
+}
