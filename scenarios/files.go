@@ -21,6 +21,12 @@ const maxFileBytes = 1 << 30
 // readRegular reads a regular file of at most maxFileBytes, so that a
 // scenario naming /dev/zero or a FIFO fails instead of hanging.
 func readRegular(name string) ([]byte, error) {
+	// Stat before opening: opening a FIFO would block.
+	if st, err := os.Stat(name); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
