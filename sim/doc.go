@@ -8,9 +8,10 @@
 // are concrete structs in a typed binary heap ordered by time, ties broken
 // by the sequence number stamped when the event was scheduled, so events
 // due at the same instant fire in the order they were scheduled and a run
-// is a pure function of its scenario and seed. Page-request deadlines live
-// in a FIFO beside the heap (they are issued in time order and share one
-// timeout) and carry sequence numbers from the same counter. One goroutine
+// is a pure function of its scenario and seed. Deadlines (of page
+// requests and of objects) live in a FIFO beside the heap (they are set in
+// time order and share one timeout) and carry sequence numbers from the
+// same counter. One goroutine
 // runs everything; nothing sleeps. Request state lives in a slice of slots
 // recycled through a free list, each server's FIFO is a ring buffer of slot
 // indices, and every event carries its slot's generation so that an event
@@ -50,9 +51,10 @@
 // drawn from the server's own seeded stream at service start, multiplied
 // by the active slowdown factors. Queue delay estimators: hol = age of the
 // oldest waiting request; ewma = moving average of measured waits
-// (enqueue to service start, pages and objects, 0 for an immediate start)
-// with weight policy.ewma_weight, starting from 0 and reset by a crash; predicted = policy.EstimateDelay
-// from waiting, workers and the configured mean service time.
+// (enqueue to service start, pages and objects, 0 for an immediate
+// start) with weight policy.ewma_weight, starting from 0 and reset by a
+// crash; predicted = policy.EstimateDelay from waiting, workers and the
+// configured mean service time.
 //
 // Counted per server per sample interval, as the real server counts:
 // served = requests (pages and objects) whose service completed at the
@@ -106,11 +108,17 @@
 // not answered within workload.timeout of its scheduled time is recorded
 // as a timeout at that instant, with a last hop (server -1, status 0);
 // its request stays where it is (a server cannot know the browser left)
-// and the session goes on. Open-loop page
-// requests beyond workload.max_in_flight are refused by the client
-// (rejected, status 0, no hop). The closed-loop process runs `concurrency`
-// browsers that each issue their next request when the previous ends,
-// until `requests` have been issued or the horizon passes.
+// and the session goes on. Open-loop page requests beyond
+// workload.max_in_flight are refused by the client (rejected, status 0, no
+// hop). The closed-loop process runs `concurrency` browsers that each
+// issue their next page request (sessions, think time and objects as
+// above) when the previous ends, until `requests` have been issued or the
+// horizon passes.
+//
+// The ideal front ends jsq and p2c read the servers' live queue lengths
+// and skip down servers; the real load generator's front end counts its
+// own outstanding requests per server instead, which a crashed server
+// answers at once, so the two differ when a server is down.
 //
 // No page request is scheduled at or after warmup+duration; the run then
 // drains until every page request has its record, and ends with a last
@@ -124,8 +132,11 @@
 // Final (the last server that answered, -1 if none did), one Hop per page
 // exchange (server, status, arrival time at the browser; server -1 and
 // status 0 for a refused or reset connection or a timeout), Objects
-// fetched with a 200 and ObjectsDone (when the last object ended). One results.ServerSample per server every sample_interval
-// (and one at the end).
+// fetched with a 200 and ObjectsDone (when the last object ended). One
+// results.ServerSample per server every sample_interval (and one at the
+// end): queue length, in service, queue delay by the estimator, the
+// counts above, up, the manager's last record of the server (the live
+// values under an exact view) and busy time.
 //
 // # Faults
 //
