@@ -37,8 +37,9 @@ type Cluster struct {
 	servers []*Server
 	start   time.Time
 
-	stop     chan struct{}
-	faultsWG sync.WaitGroup
+	stop       chan struct{}
+	stopFaults context.CancelFunc
+	faultsWG   sync.WaitGroup
 
 	mu        sync.Mutex
 	faultErrs []error
@@ -113,9 +114,37 @@ func (c *Cluster) Start(ctx context.Context) error {
 		c.closeLocked()
 		return err
 	}
-	c.faultsWG.Add(1)
-	go c.runFaults(ctx, actions)
+	c.scheduleLocked(ctx, c.start, actions)
 	return nil
+}
+
+// ApplyFaults replaces the fault schedule Start made with one relative to
+// start (for a caller whose run clock started elsewhere, such as a load
+// generator's). Steps already due are applied at once; steps are
+// idempotent, so a step applied twice does no harm.
+func (c *Cluster) ApplyFaults(ctx context.Context, start time.Time) error {
+	actions, err := c.faultActions()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.started || c.closed {
+		return errors.New("cluster: ApplyFaults needs a started, open cluster")
+	}
+	c.scheduleLocked(ctx, start, actions)
+	return nil
+}
+
+// scheduleLocked stops the running fault schedule, if any, and starts one
+// relative to start. c.mu is held.
+func (c *Cluster) scheduleLocked(ctx context.Context, start time.Time, actions []faultAction) {
+	if c.stopFaults != nil {
+		c.stopFaults()
+	}
+	ctx, c.stopFaults = context.WithCancel(ctx)
+	c.faultsWG.Add(1)
+	go c.runFaults(ctx, start, actions)
 }
 
 // RunStart is the time Start took as the run start.
@@ -257,12 +286,12 @@ func (c *Cluster) faultActions() ([]faultAction, error) {
 }
 
 // runFaults applies the steps at their times.
-func (c *Cluster) runFaults(ctx context.Context, actions []faultAction) {
+func (c *Cluster) runFaults(ctx context.Context, start time.Time, actions []faultAction) {
 	defer c.faultsWG.Done()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for _, a := range actions {
-		t.Reset(max(c.start.Add(a.at).Sub(c.opts.Clock()), 0))
+		t.Reset(max(start.Add(a.at).Sub(c.opts.Clock()), 0))
 		select {
 		case <-ctx.Done():
 			return

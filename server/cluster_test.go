@@ -347,3 +347,35 @@ func TestAdvertiseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyFaults: a schedule relative to a start an hour ago applies
+// every step at once, replacing the one Start made.
+func TestApplyFaults(t *testing.T) {
+	sc := testScenario()
+	sc.Faults = []scenarios.Fault{
+		{At: 10 * time.Minute, Server: "web-3", Action: "slowdown", Factor: 2, ServerIndex: 2},
+		{At: 20 * time.Minute, Action: "manager-outage", ServerIndex: -1},
+	}
+	c, err := NewCluster(sc, ClusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ApplyFaults(context.Background(), time.Now()); err == nil {
+		t.Fatal("ApplyFaults before Start succeeded")
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.ApplyFaults(context.Background(), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the outage", c.manager.outage.Load)
+	s := c.Server(2)
+	s.mu.Lock()
+	slow := s.m.slowdown
+	s.mu.Unlock()
+	if slow != 2 {
+		t.Fatalf("slowdown %v, want 2", slow)
+	}
+}

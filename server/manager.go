@@ -111,11 +111,16 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	for i, in := range insts {
 		names[i] = in.Name
 	}
+	interval := realInterval(sc)
+	expire := sc.Manager.Expire
+	if expire <= 0 {
+		expire = max(3*interval, 300*time.Millisecond)
+	}
 	m := &Manager{
 		cfg:      cfg,
-		interval: realInterval(sc),
+		interval: interval,
 		start:    cfg.Clock(),
-		reg:      NewRegistry(names, sc.PolicyConfig(), sc.Manager.Expire, rand.New(rand.NewPCG(sc.Seed, streamManager))),
+		reg:      NewRegistry(names, sc.PolicyConfig(), expire, rand.New(rand.NewPCG(sc.Seed, streamManager))),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}

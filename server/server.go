@@ -284,6 +284,12 @@ func (s *Server) now() time.Duration { return s.cfg.Clock().Sub(s.cfg.RunStart) 
 // Start listens on the configured address, serves, and starts the agent
 // when a manager URL is configured.
 func (s *Server) Start() error {
+	s.mu.Lock()
+	started := s.ln != nil || s.closed
+	s.mu.Unlock()
+	if started {
+		return fmt.Errorf("server %s: already started", s.name)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("server %s: %v", s.name, err)
