@@ -267,6 +267,12 @@ func removeKey(n *yaml.Node, key string) {
 // settings applied (sorted by key) after any --set overrides. They share
 // the seed and the workload. The base is named "base". A scenario
 // without variants is returned alone, as it is.
+//
+// Expand works from the file and the --set overrides the scenario was
+// loaded with, so that defaults derived from other fields (view_ttl from
+// report_interval, say) follow a variant's settings; changes made to s
+// in code after loading are not carried over. A scenario built in code
+// expands from its canonical YAML.
 func (s *Scenario) Expand() ([]*Scenario, error) {
 	if len(s.Variants) == 0 {
 		return []*Scenario{s}, nil
