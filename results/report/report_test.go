@@ -170,6 +170,31 @@ func TestTableFormatsParse(t *testing.T) {
 	}
 }
 
+func TestSig2(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{6.57, "6.6"},       // one digit before the point: one after
+		{0.625, "0.63"},     // below 1: two significant digits, half away from zero
+		{17.4, "17"},        // two digits: none after
+		{246, "250"},        // three digits: rounded to tens
+		{0.00123, "0.0012"}, // small widths keep two digits
+		{0.996, "1.0"},      // rounding carries into the next decade
+		{0, "0"},            // a zero-width interval (constant replications)
+	} {
+		if got := sig2(tc.in); got != tc.want {
+			t.Errorf("sig2(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := count(12.5); got != "12.5" {
+		t.Errorf("count(12.5) = %q", got)
+	}
+	if got := count(13); got != "13" {
+		t.Errorf("count(13) = %q", got)
+	}
+}
+
 func TestNum(t *testing.T) {
 	for _, tc := range []struct {
 		in   float64
@@ -179,7 +204,7 @@ func TestNum(t *testing.T) {
 		{12.34, "12.3"},    // two digits before the point: one after
 		{1.2345, "1.23"},   // one digit: two after
 		{0.01234, "0.012"}, // below 1: three decimals
-		{13, "13"},         // whole numbers (counts) bare
+		{13, "13.0"},       // two digits: one decimal even when whole
 		{math.NaN(), "-"},  // missing
 		{-12.34, "-12.3"},  // negative differences
 	} {

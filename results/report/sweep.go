@@ -122,9 +122,9 @@ func sweepRows(table plots.SweepTable) [][]string {
 					continue
 				}
 				iv := m.Across(sums)
-				s := num(display(m, iv.Mean))
+				s := format(m, iv.Mean)
 				if iv.HasCI() {
-					s += " ±" + num(display(m, iv.HalfWidth()))
+					s += " ±" + sig2(display(m, iv.HalfWidth()))
 				}
 				row = append(row, s)
 			}

@@ -155,7 +155,9 @@ func num(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "-"
-	case a >= 100 || v == math.Trunc(v) && a < 1e15:
+	case v == 0:
+		return "0"
+	case a >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case a >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
@@ -163,6 +165,35 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// count formats a count (or a mean of counts) without decimals when it
+// is whole.
+func count(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return num(v)
+}
+
+// sig2 formats an interval half-width to two significant digits: more
+// would claim a precision the interval itself does not have.
+func sig2(v float64) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return num(v)
+	}
+	p := math.Pow10(int(math.Floor(math.Log10(math.Abs(v)))) - 1)
+	r := math.Round(v/p) * p // two significant digits; may carry to 1.0e(k+1)
+	digits := max(0, 1-int(math.Floor(math.Log10(math.Abs(r)))))
+	return strconv.FormatFloat(r, 'f', digits, 64)
+}
+
+// format writes a metric's value for humans.
+func format(m stats.Metric, v float64) string {
+	if m.Unit == "requests" {
+		return count(v)
+	}
+	return num(display(m, v))
 }
 
 // change words a cell's change for humans: relative when the baseline is
@@ -176,9 +207,9 @@ func change(m stats.Metric, c Cell) string {
 		return fmt.Sprintf("%+.1fpt", 100*d.Delta)
 	}
 	if d.Delta >= 0 {
-		return "+" + num(d.Delta)
+		return "+" + format(m, d.Delta)
 	}
-	return num(d.Delta)
+	return format(m, d.Delta)
 }
 
 // mark is the verdict as a one-character suffix: * significant,
@@ -195,9 +226,9 @@ func mark(c Cell) string {
 
 // humanCell is a cell as text: value, ± half-width, change and mark.
 func humanCell(m stats.Metric, c Cell) string {
-	s := num(display(m, c.Value.Mean))
+	s := format(m, c.Value.Mean)
 	if c.Value.HasCI() {
-		s += " ±" + num(display(m, c.Value.HalfWidth()))
+		s += " ±" + sig2(display(m, c.Value.HalfWidth()))
 	}
 	if !c.Baseline {
 		s += " (" + change(m, c) + mark(c) + ")"
