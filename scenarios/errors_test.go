@@ -197,7 +197,7 @@ func TestErrors(t *testing.T) {
 		// --set may not touch variants.
 		{"", "", []string{"variants[0].name=x"}, "t.yaml: --set variants[0].name: variants cannot be overridden"},
 		// YAML syntax errors name their line.
-		{"  threshold: 8", "  threshold: 8\n   bad: [", nil, "t.yaml:11: "},
+		{"  threshold: 8", "  threshold: 8\n   bad: [", nil, "t.yaml:11: bad YAML: "},
 		// Merge keys are refused rather than misread.
 		{"policy:", "policy:\n  <<: {target: random}", nil, "t.yaml:9: policy.<<: merge keys (<<) are not supported"},
 		// Anchors and aliases work; an alias to a bad value is still caught.
@@ -241,7 +241,11 @@ func TestDocumentErrors(t *testing.T) {
 		// Two documents.
 		{base + "---\nname: u\n", "t.yaml:13: more than one YAML document"},
 		// Tabs for indentation.
-		{"name: t\n\tduration: 1s\n", "t.yaml:2: "},
+		{"name: t\n\tduration: 1s\n", "t.yaml:2: bad YAML: found a tab character that violates indentation"},
+		// A construct left open names the line where it starts.
+		{"name: a\nservers: [\n", "t.yaml:2: bad YAML: did not find expected node content"},
+		// Control characters have no line.
+		{"name: a\n\x01\n", "t.yaml: bad YAML: control characters are not allowed"},
 	}
 	for _, c := range cases {
 		_, err := Parse("t.yaml", []byte(c.src))

@@ -217,9 +217,11 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
 		msg := e.Error()
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return &Error{File: file, Line: line, Msg: m[2]}
+			// yaml.v3 names the line where the construct at fault
+			// starts, which may be a little before the fault itself.
+			return &Error{File: file, Line: line, Msg: "bad YAML: " + m[2]}
 		}
-		return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+		return &Error{File: file, Msg: "bad YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node

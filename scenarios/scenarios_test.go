@@ -261,15 +261,15 @@ func TestInstancesAndLookup(t *testing.T) {
 		want int
 		ok   bool
 	}{
-		{"web-1", 0, true},  // first instance
-		{"web-3", 2, true},  // last of the group
-		{"slow", 3, true},   // bare name of a group of one
-		{"slow-1", 3, true}, // its instance name
-		{"web", -1, false},  // bare name of a group of three
-		{"web-4", -1, false},
-		{"web-0", -1, false},
+		{"web-1", 0, true},    // first instance
+		{"web-3", 2, true},    // last of the group
+		{"slow", 3, true},     // bare name of a group of one
+		{"slow-1", 3, true},   // its instance name
+		{"web", -1, false},    // bare name of a group of three
+		{"web-4", -1, false},  // beyond the group
+		{"web-0", -1, false},  // instances count from 1
 		{"web-01", -1, false}, // not the canonical spelling
-		{"", -1, false},
+		{"", -1, false},       // no name
 	}
 	for _, c := range cases {
 		i, ok := s.Lookup(c.name)
@@ -491,18 +491,18 @@ func TestParseRate(t *testing.T) {
 		want Rate
 		ok   bool
 	}{
-		{"900/s", 900, true},
-		{"54000/min", 900, true},
-		{"1.5k/s", 1500, true},
-		{"2M/h", 2e6 / 3600, true},
-		{"1/ms", 1000, true},
-		{" 900 / s ", 900, true}, // spaces around the slash
-		{"0", 0, true},           // zero needs no unit
-		{"900", 0, false},        // bare number
-		{"-1/s", 0, false},       // negative
-		{"NaN/s", 0, false},      // not a number
-		{"inf/s", 0, false},      // infinite
-		{"900/fortnight", 0, false},
+		{"900/s", 900, true},        // per second
+		{"54000/min", 900, true},    // per minute
+		{"1.5k/s", 1500, true},      // thousands
+		{"2M/h", 2e6 / 3600, true},  // millions per hour
+		{"1/ms", 1000, true},        // per millisecond
+		{" 900 / s ", 900, true},    // spaces around the slash
+		{"0", 0, true},              // zero needs no unit
+		{"900", 0, false},           // bare number
+		{"-1/s", 0, false},          // negative
+		{"NaN/s", 0, false},         // not a number
+		{"inf/s", 0, false},         // infinite
+		{"900/fortnight", 0, false}, // unknown unit
 	}
 	for _, c := range cases {
 		got, msg := parseRate(c.in)
