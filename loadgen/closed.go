@@ -59,19 +59,24 @@ type heyReport struct {
 // connection before any is freed, and a closed loop of C workers over C
 // connections never dials again (one is always idle when a worker asks).
 type connSet struct {
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	gate  *startGate
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{}
+	untracked bool // hey runs without keep-alive
+	gate      *startGate
 }
 
 func (s *connSet) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			s.mu.Lock()
-			if s.conns == nil {
-				s.conns = map[net.Conn]struct{}{}
+			// Without keep-alive hey's transport closes every connection
+			// itself; keeping them would only hold memory.
+			if !s.untracked {
+				if s.conns == nil {
+					s.conns = map[net.Conn]struct{}{}
+				}
+				s.conns[info.Conn] = struct{}{}
 			}
-			s.conns[info.Conn] = struct{}{}
 			g := s.gate
 			s.mu.Unlock()
 			if g != nil {
@@ -197,6 +202,7 @@ func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, re
 		ctx: ctx, sc: sc, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
 		timeout: int(math.Ceil(sc.Workload.Timeout.Seconds())), noKeepAlive: opts.Transport.DisableKeepAlives,
 	}
+	c.conns.untracked = c.noKeepAlive
 	for _, u := range bases {
 		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), c.conns.trace()),
 			http.MethodGet, u.ResolveReference(&url.URL{Path: path}).String(), nil)

@@ -166,32 +166,42 @@ func countFDs(t *testing.T) int {
 
 // TestClosedLeavesNoConnections: hey keeps every keep-alive connection
 // of its private transport open after a run; the wrapper closes them, so
-// repeated runs keep the descriptor count flat.
+// repeated runs keep the descriptor count flat. Without keep-alive hey
+// closes them itself.
 func TestClosedLeavesNoConnections(t *testing.T) {
-	urls := servers(t, 1, nil)
-	sc := scenario(1, closed(20, 400), 10*time.Second)
-	settle := func(limit int) int { // server-side closes lag the client's by a moment
-		n := countFDs(t)
-		for deadline := time.Now().Add(2 * time.Second); n > limit && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-			n = countFDs(t)
-		}
-		return n
-	}
-	// One warm-up run opens whatever the runtime keeps (epoll, listener...).
-	if err := run(context.Background(), sc, urls, &collector{}, Options{ServerCounters: noCounters}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	base := countFDs(t)
-	for i := range 5 {
-		if err := run(context.Background(), sc, urls, &collector{}, Options{ServerCounters: noCounters}); err != nil {
-			t.Fatal(err)
-		}
-		// Tolerance 4: descriptors the test binary may open for itself;
-		// a leak would add 2 × 20 (client and server side) per run.
-		if n := settle(base + 4); n > base+4 {
-			t.Fatalf("run %d: %d open descriptors, %d before: hey's connections leak", i+1, n, base)
-		}
+	for _, noKeepAlive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DisableKeepAlives=%v", noKeepAlive), func(t *testing.T) {
+			urls := servers(t, 1, nil)
+			sc := scenario(1, closed(20, 400), 10*time.Second)
+			opts := Options{ServerCounters: noCounters, Transport: Transport{DisableKeepAlives: noKeepAlive}}
+			settle := func(limit int) int { // server-side closes lag the client's by a moment
+				n := countFDs(t)
+				for deadline := time.Now().Add(2 * time.Second); n > limit && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+					n = countFDs(t)
+				}
+				return n
+			}
+			// One warm-up run opens whatever the runtime keeps (epoll, listener...).
+			if err := run(context.Background(), sc, urls, &collector{}, opts); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			base := countFDs(t)
+			for i := range 5 {
+				var c collector
+				if err := run(context.Background(), sc, urls, &c, opts); err != nil {
+					t.Fatal(err)
+				}
+				if n := c.count(results.Completed); n != 400 {
+					t.Fatalf("run %d: %d completed, want 400", i+1, n)
+				}
+				// Tolerance 4: descriptors the test binary may open for itself;
+				// a leak would add 2 × 20 (client and server side) per run.
+				if n := settle(base + 4); n > base+4 {
+					t.Fatalf("run %d: %d open descriptors, %d before: hey's connections leak", i+1, n, base)
+				}
+			}
+		})
 	}
 }
