@@ -65,6 +65,8 @@ type Series struct {
 	Lo, Hi []float64
 	// Dashed draws a dashed line.
 	Dashed bool
+	// Markers marks each point of a line (sweeps: where the runs are).
+	Markers bool
 }
 
 // Mark is a labelled reference line at a position on one axis.
@@ -190,7 +192,17 @@ func addSeries(p *plot.Plot, s Series) error {
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	}
 	p.Add(l)
-	p.Legend.Add(s.Name, l)
+	if s.Markers {
+		sc, err := plotter.NewScatter(s.XY)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: s.Color, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		p.Add(sc)
+		p.Legend.Add(s.Name, l, sc)
+	} else {
+		p.Legend.Add(s.Name, l)
+	}
 	if len(s.Lo) == len(s.XY) && len(s.Hi) == len(s.XY) {
 		eb, err := plotter.NewYErrorBars(errorPoints{s})
 		if err != nil {

@@ -529,7 +529,7 @@ func TestSweep(t *testing.T) {
 	if nr.XY[1].Y != table.Variants[0].Points[2][0].LatencyMS.P99 {
 		t.Errorf("no-redirect p99 at 300/s %v", nr.XY[1].Y)
 	}
-	if len(qd.XY) != 3 || len(qd.Lo) != 3 || qd.Color != Palette(1) {
+	if len(qd.XY) != 3 || len(qd.Lo) != 3 || qd.Color != Palette(1) || !qd.Markers {
 		t.Errorf("queue-delay line %+v: want 3 points with CIs", qd)
 	}
 	want := stats.MeanCI([]float64{table.Variants[1].Points[0][0].Redirects.Rate, table.Variants[1].Points[0][1].Redirects.Rate}, stats.Level)

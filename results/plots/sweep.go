@@ -115,7 +115,7 @@ func SweepLine(v SweepVariant, index int, xs []float64, m stats.Metric, scale fl
 	if name == "" {
 		name = "base"
 	}
-	s := Series{Name: name, Color: Palette(index)}
+	s := Series{Name: name, Color: Palette(index), Markers: true}
 	var lo, hi []float64
 	ci := false
 	for i, sums := range v.Points {
