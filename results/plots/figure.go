@@ -108,6 +108,8 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 			return nil, fmt.Errorf("plots: %s: %s: %w", f.Name, s.Name, err)
 		}
 	}
+	fixRange(&p.X.Min, &p.X.Max, f.LogX)
+	fixRange(&p.Y.Min, &p.Y.Max, f.LogY)
 	if f.Categories != nil {
 		p.NominalX(f.Categories...)
 		p.X.Min, p.X.Max = -0.5, float64(len(f.Categories))-0.5
@@ -157,6 +159,20 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 		p.Legend.Add(v.Label, l)
 	}
 	return p, nil
+}
+
+// fixRange gives an axis without data (a run with no completed request)
+// a range gonum can draw: [0, 1], or [1, 10] on a log scale.
+func fixRange(lo, hi *float64, log bool) {
+	if math.IsInf(*lo, 0) || math.IsInf(*hi, 0) || *lo > *hi {
+		*lo, *hi = 0, 1
+		if log {
+			*lo, *hi = 1, 10
+		}
+	}
+	if log && *lo <= 0 {
+		*lo = math.Min(*hi, 1) / 10
+	}
 }
 
 func addSeries(p *plot.Plot, s Series) error {
@@ -241,12 +257,18 @@ func (e errorPoints) YError(i int) (float64, float64) {
 // Write renders f into dir as Name.png and Name.svg and returns the
 // paths written. Each file is written whole to a temporary name and
 // renamed, so a reader never sees half a figure.
-func (f *Figure) Write(dir string) ([]string, error) {
+func (f *Figure) Write(dir string) (files []string, err error) {
+	// gonum/plot panics on some degenerate inputs; a figure that cannot
+	// be drawn is an error, never a crash of the run that asked for it.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plots: %s: drawing failed: %v", f.Name, r)
+		}
+	}()
 	p, err := f.Plot()
 	if err != nil {
 		return nil, err
 	}
-	var files []string
 	for _, format := range Formats {
 		wt, err := p.WriterTo(width, height, format)
 		if err != nil {

@@ -315,6 +315,12 @@ func TestParseValue(t *testing.T) {
 // of sensible size.
 func checkImages(t *testing.T, files []string) {
 	t.Helper()
+	checkImagesSized(t, files, 2_000)
+}
+
+// checkImagesSized is checkImages with the smallest size accepted.
+func checkImagesSized(t *testing.T, files []string, minBytes int) {
+	t.Helper()
 	if len(files) == 0 {
 		t.Fatal("no files written")
 	}
@@ -330,11 +336,11 @@ func checkImages(t *testing.T, files []string) {
 				t.Errorf("%s: %v (format %q)", f, err, format)
 				continue
 			}
-			if cfg.Width != 768 || cfg.Height != 432 || len(data) < 5_000 || len(data) > 2_000_000 {
+			if cfg.Width != 768 || cfg.Height != 432 || len(data) < minBytes || len(data) > 2_000_000 {
 				t.Errorf("%s: %d×%d, %d bytes", f, cfg.Width, cfg.Height, len(data))
 			}
 		case ".svg":
-			if err := checkSVG(data); err != nil || len(data) < 2_000 || len(data) > 5_000_000 {
+			if err := checkSVG(data); err != nil || len(data) < minBytes || len(data) > 5_000_000 {
 				t.Errorf("%s: %v, %d bytes", f, err, len(data))
 			}
 		default:
@@ -559,4 +565,30 @@ func TestSweep(t *testing.T) {
 	}
 }
 
-var _ = plotter.XY{}
+// Figures without data (a run in which nothing completed) still draw:
+// no panic from gonum's ranges or log scales.
+func TestEmptyFigures(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []Figure{
+		// Linear axes, a threshold and a fault mark, no lines.
+		{Name: "empty-marks", X: "time (s)", Y: "queue length", ZeroY: true,
+			HLines: []Mark{{Label: "threshold 8", At: 8, Color: thresholdColor}},
+			VLines: []Mark{{Label: "fault", At: 0.5, Color: faultColor}}},
+		// A log axis and an empty series.
+		{Name: "empty-log", X: "latency (ms)", Y: "fraction", LogX: true, LogY: true, Lines: []Series{{Name: "a", Color: Palette(0)}}},
+		// Categories without points.
+		{Name: "empty-categories", X: "variant", Y: "p99 (ms)", Categories: []string{"a", "b"}},
+	} {
+		files, err := f.Write(dir)
+		if err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+			continue
+		}
+		checkImagesSized(t, files, 1_000)
+	}
+	// Non-finite data is an error, not a crash.
+	bad := Figure{Name: "nan", Lines: []Series{{Name: "x", XY: plotter.XYs{{X: 1, Y: math.NaN()}}}}}
+	if _, err := bad.Write(dir); err == nil {
+		t.Error("NaN data drew without error")
+	}
+}
