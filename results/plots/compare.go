@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +16,42 @@ import (
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/stats"
 )
+
+// ComparisonFile is comparison.csv, written by report.WriteComparison at
+// the top of a directory of variants; its first column, run, lists the
+// variants in order, which fixes their colours.
+const ComparisonFile = "comparison.csv"
+
+// ComparisonOrder is the run column of a comparison.csv, nil when there
+// is none or it does not parse.
+func ComparisonOrder(path string) []string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(recs) == 0 || len(recs[0]) == 0 || recs[0][0] != "run" {
+		return nil
+	}
+	var names []string
+	for _, r := range recs[1:] {
+		names = append(names, r[0])
+	}
+	return names
+}
+
+// VariantIndex is the position of the run in dir among its sibling
+// variants, by the comparison.csv above it (in dir's parent, or its
+// grandparent for a replication rep-N), 0 when there is none. Figures of
+// a single run colour it Palette(VariantIndex(dir)), as Compare does.
+func VariantIndex(dir string) int {
+	dir = filepath.Clean(dir)
+	if strings.HasPrefix(filepath.Base(dir), "rep-") {
+		dir = filepath.Dir(dir)
+	}
+	order := ComparisonOrder(filepath.Join(filepath.Dir(dir), ComparisonFile))
+	return max(slices.Index(order, filepath.Base(dir)), 0)
+}
 
 // Run is one run to compare: a results directory holding summary.json,
 // or replications of one run in rep-1/, rep-2/, ... sub-directories.

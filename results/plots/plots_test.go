@@ -592,3 +592,34 @@ func TestEmptyFigures(t *testing.T) {
 		t.Error("NaN data drew without error")
 	}
 }
+
+// A variant's own CDF has its colour from the comparison above it.
+func TestVariantIndex(t *testing.T) {
+	root := t.TempDir()
+	csv := "run,replications\nno-redirect,1\nqueue-length,3\nqueue-delay,3\n"
+	if err := os.WriteFile(filepath.Join(root, ComparisonFile), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want int
+	}{
+		{filepath.Join(root, "queue-length"), 1},         // a variant
+		{filepath.Join(root, "queue-delay", "rep-2"), 2}, // a replication of a variant
+		{filepath.Join(root, "other"), 0},                // not in the comparison
+		{t.TempDir(), 0},                                 // no comparison at all
+	} {
+		if got := VariantIndex(tc.dir); got != tc.want {
+			t.Errorf("VariantIndex(%s) = %d, want %d", tc.dir, got, tc.want)
+		}
+	}
+	dir := filepath.Join(root, "queue-delay", "rep-1")
+	writeFixture(t, dir, fixture.Options{Variant: "queue-delay"})
+	d, err := LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := figure(t, RunFigures(d), "latency-cdf").Lines[0].Color; c != Palette(2) {
+		t.Errorf("queue-delay's CDF colour %v, want %v", c, Palette(2))
+	}
+}

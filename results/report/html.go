@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,8 +20,9 @@ const (
 	// ReportFile is the HTML report of a results directory.
 	ReportFile = "report.html"
 	// ComparisonFile is the comparison table of a directory of variants,
-	// in the CSV format of Table.Write (see Table.CSVHeader).
-	ComparisonFile = "comparison.csv"
+	// in the CSV format of Table.Write (see Table.CSVHeader). Its run
+	// column fixes the variants' order, hence their colours.
+	ComparisonFile = plots.ComparisonFile
 )
 
 // Write (re)draws the figures of a results directory and writes its
@@ -50,15 +50,16 @@ func Write(dir string) error {
 	if err != nil {
 		return err
 	}
+	// The comparison first: its comparison.csv gives each variant its
+	// colour in the variant's own figures.
+	if _, err := WriteComparison(dir, runs); err != nil {
+		return err
+	}
 	var errs []error
 	for _, r := range runs {
 		errs = append(errs, Write(r.Dir))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	_, err = WriteComparison(dir, runs)
-	return err
+	return errors.Join(errs...)
 }
 
 func exists(path string) bool {
@@ -90,7 +91,7 @@ func Discover(dir string) ([]plots.Run, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("report: %s holds no results: no %s, no rep-N/%s, no variant sub-directories", dir, results.SummaryFile, results.SummaryFile)
 	}
-	order := comparisonOrder(filepath.Join(dir, ComparisonFile))
+	order := plots.ComparisonOrder(filepath.Join(dir, ComparisonFile))
 	if order == nil {
 		order = scenarioOrder(filepath.Join(dir, results.ScenarioFile))
 	}
@@ -110,24 +111,6 @@ func Discover(dir string) ([]plots.Run, error) {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return runs, nil
-}
-
-// comparisonOrder is the run column of a comparison.csv, nil when there
-// is none or it does not parse (the order then falls back to names).
-func comparisonOrder(path string) []string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	if err != nil || len(recs) == 0 || len(recs[0]) == 0 || recs[0][0] != "run" {
-		return nil
-	}
-	var names []string
-	for _, r := range recs[1:] {
-		names = append(names, r[0])
-	}
-	return names
 }
 
 // scenarioOrder is base then the variants of a scenario file, nil when
