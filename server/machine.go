@@ -47,9 +47,9 @@ type Arrival struct {
 	Kind Kind
 	// Target is the server index to redirect to (Kind Redirect).
 	Target int
-	// Service is how long the request is served (Kind Start), slowdown
-	// included.
-	Service time.Duration
+	// End is when the request's service ends (Kind Start): now plus its
+	// service time, slowdown included.
+	End time.Duration
 	// Epoch identifies the incarnation that admitted the request; Finish
 	// ignores requests of an earlier incarnation (before a crash).
 	Epoch uint64
@@ -168,7 +168,7 @@ func (m *Machine[W]) admit(now, service time.Duration, w W) Arrival {
 		m.accrue(now)
 		m.inService++
 		m.observeWait(0)
-		return Arrival{Kind: Start, Service: m.serviceOf(service), Epoch: m.epoch, Target: -1}
+		return Arrival{Kind: Start, End: now + m.serviceOf(service), Epoch: m.epoch, Target: -1}
 	}
 	m.waiting[(m.head+m.size)%len(m.waiting)] = queued[W]{arrived: now, service: service, w: w}
 	m.size++
@@ -203,11 +203,16 @@ func (m *Machine[W]) ArriveObject(now time.Duration, w W) Arrival {
 	return m.admit(now, m.cfg.Object.Sample(m.cfg.Rand), w)
 }
 
-// Finish ends one service of incarnation epoch (page says whether it was a
-// page request). If a request waits, it enters service now: Finish
-// returns its handle and service time with ok true; the worker passes
-// straight to it.
-func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool) (next W, service time.Duration, ok bool) {
+// Finish ends, at now, one service of incarnation epoch that was due to
+// end at end (page says whether it was a page request). If a request
+// waits, the worker passes straight to it: Finish returns its handle and
+// when its service ends, with ok true.
+//
+// The next service starts at end, not now (or at its arrival, if that is
+// later): a timer that fires late must not stretch the modelled service,
+// or every late wake-up would add to the server's busy time and a
+// saturated real server would serve less than the simulated one.
+func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool, end time.Duration) (next W, nextEnd time.Duration, ok bool) {
 	if epoch != m.epoch || !m.up {
 		return next, 0, false
 	}
@@ -226,7 +231,7 @@ func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool) (next W,
 	m.head = (m.head + 1) % len(m.waiting)
 	m.size--
 	m.observeWait(now - h.arrived)
-	return h.w, m.serviceOf(h.service), true
+	return h.w, max(end, h.arrived) + m.serviceOf(h.service), true
 }
 
 // observeWait feeds one measured wait into the ewma estimator.

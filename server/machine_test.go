@@ -28,15 +28,15 @@ func TestMachineFIFO(t *testing.T) {
 		t.Fatalf("status at 5ms = %+v, want length 4, waiting 2, hol 3ms (arrival 2 at 2ms)", st)
 	}
 	// Workers pass straight to the oldest waiter, in arrival order.
-	next, svc, ok := m.Finish(10*ms, 1, true)
-	if !ok || next != 2 || svc != 10*ms {
-		t.Fatalf("first finish hands to %v (svc %v, ok %v), want 2", next, svc, ok)
+	next, end, ok := m.Finish(10*ms, 1, true, 10*ms)
+	if !ok || next != 2 || end != 20*ms {
+		t.Fatalf("first finish hands to %v (ending %v, ok %v), want 2 ending at 20ms", next, end, ok)
 	}
-	next, _, ok = m.Finish(11*ms, 1, true)
+	next, _, ok = m.Finish(11*ms, 1, true, 11*ms)
 	if !ok || next != 3 {
 		t.Fatalf("second finish hands to %v, want 3", next)
 	}
-	if _, _, ok = m.Finish(20*ms, 1, true); ok {
+	if _, _, ok = m.Finish(20*ms, 1, true, 20*ms); ok {
 		t.Fatal("finish with nobody waiting handed over a worker")
 	}
 	if got := m.Status(20 * ms); got.QueueLength != 1 || got.Waiting != 0 || got.QueueDelay != 0 {
@@ -51,6 +51,28 @@ func TestMachineFIFO(t *testing.T) {
 	// busy at 21ms: 0→21 (A line) + 1→20 (B line) = 21 + 19 = 40ms.
 	if c.Busy != 40*ms {
 		t.Fatalf("busy %v, want 40ms", c.Busy)
+	}
+}
+
+// TestMachineLateTimer: a worker whose timer fires late hands over as if it
+// had fired on time, so the lateness does not accumulate.
+func TestMachineLateTimer(t *testing.T) {
+	m := NewMachine[int](machineConfig(t, 0, 1, 4, 10*ms, noRedirect))
+	a := m.ArrivePage(0, 0, 0)
+	m.ArrivePage(1*ms, 0, 1)
+	if a.End != 10*ms {
+		t.Fatalf("first service ends at %v, want 10ms", a.End)
+	}
+	// The timer for 10ms fires at 13ms: the next service still started at
+	// 10ms and ends at 20ms.
+	if _, end, _ := m.Finish(13*ms, 1, true, a.End); end != 20*ms {
+		t.Fatalf("after a 3ms-late timer the next service ends at %v, want 20ms", end)
+	}
+	// A request that arrives after the scheduled end (here during the
+	// lateness of the 20ms timer) starts at its arrival.
+	m.ArrivePage(22*ms, 0, 2)
+	if _, end, _ := m.Finish(24*ms, 1, true, 20*ms); end != 32*ms {
+		t.Fatalf("a request arriving at 22ms ends at %v, want 32ms", end)
 	}
 }
 
@@ -77,7 +99,7 @@ func TestMachineEstimators(t *testing.T) {
 			for i := 0; i < 4; i++ {
 				m.ArrivePage(time.Duration(i)*ms, 0, i)
 			}
-			m.Finish(5*ms, 1, true)
+			m.Finish(5*ms, 1, true, 5*ms)
 			if got := m.Status(9 * ms).QueueDelay; got != tc.want {
 				t.Fatalf("queue delay %v, want %v", got, tc.want)
 			}
@@ -163,7 +185,7 @@ func TestMachineCrashRestart(t *testing.T) {
 	}
 	// The request in service at the crash belongs to the old incarnation.
 	m.Restart(8 * ms)
-	if _, _, ok := m.Finish(10*ms, a.Epoch, true); ok {
+	if _, _, ok := m.Finish(10*ms, a.Epoch, true, a.End); ok {
 		t.Fatal("a pre-crash finish handed over a worker")
 	}
 	if _, ok := m.ViewAge(10 * ms); ok {
@@ -192,15 +214,15 @@ func TestMachineSlowdown(t *testing.T) {
 	m.ArrivePage(0, 0, 0)
 	m.ArrivePage(0, 0, 1) // waits; drawn at 10ms, scaled when it starts
 	m.SetSlowdown(3)
-	if _, svc, _ := m.Finish(10*ms, 1, true); svc != 30*ms {
-		t.Fatalf("service under slowdown 3: %v, want 30ms", svc)
+	if _, end, _ := m.Finish(10*ms, 1, true, 10*ms); end != 40*ms {
+		t.Fatalf("service under slowdown 3 ends at %v, want 40ms", end)
 	}
 	if a := m.ArrivePage(11*ms, 0, 2); a.Kind != Wait {
 		t.Fatalf("%v", a.Kind)
 	}
 	m.SetSlowdown(1)
-	if _, svc, _ := m.Finish(40*ms, 1, true); svc != 10*ms {
-		t.Fatalf("service after slowdown: %v, want 10ms", svc)
+	if _, end, _ := m.Finish(40*ms, 1, true, 40*ms); end != 50*ms {
+		t.Fatalf("service after slowdown ends at %v, want 50ms", end)
 	}
 }
 
@@ -237,7 +259,7 @@ func TestMachineAgainstReference(t *testing.T) {
 					t.Fatalf("seed %d step %d: %v, want %v", seed, step, a.Kind, want)
 				}
 			} else if inService > 0 {
-				next, _, ok := m.Finish(now, 1, true)
+				next, _, ok := m.Finish(now, 1, true, now)
 				if len(waiting) > 0 {
 					if !ok || next != waiting[0].id {
 						t.Fatalf("seed %d step %d: handed to %d (%v), want %d", seed, step, next, ok, waiting[0].id)

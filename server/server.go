@@ -113,8 +113,8 @@ type Server struct {
 	bufs    sync.Pool // *[]byte
 }
 
-// waiter is a queued request's wake-up: the worker that frees sends the
-// request's service time.
+// waiter is a queued request's wake-up: the worker that frees sends when
+// the request's service ends (since run start).
 type waiter struct{ ch chan time.Duration }
 
 func (c *Config) validate() (*scenarios.Instance, error) {
@@ -597,7 +597,7 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		panic(http.ErrAbortHandler)
 	case Wait:
 		select {
-		case a.Service = <-wt.ch:
+		case a.End = <-wt.ch:
 			s.waiters.Put(wt)
 		case <-crashed:
 			// wt may still receive a late hand-over: never reuse it.
@@ -607,9 +607,9 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		s.waiters.Put(wt)
 	}
 
-	if a.Service > 0 {
+	if d := a.End - s.now(); d > 0 {
 		t := s.timers.Get().(*time.Timer)
-		t.Reset(a.Service)
+		t.Reset(d)
 		select {
 		case <-t.C:
 			s.timers.Put(t)
@@ -622,10 +622,10 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 
 	s.mu.Lock()
 	done := s.now()
-	next, service, ok := s.m.Finish(done, a.Epoch, page)
+	next, nextEnd, ok := s.m.Finish(done, a.Epoch, page, a.End)
 	s.mu.Unlock()
 	if ok {
-		next.ch <- service
+		next.ch <- nextEnd
 	}
 	select {
 	case <-crashed:
