@@ -123,7 +123,7 @@ func RunFigures(d *RunData) []Figure {
 			LogX:         true,
 			ZeroY:        true,
 			LegendBottom: true,
-			Lines:        []Series{{Name: label, Color: Palette(0), XY: CDF(d.Latencies, maxCDFPoints)}},
+			Lines:        []Series{{Name: label, Color: Palette(VariantIndex(d.Dir)), XY: CDF(d.Latencies, maxCDFPoints)}},
 		})
 	}
 	secs := Measured(d.Seconds, d.Summary)
