@@ -155,12 +155,13 @@ func WriteComparison(outDir string, runs []plots.Run) (*Table, error) {
 		return nil, err
 	}
 	p := &page{
-		Title:    "Comparison of " + joinNames(runs),
-		Scenario: firstScenario(outDir, runs),
-		Table:    t.humanRows(),
-		Legend:   t.legend(),
-		Figures:  figureRefs(outDir, files),
-		CSV:      ComparisonFile,
+		Title:        "Comparison of " + joinNames(runs),
+		Scenario:     firstScenario(outDir, runs),
+		ScenarioNote: "As run for " + runs[0].Name + "; each run's own report shows its scenario.",
+		Table:        t.humanRows(),
+		Legend:       t.legend(),
+		Figures:      figureRefs(outDir, files),
+		CSV:          ComparisonFile,
 	}
 	for _, r := range runs {
 		p.Links = append(p.Links, runLink(outDir, r))
@@ -345,14 +346,16 @@ func serverRows(s *results.Summary) [][]string {
 type page struct {
 	Title    string
 	Scenario string
-	Summary  [][2]string
-	Servers  [][]string
-	Table    [][]string // header row first
-	Legend   string
-	CSV      string // the table as CSV, relative link
-	Figures  []figureRef
-	Links    []link
-	Notes    []string
+	// ScenarioNote says whose scenario is shown when several ran.
+	ScenarioNote string
+	Summary      [][2]string
+	Servers      [][]string
+	Table        [][]string // header row first
+	Legend       string
+	CSV          string // the table as CSV, relative link
+	Figures      []figureRef
+	Links        []link
+	Notes        []string
 }
 
 type figureRef struct {
@@ -434,7 +437,7 @@ pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 <figcaption>{{.Caption}}{{with .SVG}} <a href="{{.}}">SVG</a>{{end}}</figcaption></figure>
 {{end}}{{end}}
 {{with .Scenario}}<h2>Scenario</h2>
-<pre>{{.}}</pre>{{end}}
+{{with $.ScenarioNote}}<p class="note">{{.}}</p>{{end}}<pre>{{.}}</pre>{{end}}
 </body>
 </html>
 `))
