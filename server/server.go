@@ -1,13 +1,3 @@
-// Package server is redirlab's real system: the redirecting web server
-// (bounded FIFO queue, worker slots, service-time model, redirects decided
-// by the pure policy core), the agent that reports a server's status to
-// the manager, the central manager, and Cluster, which runs a scenario's
-// servers and manager in-process on loopback and applies its faults.
-//
-// It is layered like etcd's raft: policy is the pure decision; Machine and
-// Registry are single-threaded state machines that take the time as an
-// argument; Server, Agent and Manager wrap them with goroutines, timers
-// and HTTP.
 package server
 
 import (
