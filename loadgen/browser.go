@@ -81,6 +81,7 @@ func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Cl
 		tr := &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: t.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConnsPerHost: t.MaxIdleConnsPerHost,
+			MaxConnsPerHost:     t.MaxConnsPerHost,
 			IdleConnTimeout:     t.IdleConnTimeout,
 			DisableKeepAlives:   t.DisableKeepAlives,
 		}

@@ -140,6 +140,12 @@ type Transport struct {
 	// keeps per server. Default MaxInFlight / Pools + 6 (so that every
 	// in-flight request and its objects can return its connection).
 	MaxIdleConnsPerHost int
+	// MaxConnsPerHost bounds each pool's connections to one server; a
+	// request beyond it waits for a connection (the wait counts in its
+	// latency, not in the send lag). 0, the default, means no bound, as
+	// for a crowd of browsers; a bound avoids storms of new connections
+	// when a generator short of CPU falls behind.
+	MaxConnsPerHost int
 	// IdleConnTimeout closes idle connections after this long. Default 30s.
 	IdleConnTimeout time.Duration
 	// DialTimeout bounds connection setup. Default 5s (the workload
@@ -211,7 +217,7 @@ func (o *Options) validate(w *scenarios.Workload) error {
 		o.Spin = 0
 	}
 	t := &o.Transport
-	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
+	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.MaxConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
 		return fmt.Errorf("loadgen options: Transport settings must not be negative: %+v", *t)
 	}
 	if t.Pools == 0 {

@@ -222,7 +222,7 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 					return false
 				default:
 				}
-				runtime.Gosched()
+				runtime.Gosched() // let workers use this P meanwhile
 			}
 			return true
 		}
