@@ -23,6 +23,10 @@ const (
 	// in the CSV format of Table.Write (see Table.CSVHeader). Its run
 	// column fixes the variants' order, hence their colours.
 	ComparisonFile = plots.ComparisonFile
+	// ReplicationsFile is, in a directory of replications, the run's
+	// metrics as means over the replications with their 95% intervals
+	// (one row, in the CSV format of Table.Write).
+	ReplicationsFile = "replications.csv"
 )
 
 // Write (re)draws the figures of a results directory and writes its
@@ -263,12 +267,20 @@ func writeReplications(dir string, reps []string) error {
 	if err != nil {
 		return err
 	}
+	var csvBuf bytes.Buffer
+	if err := t.Write(&csvBuf, "csv"); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(dir, ReplicationsFile, csvBuf.Bytes()); err != nil {
+		return err
+	}
 	files, err := plots.Compare(dir, runs)
 	if err != nil {
 		return err
 	}
 	p := &page{
 		Title:    fmt.Sprintf("%s: %d replications", whole.Name, len(reps)),
+		CSV:      ReplicationsFile,
 		Scenario: readScenario(reps[0]),
 		Table:    t.humanRows(),
 		Legend:   "Means over replications; ± is the 95% CI half-width (Student t). The figures overlay the replications.",

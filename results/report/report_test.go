@@ -278,8 +278,13 @@ func TestWriteVariants(t *testing.T) {
 	if !strings.Contains(p, "web-2") || !strings.Contains(p, "condition: none") {
 		t.Error("run report lacks the servers table or the scenario")
 	}
-	// Replications: 4 overlay figures, each replication its own report.
+	// Replications: 4 overlay figures, each replication its own report,
+	// and the means with their intervals in replications.csv.
 	checkReport(t, runs[2].Dir, 4)
+	reps := readCSV(t, filepath.Join(runs[2].Dir, ReplicationsFile))
+	if len(reps) != 2 || reps[1][0] != "queue-delay" || reps[1][1] != "3" || reps[1][3] == "" {
+		t.Errorf("replications.csv %v", reps)
+	}
 	checkReport(t, filepath.Join(runs[2].Dir, "rep-2"), 6)
 
 	// Discover keeps comparison.csv's order, not the names' order.
