@@ -279,13 +279,14 @@ func writeReplications(dir string, reps []string) error {
 		return err
 	}
 	p := &page{
-		Title:    fmt.Sprintf("%s: %d replications", whole.Name, len(reps)),
-		CSV:      ReplicationsFile,
-		Scenario: readScenario(reps[0]),
-		Table:    t.humanRows(),
-		Legend:   "Means over replications; ± is the 95% CI half-width (Student t). The figures overlay the replications.",
-		Figures:  figureRefs(dir, files),
-		Notes:    []string{"Replication k runs with seed = scenario seed + k - 1; the scenario shown is replication 1's."},
+		Title:      fmt.Sprintf("%s: %d replications", whole.Name, len(reps)),
+		TableTitle: "Over replications",
+		CSV:        ReplicationsFile,
+		Scenario:   readScenario(reps[0]),
+		Table:      t.humanRows(),
+		Legend:     "Means over replications; ± is the 95% CI half-width (Student t). The figures overlay the replications.",
+		Figures:    figureRefs(dir, files),
+		Notes:      []string{"Replication k runs with seed = scenario seed + k - 1; the scenario shown is replication 1's."},
 	}
 	for _, r := range runs {
 		p.Links = append(p.Links, runLink(dir, r))
@@ -438,7 +439,7 @@ pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 <table>{{range .}}<tr><th>{{index . 0}}</th><td class="n">{{index . 1}}</td></tr>{{end}}</table>{{end}}
 {{with .Servers}}<h2>Servers</h2>
 <table>{{range $i, $r := .}}<tr>{{range $r}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td class="n">{{.}}</td>{{end}}{{end}}</tr>{{end}}</table>{{end}}
-{{with .Table}}<h2>Comparison</h2>
+{{with .Table}}<h2>{{or $.TableTitle "Comparison"}}</h2>
 <table>{{range $i, $r := .}}<tr>{{range $r}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td class="n">{{.}}</td>{{end}}{{end}}</tr>{{end}}</table>{{end}}
 {{with .Legend}}<p class="note">{{.}}</p>{{end}}
 {{with .CSV}}<p class="note">The table as CSV: <a href="{{.}}">{{.}}</a>.</p>{{end}}

@@ -36,11 +36,12 @@ func WriteSweep(outDir string, table plots.SweepTable, runDirs [][]string) error
 		return err
 	}
 	p := &page{
-		Title:   "Sweep of " + table.Parameter,
-		Table:   sweepRows(table),
-		Legend:  "Means over replications; ± is the 95% CI half-width (Student t); - where a run failed.",
-		CSV:     SweepFile,
-		Figures: figureRefs(outDir, files),
+		Title:      "Sweep of " + table.Parameter,
+		TableTitle: "Sweep",
+		Table:      sweepRows(table),
+		Legend:     "Means over replications; ± is the 95% CI half-width (Student t); - where a run failed.",
+		CSV:        SweepFile,
+		Figures:    figureRefs(outDir, files),
 	}
 	for i, v := range table.Variants {
 		for j, val := range table.Values {
