@@ -364,11 +364,13 @@ type page struct {
 	Summary      [][2]string
 	Servers      [][]string
 	Table        [][]string // header row first
-	Legend       string
-	CSV          string // the table as CSV, relative link
-	Figures      []figureRef
-	Links        []link
-	Notes        []string
+	// TableTitle heads Table (default "Comparison").
+	TableTitle string
+	Legend     string
+	CSV        string // the table as CSV, relative link
+	Figures    []figureRef
+	Links      []link
+	Notes      []string
 }
 
 type figureRef struct {
