@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -55,7 +56,7 @@ func main() {
 // run is main without the exit, for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, hoistFlags(args))
 	if err != nil {
 		fmt.Fprintf(stderr, "redirlab: %v\n", err)
 	}
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "redirlab",
 		Usage:     "study redirect-based load distribution among web servers, simulated or for real",
 		Writer:    stdout,
@@ -82,4 +83,45 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			scenariosCommand(),
 		},
 	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// valueFlags are the flags that take a value as the next argument.
+var valueFlags = map[string]bool{
+	"out": true, "o": true, "set": true, "s": true, "mode": true, "format": true,
+	"baseline": true, "listen": true, "server": true, "manager": true, "target": true,
+	"parallel": true, "tolerance": true,
+}
+
+// hoistFlags moves a subcommand's flags in front of its positional
+// arguments, so that `redirlab sim my.yaml --set k=v` means what it says:
+// urfave/cli stops reading flags at the first positional argument.
+func hoistFlags(args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	out := append([]string(nil), args[:2]...) // program, subcommand
+	var flags, pos []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			pos = append(pos, rest[i:]...)
+			break
+		}
+		if len(a) > 1 && a[0] == '-' {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && valueFlags[name] && i+1 < len(rest) {
+				i++
+				flags = append(flags, rest[i])
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(append(out, flags...), pos...)
 }
