@@ -261,3 +261,32 @@ func TestLostReports(t *testing.T) {
 		}
 	})
 }
+
+// TestCrashReportedDown: a crashed server's agent reports it down, so the
+// manager marks it down at once (not after manager.expire) and peers stop
+// redirecting to it within an interval or two.
+func TestCrashReportedDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster2(t)
+		defer c.close()
+		time.Sleep(15 * ms)
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 302 {
+			t.Fatalf("with web-2 up: %d, want a redirect", code)
+		}
+		c.servers[1].Crash()
+		time.Sleep(10 * ms) // web-2's agent reported at 20ms
+		synctest.Wait()
+		if v := c.m.View(); v.Servers[1].Up {
+			t.Fatal("the manager has crashed web-2 up")
+		}
+		time.Sleep(10 * ms) // web-1 heard at 30ms at the latest
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("with web-2 crashed: %d, want served", code)
+		}
+		if a := c.servers[1].Agent(); a.Counts().Failed != 0 {
+			t.Fatalf("web-2's agent failed %d exchanges", a.Counts().Failed)
+		}
+	})
+}

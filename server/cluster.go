@@ -232,6 +232,29 @@ func (c *Cluster) faultActions() ([]faultAction, error) {
 	for k, f := range c.sc.Faults {
 		where := fmt.Sprintf("faults[%d]", k)
 		var s *Server
+		if f.Action == "lost-reports" && f.Server == "" {
+			// Without a server, every agent's reports are lost.
+			loss := f.Loss
+			if loss <= 0 {
+				loss = 1
+			}
+			all := c.servers
+			add(f.At, where+" lost reports (all servers)", func() error {
+				for _, s := range all {
+					s.SetReportLoss(loss)
+				}
+				return nil
+			})
+			if f.For > 0 {
+				add(f.At+f.For, where+" lost reports end (all servers)", func() error {
+					for _, s := range all {
+						s.SetReportLoss(0)
+					}
+					return nil
+				})
+			}
+			continue
+		}
 		if f.Action != "manager-outage" {
 			i := f.ServerIndex
 			if i < 0 || i >= len(c.servers) {

@@ -258,6 +258,25 @@ func TestClusterFaultSteps(t *testing.T) {
 		t.Fatalf("slowdown %v, want 3", slow)
 	}
 
+	// lost-reports without a server loses every agent's reports.
+	sc = testScenario()
+	sc.Faults = []scenarios.Fault{{At: ms, Action: "lost-reports", Loss: 0.25, ServerIndex: -1}}
+	all, err := NewCluster(sc, ClusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	steps, err = all.faultActions()
+	if err != nil || len(steps) != 1 {
+		t.Fatalf("steps %v, %v", steps, err)
+	}
+	steps[0].do()
+	for _, s := range all.servers {
+		if s.loss != 0.25 {
+			t.Fatalf("%s: loss %v, want 0.25", s.name, s.loss)
+		}
+	}
+
 	for _, tc := range []struct {
 		f    scenarios.Fault
 		want string

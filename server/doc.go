@@ -43,8 +43,12 @@
 // A client that goes away keeps its place in the queue: the server learns
 // of it only when it writes the answer, as a real server would. A crash
 // closes the listener and every connection; requests waiting or in service
-// fail (their handlers abort the connection), the view is lost, counters
-// survive; a restart listens again on the same address.
+// fail (their handlers abort the connection); counters survive; a restart
+// listens again on the same address with an empty queue. The agent is the
+// server's companion on its host rather than part of its process: it
+// outlives a crash, reports the server down (so the manager knows within
+// an interval instead of after manager.expire) and keeps the view, as the
+// simulator's agents do.
 //
 // Endpoints: the pages and objects, GET /status (StatusMessage as JSON),
 // GET /metrics (Prometheus text from the registry the server was given).

@@ -304,9 +304,10 @@ func (m *Machine[W]) Up() bool { return m.up }
 // from now on by factor (1 = normal speed).
 func (m *Machine[W]) SetSlowdown(factor float64) { m.slowdown = factor }
 
-// Crash takes the server down at now: every admitted request is lost and
-// returned (those waiting; in-service ones are known to the wrapper by
-// epoch), the view is forgotten. Counters survive.
+// Crash takes the server down at now: every admitted request is lost;
+// those waiting are returned (in-service ones are known to the wrapper by
+// epoch). Counters and the view survive (the view is the agent's, and the
+// agent outlives the server).
 func (m *Machine[W]) Crash(now time.Duration) []W {
 	if !m.up {
 		return nil
@@ -324,14 +325,11 @@ func (m *Machine[W]) Crash(now time.Duration) []W {
 	m.inService = 0
 	m.up = false
 	m.epoch++
-	m.hasView = false
-	m.view = policy.View{}
 	m.ewma = 0
 	return lost
 }
 
-// Restart brings a crashed server back up at now, empty and without a
-// view, as a fresh process would be.
+// Restart brings a crashed server back up at now with an empty queue.
 func (m *Machine[W]) Restart(now time.Duration) {
 	if m.up {
 		return

@@ -188,8 +188,8 @@ func TestMachineCrashRestart(t *testing.T) {
 	if _, _, ok := m.Finish(10*ms, a.Epoch, true, a.End); ok {
 		t.Fatal("a pre-crash finish handed over a worker")
 	}
-	if _, ok := m.ViewAge(10 * ms); ok {
-		t.Fatal("the view survived a crash")
+	if age, ok := m.ViewAge(10 * ms); !ok || age != 10*ms {
+		t.Fatalf("view age after a crash %v (%v), want the view of 0ms kept", age, ok)
 	}
 	st := m.Status(10 * ms)
 	if st.QueueLength != 0 || !st.Up {

@@ -97,6 +97,7 @@ type Server struct {
 	stopAg  context.CancelFunc
 	agDone  chan struct{}
 	closed  bool
+	loss    float64 // the lost-reports probability in force
 
 	waiters sync.Pool // *waiter
 	timers  sync.Pool // *time.Timer
@@ -297,13 +298,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// serveLocked starts serving ln and the agent. s.mu is held.
+// serveLocked starts serving ln, and the agent if there is a manager and
+// it is not running yet. s.mu is held.
 func (s *Server) serveLocked(ln net.Listener) {
 	s.ln = ln
 	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	srv := s.httpSrv
 	go func() { _ = srv.Serve(ln) }()
-	if s.cfg.ManagerURL == "" {
+	if s.cfg.ManagerURL == "" || s.stopAg != nil {
 		return
 	}
 	if s.agent == nil {
@@ -311,21 +313,24 @@ func (s *Server) serveLocked(ln net.Listener) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopAg, s.agDone = cancel, make(chan struct{})
-	done := s.agDone
+	done, agent := s.agDone, s.agent
 	go func() {
 		defer close(done)
-		s.agent.Run(ctx)
+		agent.Run(ctx)
 	}()
 }
 
-// newAgent builds the server's agent (it lives across restarts, so a
-// lost-reports fault survives a crash like the network it models would).
+// newAgent builds the server's agent. The agent is the server's companion
+// on its host, not part of the server process: it outlives a crash,
+// reports the crashed server down (so the manager knows at once rather
+// than after manager.expire) and keeps receiving views, as the simulator's
+// agents do.
 func (s *Server) newAgent() *Agent {
 	client := s.cfg.Client
 	if client == nil {
 		client = &http.Client{Timeout: max(4*s.interval, 250*time.Millisecond)}
 	}
-	return &Agent{
+	a := &Agent{
 		ManagerURL: s.cfg.ManagerURL,
 		Interval:   s.interval,
 		MaxBackoff: s.cfg.MaxBackoff,
@@ -334,6 +339,8 @@ func (s *Server) newAgent() *Agent {
 		Apply:      s.applyView,
 		Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, streamAgent+uint64(s.index))),
 	}
+	a.SetLoss(s.loss)
+	return a
 }
 
 // URL is the server's advertised base URL (after Start).
@@ -359,8 +366,8 @@ func (s *Server) Agent() *Agent {
 }
 
 // Crash takes the server down as a crashed process would go: the listener
-// closes, every connection is closed, requests waiting or in service fail,
-// the agent stops and the view is lost.
+// closes, every connection is closed, and requests waiting or in service
+// fail. The agent keeps running and reports the server down.
 func (s *Server) Crash() {
 	s.mu.Lock()
 	if !s.m.Up() || s.closed {
@@ -369,26 +376,16 @@ func (s *Server) Crash() {
 	}
 	s.m.Crash(s.now())
 	close(s.crashed)
-	srv, stop, done := s.httpSrv, s.stopAg, s.agDone
-	s.httpSrv, s.stopAg, s.agDone = nil, nil, nil
-	copy(s.urls, s.static)
+	srv := s.httpSrv
+	s.httpSrv = nil
 	s.mu.Unlock()
-	s.halt(srv, stop, done)
-}
-
-// halt closes an incarnation's HTTP server and stops its agent.
-func (s *Server) halt(srv *http.Server, stop context.CancelFunc, done chan struct{}) {
 	if srv != nil {
 		_ = srv.Close()
 	}
-	if stop != nil {
-		stop()
-		<-done
-	}
 }
 
-// Restart brings a crashed server back on the same address, empty and
-// without a view; the agent starts reporting again.
+// Restart brings a crashed server back on the same address with an empty
+// queue.
 func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -405,12 +402,18 @@ func (s *Server) Restart() error {
 	return nil
 }
 
-// Close stops the server for good.
+// Close stops the server and its agent for good.
 func (s *Server) Close() error {
 	s.Crash()
 	s.mu.Lock()
 	s.closed = true
+	stop, done := s.stopAg, s.agDone
+	s.stopAg, s.agDone = nil, nil
 	s.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
 	return nil
 }
 
@@ -430,10 +433,14 @@ func (s *Server) SetSlowdown(factor float64) {
 }
 
 // SetReportLoss makes the agent drop each report with probability p (the
-// lost-reports fault); 0 ends it. Without an agent it does nothing.
+// lost-reports fault); 0 ends it. Set before Start, it applies from the
+// agent's first report.
 func (s *Server) SetReportLoss(p float64) {
-	if a := s.Agent(); a != nil {
-		a.SetLoss(p)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loss = p
+	if s.agent != nil {
+		s.agent.SetLoss(p)
 	}
 }
 
@@ -475,9 +482,6 @@ func (s *Server) applyView(v *ViewMessage) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.m.Up() {
-		return
-	}
 	copy(s.urls, urls)
 	s.m.SetView(s.now(), pv, s.urls)
 }
