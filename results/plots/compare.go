@@ -210,7 +210,7 @@ func CompareFigures(c *CompareData) []Figure {
 		figs = append(figs, Figure{
 			Name:       m.name,
 			Title:      m.title + suffixCI(c.Summaries),
-			X:          "variant",
+			X:          "run",
 			Y:          m.y,
 			Categories: names,
 			ZeroY:      true,

@@ -310,6 +310,24 @@ var captions = map[string]string{
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
 }
 
+// replicationCaptions replace the comparison captions on a page of
+// replications, where each run is one replication.
+var replicationCaptions = map[string]string{
+	"compare-latency-cdf":   "Latency CDF of each replication, log latency axis.",
+	"compare-p50":           "Median latency of each replication.",
+	"compare-p99":           "p99 latency of each replication.",
+	"compare-redirect-rate": "Redirect rate of each replication.",
+}
+
+func recaption(refs []figureRef, captions map[string]string) []figureRef {
+	for i := range refs {
+		if c, ok := captions[refs[i].Name]; ok {
+			refs[i].Caption = c
+		}
+	}
+	return refs
+}
+
 // figureRefs turns the PNG files written into image references relative
 // to dir, with their SVG twin.
 func figureRefs(dir string, files []string) []figureRef {
