@@ -285,7 +285,7 @@ func writeReplications(dir string, reps []string) error {
 		Scenario:   readScenario(reps[0]),
 		Table:      t.humanRows(),
 		Legend:     "Means over replications; ± is the 95% CI half-width (Student t). The figures overlay the replications.",
-		Figures:    figureRefs(dir, files),
+		Figures:    recaption(figureRefs(dir, files), replicationCaptions),
 		Notes:      []string{"Replication k runs with seed = scenario seed + k - 1; the scenario shown is replication 1's."},
 	}
 	for _, r := range runs {

@@ -280,7 +280,9 @@ func TestWriteVariants(t *testing.T) {
 	}
 	// Replications: 4 overlay figures, each replication its own report,
 	// and the means with their intervals in replications.csv.
-	checkReport(t, runs[2].Dir, 4)
+	if p := checkReport(t, runs[2].Dir, 4); !strings.Contains(p, "Median latency of each replication.") || !strings.Contains(p, "Over replications") {
+		t.Error("replications page lacks its table heading or captions")
+	}
 	reps := readCSV(t, filepath.Join(runs[2].Dir, ReplicationsFile))
 	if len(reps) != 2 || reps[1][0] != "queue-delay" || reps[1][1] != "3" || reps[1][3] == "" {
 		t.Errorf("replications.csv %v", reps)
