@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -66,7 +65,6 @@ type Server struct {
 	cfg      Config
 	name     string
 	index    int
-	group    *scenarios.ServerGroup
 	pagePath string
 	redirect int
 	interval time.Duration
@@ -218,7 +216,6 @@ func New(cfg Config) (*Server, error) {
 		cfg:            cfg,
 		name:           in.Name,
 		index:          cfg.Index,
-		group:          g,
 		pagePath:       pagePath,
 		redirect:       status,
 		interval:       interval,
@@ -664,12 +661,6 @@ func (s *Server) answerRedirect(w http.ResponseWriter, base, cleaned, rawQuery s
 	*bp = loc
 	s.bufs.Put(bp)
 	w.WriteHeader(s.redirect)
-}
-
-// StatusJSON is the live status as JSON (what /status serves).
-func (s *Server) StatusJSON() ([]byte, error) {
-	st := s.Status()
-	return json.Marshal(&st)
 }
 
 func (s *Server) registerMetrics() error {

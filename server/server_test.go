@@ -373,3 +373,36 @@ func TestCrashFailsInFlight(t *testing.T) {
 		t.Fatalf("after restart: %+v", st)
 	}
 }
+
+func TestNewErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mut  func(*Config)
+		want string
+	}{
+		// No scenario at all.
+		{"no scenario", func(c *Config) { c.Scenario = nil }, "server: no scenario"},
+		// An index past the last instance.
+		{"index", func(c *Config) { c.Index = 3 }, "server: index 3 out of range: the scenario has 3 servers"},
+		// Zero workers (a hand-built scenario; Load would refuse it first).
+		{"workers", func(c *Config) { c.Scenario.Servers[0].Workers = 0 }, "server web-1: workers must be at least 1, got 0"},
+		// An unknown service distribution.
+		{"service", func(c *Config) { c.Scenario.Servers[0].Service.Dist = "gamma" }, `server web-1: service: unknown service distribution "gamma"`},
+		// A redirect status other than 302 and 307.
+		{"status", func(c *Config) { c.Scenario.Policy.Status = 301 }, "server web-1: policy.status must be 302 or 307, got 301"},
+		// A peer URL with a path.
+		{"peer", func(c *Config) { c.Peers = []string{"", "http://127.0.0.1:1/x"} }, `server web-1: peer 1: base URL "http://127.0.0.1:1/x": must not have a path, query or fragment`},
+		// More peers than servers.
+		{"peers", func(c *Config) { c.Peers = make([]string, 4) }, "server web-1: 4 peer URLs for 3 servers"},
+		// A manager URL that is not http.
+		{"manager", func(c *Config) { c.ManagerURL = "ftp://127.0.0.1:1" }, `server web-1: manager: base URL "ftp://127.0.0.1:1": scheme must be http or https`},
+		// A page path that is not rooted.
+		{"path", func(c *Config) { c.Scenario.Workload.Path = "page" }, `server web-1: workload.path must start with '/', got "page"`},
+	} {
+		cfg := Config{Scenario: testScenario()}
+		tc.mut(&cfg)
+		if _, err := New(cfg); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
