@@ -70,6 +70,9 @@ type openLoop struct {
 	workers     int
 	wg          sync.WaitGroup
 
+	precise bool          // the pacer sleeps with nanosleep (Linux)
+	spin    time.Duration // final busy-wait before a due time
+
 	mu       sync.Mutex
 	later    laterJobs
 	wake     chan struct{}
@@ -132,7 +135,12 @@ func newOpenLoop(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, 
 func (o *openLoop) run(proc arrival.Process) error {
 	defer o.b.close()
 	stopProgress := o.progress()
-	o.pace(proc)
+	paced := make(chan struct{})
+	go func() { // its own goroutine: the pacer locks its OS thread
+		defer close(paced)
+		o.pace(proc)
+	}()
+	<-paced
 	close(o.jobs)
 	o.wg.Wait()
 	stopProgress()
@@ -159,6 +167,18 @@ func (o *openLoop) elapsed() time.Duration { return o.clock.Now().Sub(o.start) }
 // due order, until the arrivals are exhausted and every session has ended,
 // or ctx is done.
 func (o *openLoop) pace(proc arrival.Process) {
+	if !o.opts.NoSpin {
+		var undo func()
+		o.precise, undo = precisePacerThread()
+		defer undo()
+	}
+	o.spin = o.opts.Spin
+	if o.spin == 0 {
+		o.spin = fallbackSpin
+		if o.precise {
+			o.spin = preciseSpin
+		}
+	}
 	nextArrival, haveArrival := proc.Next()
 	timer := o.clock.NewTimer(time.Hour)
 	timer.Stop()
@@ -206,36 +226,49 @@ func (o *openLoop) pace(proc arrival.Process) {
 	}
 }
 
-// waitUntil sleeps until due (since run start): on a timer while more than
-// Spin away, then yielding in a loop, because Go timers on Linux wake up
-// about 1 ms late (the netpoller waits in whole milliseconds). It returns false if woken early by a follow-up or ctx.
+// Waiting: Go timers until timerSlop before a due time, then nanosleep
+// steps of at most preciseStep (so that a new follow-up is noticed soon),
+// then yielding in a loop for the last Options.Spin.
+const (
+	timerSlop    = 2 * time.Millisecond
+	preciseStep  = 250 * time.Microsecond
+	preciseSpin  = 20 * time.Microsecond
+	fallbackSpin = timerSlop
+)
+
+// waitUntil sleeps until due (since run start). It returns false if woken
+// early by a follow-up or ctx: the caller looks again.
 func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 	for {
 		d := due - o.elapsed()
 		if d <= 0 {
 			return true
 		}
-		if d <= o.opts.Spin {
-			for o.elapsed() < due {
-				select {
-				case <-o.wake: // a follow-up may be due earlier
-					return false
-				default:
-				}
-				runtime.Gosched() // let workers use this P meanwhile
+		if o.opts.NoSpin || d > timerSlop {
+			wait := d
+			if !o.opts.NoSpin {
+				wait -= timerSlop
 			}
-			return true
+			timer.Reset(wait)
+			select {
+			case <-timer.C():
+				continue
+			case <-o.wake:
+			case <-o.ctx.Done():
+			}
+			timer.Stop()
+			return false
 		}
-		timer.Reset(d - o.opts.Spin)
 		select {
-		case <-timer.C():
-		case <-o.wake:
-			timer.Stop()
+		case <-o.wake: // a follow-up may be due earlier
 			return false
-		case <-o.ctx.Done():
-			timer.Stop()
-			return false
+		default:
 		}
+		if o.precise && d > o.spin {
+			preciseSleep(min(d-o.spin, preciseStep))
+			continue
+		}
+		runtime.Gosched() // let workers use this P meanwhile
 	}
 }
 
