@@ -85,7 +85,10 @@ func runMem(t *testing.T, sc *scenarios.Scenario) *memRecorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.run(context.Background()); err != nil {
+	// Bounded: a run that does not end is a failure, not a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -757,7 +757,15 @@ func (s *simulation) fetchObjects(page int32) {
 	p := &s.reqs[page]
 	p.phase = phObjects
 	p.objectsLeft, p.objectsOut = s.objects, 0
-	for k := 0; k < min(int(s.objects), maxParallelObjects); k++ {
+	gen := p.gen
+	// With zero network delay an object may end (refused, rejected)
+	// inline and start the next one itself, or even end the page: look
+	// again at the page before each start.
+	for {
+		p = &s.reqs[page]
+		if p.gen != gen || p.phase != phObjects || p.objectsLeft == 0 || p.objectsOut >= maxParallelObjects {
+			return
+		}
 		s.nextObject(page, s.alloc())
 	}
 }
@@ -784,6 +792,7 @@ func (s *simulation) objectEnded(obj int32, ok bool) {
 	o := &s.reqs[obj]
 	page := o.parent
 	p := &s.reqs[page]
+	gen := p.gen
 	if ok {
 		p.rec.Objects++
 	}
@@ -796,7 +805,8 @@ func (s *simulation) objectEnded(obj int32, ok bool) {
 	} else if !o.abandoned {
 		s.release(obj)
 	}
-	if p = &s.reqs[page]; p.objectsOut == 0 && p.objectsLeft == 0 {
+	// The next object may have ended inline and finished the page already.
+	if p = &s.reqs[page]; p.gen == gen && p.phase == phObjects && p.objectsOut == 0 && p.objectsLeft == 0 {
 		p.rec.ObjectsDone = s.now
 		s.finishPage(page)
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -570,5 +571,119 @@ func TestQueueDelayExactView(t *testing.T) {
 	}
 	if want := []int{0, 0, 0, 1}; !slices.Equal(got, want) {
 		t.Errorf("final servers %v, want %v", got, want)
+	}
+}
+
+// TestRandomScenariosKeepInvariants runs many random small scenarios
+// (every dispatch, condition, estimator, target, placement, exact or
+// reported views, rtt, sessions, faults) and checks the invariants every
+// run must keep: it ends, every issued page request has exactly one
+// record, records end after they start and name real servers, hops are
+// consistent with redirects, and no slot is left in use.
+func TestRandomScenariosKeepInvariants(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	for trial := 0; trial < 300; trial++ {
+		n := 1 + r.IntN(6)
+		sc := baseScenario(n, 1+r.IntN(3), time.Duration(1+r.IntN(20))*ms, 0, time.Duration(200+r.IntN(800))*ms)
+		sc.Seed = r.Uint64()
+		sc.Warmup = time.Duration(r.IntN(100)) * ms
+		sc.Servers[0].QueueCapacity = 1 + r.IntN(50)
+		sc.Servers[0].Service.Dist = pick("exp", "const", "lognormal")
+		sc.Servers[0].ObjectService = scenarios.Service{Dist: "exp", Mean: time.Duration(r.IntN(3)) * ms}
+		rate := (0.3 + 1.2*r.Float64()) * float64(n*sc.Servers[0].Workers) / sc.Servers[0].Service.Mean.Seconds()
+		sc.Workload.Arrival = scenarios.Arrival{Process: "poisson", Rate: scenarios.Rate(rate)}
+		if r.IntN(4) == 0 {
+			sc.Workload.Arrival = scenarios.Arrival{Process: "closed", Concurrency: 1 + r.IntN(20), Requests: r.IntN(300)}
+		}
+		sc.Workload.Dispatch = pick("random", "round-robin", "weighted", "jsq", "p2c")
+		sc.Workload.Timeout = time.Duration(r.IntN(200)) * ms
+		sc.Workload.MaxInFlight = r.IntN(100)
+		sc.Workload.MaxRedirects = 1 + r.IntN(3)
+		sc.Workload.Session = scenarios.Session{Pages: 1 + r.IntN(3), Objects: r.IntN(8), Think: time.Duration(r.IntN(20)) * ms}
+		sc.Manager.ReportInterval = dur(time.Duration(r.IntN(3)) * 10 * ms)
+		sc.Manager.Decision = pick("local", "central")
+		sc.Manager.ViewTTL = time.Duration(20+r.IntN(100)) * ms
+		sc.Manager.Expire = time.Duration(10+r.IntN(50)) * ms
+		sc.Policy.Condition = pick("none", "queue-length", "queue-delay")
+		sc.Policy.Threshold = scenarios.Threshold{Count: r.IntN(4), Delay: time.Duration(r.IntN(20)) * ms}
+		sc.Policy.Estimator = pick("hol", "ewma", "predicted")
+		sc.Policy.Target = pick("least-loaded", "random", "round-robin", "p2c", "probe")
+		sc.Policy.MaxHops = 1 + r.IntN(3)
+		sc.Policy.Fraction = ptr(0.2 + 0.8*r.Float64())
+		sc.Network = scenarios.Network{RTT: time.Duration(r.IntN(3)) * ms, Overhead: time.Duration(r.IntN(2)) * 100 * time.Microsecond}
+		for k := r.IntN(4); k > 0; k-- {
+			f := scenarios.Fault{At: time.Duration(r.IntN(int(sc.Duration/ms))) * ms, For: time.Duration(r.IntN(300)) * ms,
+				Action: pick("slowdown", "crash", "restart", "manager-outage", "lost-reports"), ServerIndex: -1,
+				Factor: 0.5 + 4*r.Float64(), Loss: r.Float64()}
+			if f.Action == "slowdown" || f.Action == "crash" || f.Action == "restart" || r.IntN(2) == 0 {
+				f.ServerIndex = r.IntN(n)
+			}
+			sc.Faults = append(sc.Faults, f)
+		}
+		s, err := newSimulation(sc, &memRecorder{})
+		if err != nil {
+			t.Fatalf("trial %d: %v", trial, err)
+		}
+		// Bounded: a run that does not end is a failure, not a hang.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = s.run(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("trial %d: %v (scenario %+v)", trial, err, sc)
+		}
+		m := s.rec.(*memRecorder)
+		seen := make([]int, s.nextID)
+		for _, q := range m.reqs {
+			seen[q.ID]++
+			if q.Done < q.Scheduled || q.First < -1 || q.First >= n || q.Final < -1 || q.Final >= n {
+				t.Fatalf("trial %d: bad record %+v", trial, q)
+			}
+			redirects := 0
+			for _, h := range hops(q) {
+				if h.Status == 302 {
+					redirects++
+				}
+			}
+			if q.Outcome == results.Error && q.Status == 302 {
+				redirects-- // the redirect beyond max_redirects, not followed
+			}
+			if q.NHops <= results.MaxRecordedHops && redirects != q.Redirects {
+				t.Fatalf("trial %d: %d redirect hops, Redirects %d: %+v", trial, redirects, q.Redirects, q)
+			}
+		}
+		for id, k := range seen {
+			if k != 1 {
+				t.Fatalf("trial %d: request %d has %d records", trial, id, k)
+			}
+		}
+		if s.inUse != 0 || s.inFlight != 0 {
+			t.Fatalf("trial %d: %d slots and %d pages in use after the run", trial, s.inUse, s.inFlight)
+		}
+	}
+}
+
+// TestObjectsRejectedInline: with zero rtt an object answered 503 ends at
+// the instant it was sent, inside the loop starting the page's objects;
+// the page must still fetch each object once and end once. Capacity 1:
+// object 1 is served (10..15 ms), objects 2 and 3 are rejected at 10 ms.
+func TestObjectsRejectedInline(t *testing.T) {
+	sc := traced(1, 10*ms, 0)
+	sc.Servers[0].QueueCapacity = 1
+	sc.Servers[0].ObjectService = scenarios.Service{Dist: "const", Mean: 5 * ms}
+	sc.Workload.Session = scenarios.Session{Pages: 1, Objects: 3}
+	m := runMem(t, sc)
+	if len(m.reqs) != 1 {
+		t.Fatalf("%d records, want 1", len(m.reqs))
+	}
+	if r := m.reqs[0]; r.Objects != 1 || r.ObjectsDone != 15*ms {
+		t.Errorf("record %+v: want 1 object fetched, the last ending at 15ms", r)
+	}
+	rejected := 0
+	for _, s := range m.samples {
+		rejected += s.Rejected
+	}
+	if rejected != 2 {
+		t.Errorf("%d rejections, want 2", rejected)
 	}
 }
