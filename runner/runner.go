@@ -11,11 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/plots"
+	"github.com/redirlab/redirlab/results/report"
 	"github.com/redirlab/redirlab/scenarios"
 	"github.com/redirlab/redirlab/server"
 	"github.com/redirlab/redirlab/sim"
@@ -127,8 +130,9 @@ func plan(sc *scenarios.Scenario, out string) ([]job, error) {
 }
 
 // Run runs every variant (and replication) of sc and returns their
-// results in plan order. A failed run does not stop the others; their
-// errors are joined.
+// results in plan order, then draws the plots and report.html of every
+// run and, with variants, the comparison. A failed run does not stop the
+// others; their errors are joined, and what they measured is kept.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -137,9 +141,36 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return nil, err
+	res, runErr := runJobs(ctx, jobs, opts)
+	return res, errors.Join(runErr, writeReports(opts.Out, res))
+}
+
+// writeReports draws the figures and report.html of one scenario's
+// results directory, with the comparison of its variants.
+func writeReports(out string, res []Result) error {
+	var runs []plots.Run
+	seen := map[string]bool{}
+	for _, r := range res {
+		variant := strings.SplitN(r.Name, string(filepath.Separator), 2)[0]
+		if variant == "" || seen[variant] {
+			continue
+		}
+		seen[variant] = true
+		runs = append(runs, plots.Run{Name: variant, Dir: filepath.Join(out, variant)})
 	}
+	if len(runs) > 0 {
+		if _, err := report.WriteComparison(out, runs); err != nil {
+			return fmt.Errorf("comparison: %w", err)
+		}
+	}
+	if err := report.Write(out); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// runJobs runs jobs, at most opts.Parallel at a time.
+func runJobs(ctx context.Context, jobs []job, opts Options) ([]Result, error) {
 	out := make([]Result, len(jobs))
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, opts.Parallel)
@@ -153,7 +184,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 			sum, err := runOne(ctx, j, opts)
 			out[i] = Result{Name: j.name, Dir: j.dir, Summary: sum}
 			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, sc.Name), err)
+				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, j.sc.Name), err)
 			}
 		}()
 	}

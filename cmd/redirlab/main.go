@@ -81,6 +81,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			simCommand(),
 			validateCommand(),
 			scenariosCommand(),
+			sweepCommand(),
+			compareCommand(),
+			plotCommand(),
 		},
 	}
 	for _, c := range app.Commands {
