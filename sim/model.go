@@ -132,6 +132,7 @@ type simulation struct {
 	viewTTL    time.Duration
 	expire     time.Duration
 	view       policy.View // the exact view frozen by a manager outage
+	exact      policy.View // the exact view handed to decisions
 	agents     []agent     // reporting mode: each server's agent and view
 	reported   []policy.Status
 	lastReport []time.Duration
@@ -635,7 +636,7 @@ func (s *simulation) reach(slot int32) {
 		if s.cfg.Condition == policy.QueueDelay {
 			self.QueueDelay = s.queueDelay(int(i))
 		}
-		d := s.cfg.Decide(self, s.currentView(int(i)), int(r.hops), sv.arrivals, sv.polRng)
+		d := s.cfg.Decide(self, *s.currentView(int(i)), int(r.hops), sv.arrivals, sv.polRng)
 		sv.arrivals++
 		if d.Redirect {
 			sv.redirected++
@@ -891,20 +892,21 @@ func (s *simulation) queueDelay(i int) time.Duration {
 // currentView is the view server i decides with now: the exact live
 // state (interval 0), or the view its agent last received; a view older
 // than ViewTTL is no view at all, so the server stops redirecting.
-func (s *simulation) currentView(i int) policy.View {
+func (s *simulation) currentView(i int) *policy.View {
 	if s.interval == 0 {
 		if s.frozen {
 			if s.now-s.view.At > s.viewTTL {
-				return policy.View{}
+				return &noView
 			}
-			return s.view
+			return &s.view
 		}
 		if s.cfg.Condition == policy.QueueDelay {
 			for j := range s.live {
 				s.live[j].QueueDelay = s.queueDelay(j)
 			}
 		}
-		v := policy.View{Servers: s.live, At: s.now}
+		v := &s.exact
+		v.Servers, v.At = s.live, s.now
 		if s.cfg.Placement == policy.Central {
 			v.Instructions = s.cfg.Instruct(s.live, s.mgrRng)
 		}
@@ -912,10 +914,13 @@ func (s *simulation) currentView(i int) policy.View {
 	}
 	a := &s.agents[i]
 	if !a.hasView || s.now-a.viewAt > s.viewTTL {
-		return policy.View{}
+		return &noView
 	}
-	return a.view
+	return &a.view
 }
+
+// noView is the empty view: no peer known, so no redirect.
+var noView policy.View
 
 // status is what server i's agent measures now.
 func (s *simulation) status(i int) policy.Status {
@@ -1097,7 +1102,7 @@ func (s *simulation) fault(code int) {
 		}
 		if s.outages == 0 && s.interval == 0 {
 			// The exact view freezes as it was when the manager went away.
-			v := s.currentView(0)
+			v := *s.currentView(0)
 			s.view = policy.View{Servers: append([]policy.Status(nil), v.Servers...), At: s.now}
 			if v.Instructions != nil {
 				s.view.Instructions = append([]policy.Instruction(nil), v.Instructions...)
