@@ -84,7 +84,9 @@ type queued[W any] struct {
 }
 
 // Counters are cumulative counts since the machine was made; a crash does
-// not reset them.
+// not reset them. Busy counts modelled service time: a worker whose timer
+// fires late is not busy for the lateness (it is subtracted when the
+// worker finishes, so Busy can briefly dip between two reads).
 type Counters struct {
 	// Served counts requests (pages and objects) whose service completed.
 	Served int64
@@ -220,9 +222,13 @@ func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool, end time
 	if page {
 		m.counters.Pages++
 	}
+	m.accrue(now)
 	if m.size == 0 {
-		m.accrue(now)
 		m.inService--
+		// The worker was counted busy until now; its service ended at end.
+		if now > end {
+			m.counters.Busy -= now - end
+		}
 		return next, 0, false
 	}
 	var zero queued[W]
@@ -230,8 +236,14 @@ func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool, end time
 	m.waiting[m.head] = zero // drop the handle for the garbage collector
 	m.head = (m.head + 1) % len(m.waiting)
 	m.size--
-	m.observeWait(now - h.arrived)
-	return h.w, max(end, h.arrived) + m.serviceOf(h.service), true
+	start := max(end, h.arrived)
+	// Between end and start (a request that arrived while the timer was
+	// late) the worker was idle, though counted busy.
+	if idle := min(start, now) - end; idle > 0 {
+		m.counters.Busy -= idle
+	}
+	m.observeWait(start - h.arrived)
+	return h.w, start + m.serviceOf(h.service), true
 }
 
 // observeWait feeds one measured wait into the ewma estimator.

@@ -74,6 +74,20 @@ func TestMachineLateTimer(t *testing.T) {
 	if _, end, _ := m.Finish(24*ms, 1, true, 20*ms); end != 32*ms {
 		t.Fatalf("a request arriving at 22ms ends at %v, want 32ms", end)
 	}
+	// Its wait is measured on the model's time line: 0 (ewma weight 0.5
+	// over waits 0, 9ms, 0 → 2.25ms).
+	if got := m.Status(24 * ms); got.Waiting != 0 {
+		t.Fatalf("%+v", got)
+	}
+	if m.ewma != 2250*time.Microsecond {
+		t.Fatalf("ewma %v, want 2.25ms", m.ewma)
+	}
+	// Finished 1ms late. Busy is the three services, 30ms, not the 33ms
+	// the worker was held.
+	m.Finish(33*ms, 1, true, 32*ms)
+	if c := m.Counters(40 * ms); c.Busy != 30*ms {
+		t.Fatalf("busy %v, want 30ms of service", c.Busy)
+	}
 }
 
 func TestMachineEstimators(t *testing.T) {

@@ -496,6 +496,12 @@ func (s *Server) Sample(at time.Duration) results.ServerSample {
 	st := s.m.Status(now)
 	c := s.m.Counters(now)
 	prev := s.last
+	if c.Busy < prev.Busy {
+		// Lateness of a service that straddled the previous sample was
+		// subtracted after it: carry it over rather than report negative
+		// busy time.
+		c.Busy = prev.Busy
+	}
 	s.last = c
 	return results.ServerSample{
 		At:          at,
