@@ -112,7 +112,6 @@ func (s *server) account(now time.Duration) {
 // simulation is the single-goroutine driver: all model state and the
 // event loop. Nothing in it reads a clock or sleeps.
 type simulation struct {
-	sc  *scenarios.Scenario
 	rec recorder
 	cfg policy.Config
 
@@ -205,7 +204,6 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		return nil, fmt.Errorf("sim: scenario %q: duration must be > 0", sc.Name)
 	}
 	s := &simulation{
-		sc:       sc,
 		rec:      rec,
 		cfg:      sc.PolicyConfig(),
 		horizon:  sc.Warmup + sc.Duration,
