@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/redirlab/redirlab/scenarios"
 )
 
 // handlerTransport answers HTTP requests by calling a handler in-process,
@@ -120,8 +122,11 @@ type cluster2 struct {
 	done    [2]chan struct{}
 }
 
-func newCluster2(t *testing.T) *cluster2 {
+func newCluster2(t *testing.T, mutate ...func(*scenarios.Scenario)) *cluster2 {
 	sc := testScenario(group("web", 2, 2, 16, constService(0)))
+	for _, f := range mutate {
+		f(sc)
+	}
 	sc.Manager.ViewTTL = 200 * ms
 	sc.Manager.Expire = 300 * ms
 	m, err := NewManager(ManagerConfig{Scenario: sc})
@@ -287,6 +292,41 @@ func TestCrashReportedDown(t *testing.T) {
 		}
 		if a := c.servers[1].Agent(); a.Counts().Failed != 0 {
 			t.Fatalf("web-2's agent failed %d exchanges", a.Counts().Failed)
+		}
+	})
+}
+
+// TestCentralPlacement: under central placement web-1 redirects only once
+// the manager, at a tick, has flagged it from its reported queue, and
+// stops when the flag is cleared.
+func TestCentralPlacement(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster2(t, func(sc *scenarios.Scenario) { sc.Manager.Decision = "central" })
+		defer c.close()
+		// At 0 both report (web-1 with queue length 1 > 0); the first tick
+		// at 10ms flags web-1; web-1 hears it at its report at 10ms or 20ms.
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("before any instruction: %d, want served", code)
+		}
+		time.Sleep(25 * ms)
+		synctest.Wait()
+		if v := c.m.View(); !v.Instructions[0].Redirect || v.Instructions[0].Target != 1 || v.Instructions[1].Redirect {
+			t.Fatalf("instructions %+v, want web-1 → web-2 only", v.Instructions)
+		}
+		if code, loc := c.askPage(); code != 302 || loc != "http://127.0.0.1:1001/page?redirlab_hop=1" {
+			t.Fatalf("flagged: %d %q, want a redirect to web-2", code, loc)
+		}
+		// web-1's queue empties (the held request ends): the next report
+		// says 0, the next tick clears the flag, the next report brings it.
+		s := c.servers[0]
+		s.mu.Lock()
+		s.m.Finish(s.now(), 1, false, s.now())
+		s.mu.Unlock()
+		time.Sleep(30 * ms)
+		synctest.Wait()
+		if code, _ := c.askPage(); code != 200 {
+			t.Fatalf("flag cleared: %d, want served", code)
 		}
 	})
 }
