@@ -146,9 +146,11 @@ func newCluster2(t *testing.T, mutate ...func(*scenarios.Scenario)) *cluster2 {
 		s.advert = fmt.Sprintf("http://127.0.0.1:%d", 1000+i)
 		s.agent = s.newAgent()
 		c.servers[i] = s
-		c.startAgent(i)
 	}
 	occupy(c.servers[0], 1)
+	for i := range c.servers {
+		c.startAgent(i)
+	}
 	return c
 }
 
