@@ -628,18 +628,26 @@ func (s *simulation) reach(slot int32) {
 		s.answer(slot, 0, -1, 0)
 		return
 	}
+	seq := sv.arrivals // page arrivals at this server, the seq Decide takes
 	if !r.object {
+		sv.arrivals++
+	}
+	// Decide serves, drawing nothing, a request at its hop limit, under
+	// condition none, or (local placement) when the condition does not
+	// hold: the call is skipped then, which is most arrivals.
+	if !r.object && int(r.hops) < s.cfg.MaxHops && s.cfg.Condition != policy.None {
 		self := s.live[i]
 		self.At = s.now
 		if s.cfg.Condition == policy.QueueDelay {
 			self.QueueDelay = s.queueDelay(int(i))
 		}
-		d := s.cfg.Decide(self, *s.currentView(int(i)), int(r.hops), sv.arrivals, sv.polRng)
-		sv.arrivals++
-		if d.Redirect {
-			sv.redirected++
-			s.answer(slot, s.redirStatus, int32(d.Target), s.overhead)
-			return
+		if s.cfg.Placement == policy.Central || s.cfg.Holds(self) {
+			d := s.cfg.Decide(self, *s.currentView(int(i)), int(r.hops), seq, sv.polRng)
+			if d.Redirect {
+				sv.redirected++
+				s.answer(slot, s.redirStatus, int32(d.Target), s.overhead)
+				return
+			}
 		}
 	}
 	if sv.busy+sv.queue.len() >= sv.capacity {
