@@ -91,6 +91,9 @@ type Result struct {
 	Dir string
 	// Summary is the run's summary.json.
 	Summary *results.Summary
+	// RunTime is the wall time of the run itself (the simulation, or the
+	// load), without writing files, plots and reports.
+	RunTime time.Duration
 }
 
 // job is one scenario to run into one directory.
@@ -181,8 +184,8 @@ func runJobs(ctx context.Context, jobs []job, opts Options) ([]Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			sum, err := runOne(ctx, j, opts)
-			out[i] = Result{Name: j.name, Dir: j.dir, Summary: sum}
+			sum, took, err := runOne(ctx, j, opts)
+			out[i] = Result{Name: j.name, Dir: j.dir, Summary: sum, RunTime: took}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, j.sc.Name), err)
 			}
@@ -201,15 +204,16 @@ func nameOr(a, b string) string {
 
 // runOne runs one scenario into one directory. The recorder is always
 // closed, so whatever was measured before a failure is kept.
-func runOne(ctx context.Context, j job, opts Options) (*results.Summary, error) {
+func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Duration, error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	rec, err := results.NewRecorder(j.sc, string(opts.Mode), results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	stop := startProgress(ctx, j, rec, opts)
+	start := time.Now()
 	var runErr error
 	switch opts.Mode {
 	case Sim:
@@ -217,9 +221,10 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, error) 
 	case Real:
 		runErr = runReal(ctx, j.sc, rec)
 	}
+	took := time.Since(start)
 	stop()
 	sum, closeErr := rec.Close()
-	return sum, errors.Join(runErr, closeErr)
+	return sum, took, errors.Join(runErr, closeErr)
 }
 
 // runReal starts the cluster, samples its servers, and drives it with
