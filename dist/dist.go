@@ -19,6 +19,26 @@ type Sampler interface {
 	Sample(r *rand.Rand) time.Duration
 	// Mean is the distribution's mean.
 	Mean() time.Duration
+	// Quantile is the inverse CDF at u in [0, 1): the service time of a
+	// request whose demand is u. Drawing u per request (Uniform) rather
+	// than per server gives a request the same demand in every run and
+	// on every server it might reach: common random numbers, which make
+	// sim and real runs, and variants, differ by the system alone.
+	Quantile(u float64) time.Duration
+}
+
+// Uniform is a request's demand in [0, 1): a pure function of the run's
+// seed, the request's id and which part of the request it is (0 for the
+// page, k for its k-th embedded object). It is a SplitMix64 finaliser over
+// the three, so neighbouring ids give independent values.
+func Uniform(seed, id, part uint64) float64 {
+	x := seed*0x9e3779b97f4a7c15 ^ id*0xbf58476d1ce4e5b9 ^ (part+1)*0x94d049bb133111eb
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
 }
 
 // New returns the sampler for a validated service description. An empty
@@ -59,6 +79,7 @@ type constant time.Duration
 
 func (c constant) Sample(*rand.Rand) time.Duration { return time.Duration(c) }
 func (c constant) Mean() time.Duration             { return time.Duration(c) }
+func (c constant) Quantile(float64) time.Duration  { return time.Duration(c) }
 
 type exponential time.Duration
 
@@ -66,6 +87,9 @@ func (e exponential) Sample(r *rand.Rand) time.Duration {
 	return time.Duration(r.ExpFloat64() * float64(e))
 }
 func (e exponential) Mean() time.Duration { return time.Duration(e) }
+func (e exponential) Quantile(u float64) time.Duration {
+	return time.Duration(-math.Log1p(-u) * float64(e))
+}
 
 type lognormal struct {
 	mean      time.Duration
@@ -76,6 +100,13 @@ func (l lognormal) Sample(r *rand.Rand) time.Duration {
 	return time.Duration(math.Exp(l.mu + l.sigma*r.NormFloat64()))
 }
 func (l lognormal) Mean() time.Duration { return l.mean }
+func (l lognormal) Quantile(u float64) time.Duration {
+	if u <= 0 {
+		return 0
+	}
+	// The standard normal quantile is √2·erfinv(2u−1).
+	return time.Duration(math.Exp(l.mu + l.sigma*math.Sqrt2*math.Erfinv(2*u-1)))
+}
 
 // pareto is the bounded Pareto on [lo, hi] with tail index alpha.
 type pareto struct {
@@ -138,6 +169,9 @@ func (p pareto) Sample(r *rand.Rand) time.Duration {
 	return time.Duration(p.lo * math.Pow(1-u*(1-p.ratio), -1/p.alpha))
 }
 func (p pareto) Mean() time.Duration { return p.mean }
+func (p pareto) Quantile(u float64) time.Duration {
+	return time.Duration(p.lo * math.Pow(1-u*(1-p.ratio), -1/p.alpha))
+}
 
 type empirical struct {
 	samples []time.Duration
@@ -146,3 +180,7 @@ type empirical struct {
 
 func (e empirical) Sample(r *rand.Rand) time.Duration { return e.samples[r.IntN(len(e.samples))] }
 func (e empirical) Mean() time.Duration               { return e.mean }
+
+func (e empirical) Quantile(u float64) time.Duration {
+	return e.samples[min(int(u*float64(len(e.samples))), len(e.samples)-1)]
+}
