@@ -6,11 +6,11 @@
 // constant, poisson, ramp, steps, mmpp and trace are paced by redirlab
 // itself. Session start times come from loadgen/arrival with the random
 // stream (sc.Seed, 1), the schedule the simulator uses. One pacer goroutine
-// sleeps until each page request is due (spinning the last Options.Spin,
-// because Go timers fire about 1 ms late) and hands it to a pool of worker
-// goroutines, grown on demand up to workload.max_in_flight; with that many
-// in flight the request is recorded as Rejected by the client (status 0,
-// no hop), never dropped. Each request is sent at its time whatever the
+// sleeps until each page request is due (on a Go timer and, on Linux, a
+// timerfd, because Go timers alone fire up to 1 ms late; see Options.Spin)
+// and hands it to a pool of worker goroutines, grown on demand up to
+// workload.max_in_flight; with that many in flight the request is
+// recorded as Rejected by the client (status 0, no hop), never dropped. Each request is sent at its time whatever the
 // state of earlier ones, and latency counts from the scheduled time, so a
 // stalled server cannot hide its own latency (no coordinated omission).
 // Sent is the actual send time; Sent − Scheduled is the generator's own
@@ -170,15 +170,18 @@ type Options struct {
 	// Transport holds the browsers' HTTP settings.
 	Transport Transport
 	// Spin is how long before a due time the pacer stops sleeping and
-	// yields in a loop. Go timers on Linux fire about 1 ms late when the
-	// process is idle (measured here: a 100µs timer 1.0 ms late at p50,
-	// 1.7 ms at p99), so the pacer uses them only until 2 ms before a due
-	// time; then, on Linux, it sleeps with nanosleep on its own thread
-	// with 1ns timer slack (20-50µs late at p50) until Spin before it.
-	// Default 20µs on Linux; elsewhere 2ms (spinning keeps a core busy).
+	// yields in a loop. Go timers fire up to 1 ms late when the process
+	// is idle (measured here: a 100µs timer 1.0 ms late at p50, 1.7 ms at
+	// p99: the netpoller waits in whole milliseconds), so on Linux the
+	// pacer also arms a timerfd, whose firing ends that wait at once, and
+	// spins only the last 50µs (the default: waking takes tens of
+	// microseconds even so). Elsewhere it uses Go timers
+	// until 2 ms (the default there) before a due time and then spins,
+	// which keeps a core busy at high rates.
 	Spin time.Duration
-	// NoSpin makes the pacer wait on Clock timers only (for a fake Clock
-	// that moves only while the pacer sleeps).
+	// NoSpin makes the pacer wait on Clock timers only, with neither
+	// timerfd nor spin (for a fake Clock that moves only while the pacer
+	// sleeps).
 	NoSpin bool
 	// ServerCounters reads a server's own redirect counter (closed loop:
 	// hey hides hops, so redirect figures come from the servers). Default
@@ -212,8 +215,8 @@ func (o *Options) validate(w *scenarios.Workload) error {
 	if o.Spin < 0 || o.Spin > maxPacerSpin {
 		return fmt.Errorf("loadgen options: Spin must be within [0, %v], got %v", maxPacerSpin, o.Spin)
 	}
-	// Spin 0 is resolved by the pacer, which knows whether it can sleep
-	// precisely.
+	// Spin 0 is resolved by the pacer, which knows whether it has a
+	// timerfd.
 	t := &o.Transport
 	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.MaxConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
 		return fmt.Errorf("loadgen options: Transport settings must not be negative: %+v", *t)

@@ -1,34 +1,61 @@
 package loadgen
 
 import (
-	"runtime"
-	"syscall"
+	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// prSetTimerSlack is prctl's PR_SET_TIMERSLACK.
-const prSetTimerSlack = 29
+// fdAlarm wakes the pacer at a precise time through a timerfd read by the
+// netpoller. Go timers fire up to 1 ms late when the process is idle (the
+// netpoller waits in whole milliseconds, rounding sub-millisecond waits up
+// to 1 ms), but a file descriptor becoming readable ends that wait at
+// once. The pacer waits on both: the Go timer is prompt when the process
+// is busy, the timerfd when it is idle. Waiting this way releases the P,
+// so a worker just handed a request runs at once.
+type fdAlarm struct {
+	fd   int
+	file *os.File
+	tick chan struct{}
+	done chan struct{}
+}
 
-// precisePacerThread locks the pacer to its OS thread and sets that
-// thread's timer slack to 1ns, so that nanosleep wakes within tens of
-// microseconds instead of the default 50µs slack (and instead of Go
-// timers, which fire about 1 ms late when the process is idle). It
-// returns false if the kernel refuses; the pacer then spins instead.
-func precisePacerThread() (ok bool, undo func()) {
-	runtime.LockOSThread()
-	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, prSetTimerSlack, 1, 0, 0, 0, 0); errno != 0 {
-		runtime.UnlockOSThread()
-		return false, func() {}
+// newAlarm returns nil if timerfds are not available; the pacer then
+// spins before due times instead.
+func newAlarm() alarm {
+	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
+		return nil
 	}
-	return true, func() {
-		// Restore the default slack before the thread serves others.
-		syscall.RawSyscall6(syscall.SYS_PRCTL, prSetTimerSlack, 0, 0, 0, 0, 0)
-		runtime.UnlockOSThread()
+	a := &fdAlarm{fd: fd, file: os.NewFile(uintptr(fd), "loadgen-timerfd"), tick: make(chan struct{}, 1), done: make(chan struct{})}
+	go a.read()
+	return a
+}
+
+func (a *fdAlarm) read() {
+	defer close(a.done)
+	var buf [8]byte
+	for {
+		if _, err := a.file.Read(buf[:]); err != nil {
+			return // closed
+		}
+		select {
+		case a.tick <- struct{}{}:
+		default: // a tick is already waiting
+		}
 	}
 }
 
-// preciseSleep sleeps d in the kernel on the calling (locked) thread.
-func preciseSleep(d time.Duration) {
-	ts := syscall.NsecToTimespec(int64(d))
-	syscall.Nanosleep(&ts, nil)
+// set arms the alarm to fire once, d from now.
+func (a *fdAlarm) set(d time.Duration) {
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(max(int64(d), 1))}
+	unix.TimerfdSettime(a.fd, 0, &spec, nil)
+}
+
+func (a *fdAlarm) C() <-chan struct{} { return a.tick }
+
+func (a *fdAlarm) close() {
+	a.file.Close()
+	<-a.done
 }

@@ -2,9 +2,6 @@
 
 package loadgen
 
-import "time"
-
-// precisePacerThread is Linux only; elsewhere the pacer spins.
-func precisePacerThread() (ok bool, undo func()) { return false, func() {} }
-
-func preciseSleep(time.Duration) {}
+// newAlarm: timerfds are Linux only; elsewhere the pacer spins before
+// due times.
+func newAlarm() alarm { return nil }
