@@ -1,9 +1,11 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // discard is a ResponseWriter that keeps nothing, so that benchmarks
@@ -16,6 +18,7 @@ func (d *discard) WriteHeader(int)             {}
 
 func benchServer(b *testing.B, overloaded bool) *Server {
 	sc := testScenario(group("web", 2, 64, 4096, constService(0)))
+	sc.Manager.ViewTTL = time.Hour // no agent refreshes the view
 	s, err := New(Config{Scenario: sc, Peers: []string{"", peerBase}})
 	if err != nil {
 		b.Fatal(err)
@@ -51,4 +54,29 @@ func BenchmarkServePage(b *testing.B) {
 // BenchmarkRedirect is the handler's cost of answering with a redirect.
 func BenchmarkRedirect(b *testing.B) {
 	benchHandler(b, benchServer(b, true), "/page?id=1", 302)
+}
+
+// BenchmarkLoopbackPage is one page exchange over loopback HTTP with
+// keep-alive, zero service time, one request at a time: the per-exchange
+// cost a simulation's network.rtt and network.overhead stand for.
+func BenchmarkLoopbackPage(b *testing.B) {
+	sc := testScenario(group("web", 1, 4, 64, constService(0)))
+	s, err := New(Config{Scenario: sc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	client := &http.Client{}
+	url := s.URL() + "/page"
+	for b.Loop() {
+		resp, err := client.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 }
