@@ -23,14 +23,13 @@ type recorder interface {
 }
 
 // Random stream IDs, combined with the scenario seed. Arrivals use stream
-// 1 as a real run does; every server has its own service, object and
-// policy streams so that one server's draws do not shift another's.
+// 1 as a real run does; every server has its own policy stream so that one
+// server's draws do not shift another's. Service times are no stream:
+// each request carries its demand (dist.Uniform of seed, id and part).
 const (
 	streamArrivals = 1
 	streamBrowsers = 2
 	streamManager  = 3
-	streamService  = 1 << 20
-	streamObjects  = 2 << 20
 	streamPolicy   = 3 << 20
 )
 
@@ -75,7 +74,11 @@ type request struct {
 	objectsLeft int32 // objects not yet requested (page slot)
 	objectsOut  int32 // objects requested and not ended (page slot)
 	parent      int32 // the page slot of an object exchange
-	browser     int32 // closed-loop browser, -1 for open loop
+	// demandID and part name the request's demand (dist.Uniform): the
+	// page's id, and 0 for the page or k for its k-th object.
+	demandID uint64
+	part     int32
+	browser  int32 // closed-loop browser, -1 for open loop
 }
 
 // server is one simulated web server: Workers workers serving a bounded
@@ -89,8 +92,6 @@ type server struct {
 	slow     float64 // product of active slowdown factors
 	svc, obj dist.Sampler
 	meanSvc  time.Duration
-	svcRng   *rand.Rand
-	objRng   *rand.Rand
 	polRng   *rand.Rand
 	arrivals uint64  // page arrivals decided, the seq passed to Decide
 	ewma     float64 // moving average of measured waits, ns
@@ -112,8 +113,9 @@ func (s *server) account(now time.Duration) {
 // simulation is the single-goroutine driver: all model state and the
 // event loop. Nothing in it reads a clock or sleeps.
 type simulation struct {
-	rec recorder
-	cfg policy.Config
+	rec  recorder
+	cfg  policy.Config
+	seed uint64 // the run's seed, for requests' demands
 
 	now     time.Duration
 	horizon time.Duration // warmup + duration: no page is scheduled at or after it
@@ -206,6 +208,7 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 	s := &simulation{
 		rec:      rec,
 		cfg:      sc.PolicyConfig(),
+		seed:     sc.Seed,
 		horizon:  sc.Warmup + sc.Duration,
 		servers:  make([]server, len(inst)),
 		live:     make([]policy.Status, len(inst)),
@@ -233,8 +236,6 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		sv.up = true
 		sv.slow = 1
 		sv.svc, sv.obj, sv.meanSvc = svc, obj, svc.Mean()
-		sv.svcRng = rand.New(rand.NewPCG(sc.Seed, streamService+uint64(i)))
-		sv.objRng = rand.New(rand.NewPCG(sc.Seed, streamObjects+uint64(i)))
 		sv.polRng = rand.New(rand.NewPCG(sc.Seed, streamPolicy+uint64(i)))
 		s.live[i] = policy.Status{Server: i, Workers: sv.workers, Up: true}
 		w := g.Weight
@@ -512,6 +513,7 @@ func (s *simulation) issuePage(slot int32) {
 	r.rec = results.Request{
 		ID: s.nextID, Scheduled: s.now, Sent: s.now, First: -1, Final: -1,
 	}
+	r.demandID, r.part = s.nextID, 0
 	s.nextID++
 	r.hops, r.object, r.pageDone, r.abandoned = 0, false, false, false
 	s.inFlight++
@@ -677,11 +679,14 @@ func (s *simulation) startService(i int, slot int32) {
 		// From 0, like the real server's estimator.
 		sv.ewma += s.ewmaWeight * (float64(s.now-r.enqueued) - sv.ewma)
 	}
+	// The request's own demand (common random numbers), as the real
+	// server draws it: the same page costs the same wherever it lands.
+	u := dist.Uniform(s.seed, r.demandID, uint64(r.part))
 	var d time.Duration
 	if r.object {
-		d = sv.obj.Sample(sv.objRng)
+		d = sv.obj.Quantile(u)
 	} else {
-		d = sv.svc.Sample(sv.svcRng)
+		d = sv.svc.Quantile(u)
 	}
 	if sv.slow != 1 {
 		d = time.Duration(float64(d) * sv.slow)
@@ -786,6 +791,7 @@ func (s *simulation) nextObject(page, obj int32) {
 	o.gen++ // a new exchange: the previous one's deadline is stale
 	o.object, o.pageDone, o.abandoned = true, false, false
 	o.parent = page
+	o.demandID, o.part = p.rec.ID, s.objects-p.objectsLeft
 	o.browser = -1
 	if s.timeout > 0 {
 		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: obj, gen: o.gen})

@@ -28,15 +28,13 @@ func naiveLatencies(t *testing.T, sc *scenarios.Scenario) []time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	streams := make([]*rand.Rand, n)
 	free := make([][]time.Duration, n) // when each worker is next free
-	for i := range streams {
-		streams[i] = rand.New(rand.NewPCG(sc.Seed, streamService+uint64(i)))
+	for i := range free {
 		free[i] = make([]time.Duration, c)
 	}
 	half := sc.Network.RTT / 2
 	var out []time.Duration
-	for {
+	for id := uint64(0); ; id++ {
 		at, ok := proc.Next()
 		if !ok {
 			return out
@@ -50,7 +48,7 @@ func naiveLatencies(t *testing.T, sc *scenarios.Scenario) []time.Duration {
 			}
 		}
 		start := max(reach, free[i][w])
-		free[i][w] = start + svc.Sample(streams[i])
+		free[i][w] = start + svc.Quantile(dist.Uniform(sc.Seed, id, 0))
 		out = append(out, free[i][w]+sc.Network.Overhead+half-at)
 	}
 }
