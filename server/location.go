@@ -84,7 +84,7 @@ func appendEscaped(dst []byte, c byte) []byte {
 
 // appendLocation appends the redirect target for a request: the peer's
 // registered base URL, the request's cleaned path (escaped afresh), the
-// request's query without any redirlab_hop parameter (bytes that may not
+// request's query without any redirlab_hop parameter, escaped or not (bytes that may not
 // appear in a query escaped), and redirlab_hop=hop. Nothing of the
 // request can change the scheme or the host: base comes from the
 // registry, and the path always starts with a single '/'.
@@ -105,7 +105,7 @@ func appendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []b
 		if piece == "" {
 			continue
 		}
-		if key, _, _ := strings.Cut(piece, "="); key == HopParam {
+		if key, _, _ := strings.Cut(piece, "="); isHopKey(key) {
 			continue
 		}
 		for i := 0; i < len(piece); i++ {
@@ -124,6 +124,19 @@ func appendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []b
 	dst = append(dst, HopParam...)
 	dst = append(dst, '=')
 	return strconv.AppendInt(dst, int64(hop), 10)
+}
+
+// isHopKey reports whether a raw query key names the hop counter, escaped
+// or not: a Location must carry exactly one, by any parser's reading.
+func isHopKey(key string) bool {
+	if key == HopParam {
+		return true
+	}
+	if strings.IndexByte(key, '%') < 0 {
+		return false
+	}
+	k, err := url.QueryUnescape(key)
+	return err == nil && k == HopParam
 }
 
 // NormalizeBaseURL checks a server's advertised base URL and returns it as

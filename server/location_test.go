@@ -83,8 +83,8 @@ func checkLocation(t *testing.T, loc string, hop int) *url.URL {
 			n++
 		}
 	}
-	if n != 1 {
-		t.Fatalf("Location %q has %d hop parameters", loc, n)
+	if n != 1 || len(u.Query()[HopParam]) != 1 {
+		t.Fatalf("Location %q has %d hop parameters (%d decoded)", loc, n, len(u.Query()[HopParam]))
 	}
 	return u
 }
@@ -112,6 +112,7 @@ func TestAppendLocation(t *testing.T) {
 		{"/%2F%2Fevil.com", "", "/%2F%2Fevil.com"},                   // decoded '%' is escaped again
 		{"/page", "%zz=1&%41=2", "/page"},                            // bad escapes in the query
 		{"/page", "redirlab_hop=5&redirlab_hop=6", "/page"},          // every old hop dropped
+		{"/page", "redirlab%5Fhop=5&redirlab%5fhop=6", "/page"},      // escaped hop keys dropped too
 		{"/ünïcode", "q=ü", "/ünïcode"},                              // non-ASCII escaped
 	} {
 		loc := string(appendLocation(nil, peerBase, cleanPath(tc.path), tc.query, 3))
