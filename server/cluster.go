@@ -18,7 +18,8 @@ import (
 
 // ClusterOptions configures a Cluster.
 type ClusterOptions struct {
-	// Clock reads the time. Default time.Now.
+	// Clock reads the time. Default time.Now. Timers use the time
+	// package (see Config.Clock).
 	Clock func() time.Time
 	// Registry, when set, receives every server's metrics (labelled
 	// server=<name>) besides each server's own /metrics.

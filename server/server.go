@@ -41,7 +41,9 @@ type Config struct {
 	// (the server then never has a view, so never redirects unless a view
 	// is installed by the caller).
 	ManagerURL string
-	// Clock reads the time. Default time.Now.
+	// Clock reads the time. Default time.Now. Timers (service, reports)
+	// use the time package; tests wanting virtual time run in a
+	// testing/synctest bubble.
 	Clock func() time.Time
 	// RunStart is when the run started; statuses and samples count time
 	// from it. Default: the time New is called.
