@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"sync"
@@ -179,7 +180,17 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 	defer cancel()
 	target := b.pages[first]
 	var u *url.URL
+	// Sent is when the first hop gets its connection and goes on the
+	// wire: a wait for a connection (Transport.MaxConnsPerHost) or a
+	// dial is the generator's lateness too. Until then, the hand-over.
 	r.Sent = b.elapsed()
+	sent := false
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+		if !sent {
+			sent = true
+			r.Sent = b.elapsed()
+		}
+	}})
 	for {
 		resp, err := exchange(ctx, c, target)
 		now := b.elapsed()

@@ -13,8 +13,9 @@
 // recorded as Rejected by the client (status 0, no hop), never dropped. Each request is sent at its time whatever the
 // state of earlier ones, and latency counts from the scheduled time, so a
 // stalled server cannot hide its own latency (no coordinated omission).
-// Sent is the actual send time; Sent − Scheduled is the generator's own
-// lateness (send_lag_ms in summary.json).
+// Sent is when the request got its connection and went on the wire;
+// Sent − Scheduled is the generator's own lateness (send_lag_ms in
+// summary.json).
 //
 // Browsers follow redirects by hand (up to workload.max_redirects, beyond
 // which the request is an Error) and record every hop: server (by the
@@ -141,10 +142,12 @@ type Transport struct {
 	// in-flight request and its objects can return its connection).
 	MaxIdleConnsPerHost int
 	// MaxConnsPerHost bounds each pool's connections to one server; a
-	// request beyond it waits for a connection (the wait counts in its
-	// latency, not in the send lag). 0, the default, means no bound, as
-	// for a crowd of browsers; a bound avoids storms of new connections
-	// when a generator short of CPU falls behind.
+	// request beyond it waits for a connection, and the wait counts in its
+	// send lag (Sent is when a request gets its connection). 0, the
+	// default, means no bound, as for a crowd of browsers, so that a slow
+	// server, not the client, holds the queue. A bound avoids storms of
+	// new connections when a generator short of CPU falls behind (used by
+	// the throughput measurement against a zero-service server).
 	MaxConnsPerHost int
 	// IdleConnTimeout closes idle connections after this long. Default 30s.
 	IdleConnTimeout time.Duration
