@@ -2,6 +2,7 @@ package server
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/redirlab/redirlab/dist"
@@ -111,10 +112,14 @@ type Machine[W any] struct {
 	up    bool
 	epoch uint64
 
-	// waiting is a FIFO ring buffer of capacity cfg.Capacity.
+	// waiting is a FIFO ring buffer of cfg.Capacity slots.
 	waiting    []queued[W]
 	head, size int
 	inService  int
+	// ends are the scheduled ends of the services in progress, one per
+	// busy worker, unordered. A worker whose end has passed but whose
+	// timer has not fired yet is free in the model: see model.
+	ends []time.Duration
 
 	slowdown float64
 	ewma     time.Duration
@@ -138,7 +143,8 @@ func NewMachine[W any](cfg MachineConfig) *Machine[W] {
 		cfg:      cfg,
 		up:       true,
 		epoch:    1,
-		waiting:  make([]queued[W], max(cfg.Capacity-cfg.Workers, 0)),
+		waiting:  make([]queued[W], cfg.Capacity),
+		ends:     make([]time.Duration, 0, cfg.Workers),
 		slowdown: 1,
 	}
 }
@@ -162,7 +168,7 @@ func (m *Machine[W]) serviceOf(d time.Duration) time.Duration {
 
 // admit puts an arrival into service or into the queue.
 func (m *Machine[W]) admit(now, service time.Duration, w W) Arrival {
-	if m.size+m.inService >= m.cfg.Capacity {
+	if ql, _, _, _ := m.model(now); ql >= m.cfg.Capacity {
 		m.counters.Rejected++
 		return Arrival{Kind: Reject, Target: -1}
 	}
@@ -170,7 +176,9 @@ func (m *Machine[W]) admit(now, service time.Duration, w W) Arrival {
 		m.accrue(now)
 		m.inService++
 		m.observeWait(0)
-		return Arrival{Kind: Start, End: now + m.serviceOf(service), Epoch: m.epoch, Target: -1}
+		end := now + m.serviceOf(service)
+		m.ends = append(m.ends, end)
+		return Arrival{Kind: Start, End: end, Epoch: m.epoch, Target: -1}
 	}
 	m.waiting[(m.head+m.size)%len(m.waiting)] = queued[W]{arrived: now, service: service, w: w}
 	m.size++
@@ -223,7 +231,12 @@ func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool, end time
 		m.counters.Pages++
 	}
 	m.accrue(now)
+	k := slices.Index(m.ends, end)
 	if m.size == 0 {
+		if k >= 0 {
+			m.ends[k] = m.ends[len(m.ends)-1]
+			m.ends = m.ends[:len(m.ends)-1]
+		}
 		m.inService--
 		// The worker was counted busy until now; its service ended at end.
 		if now > end {
@@ -243,7 +256,27 @@ func (m *Machine[W]) Finish(now time.Duration, epoch uint64, page bool, end time
 		m.counters.Busy -= idle
 	}
 	m.observeWait(start - h.arrived)
-	return h.w, start + m.serviceOf(h.service), true
+	nextEnd = start + m.serviceOf(h.service)
+	if k >= 0 {
+		m.ends[k] = nextEnd
+	}
+	return h.w, nextEnd, true
+}
+
+// model is the queue as the model has it at now: services whose scheduled
+// end has passed are over even if their timers have not fired yet (the
+// machine may be starved of CPU), and as many waiters have started
+// service in their place. It returns the queue length, the waiting, the
+// in service, and the index in waiting of the first waiter still waiting.
+func (m *Machine[W]) model(now time.Duration) (length, waiting, inService, first int) {
+	over := 0
+	for _, e := range m.ends {
+		if e <= now {
+			over++
+		}
+	}
+	started := min(over, m.size)
+	return m.size + m.inService - over, m.size - started, m.inService - over + started, started
 }
 
 // observeWait feeds one measured wait into the ewma estimator.
@@ -283,25 +316,32 @@ func (m *Machine[W]) ViewAge(now time.Duration) (time.Duration, bool) {
 	return now - m.viewAt, m.hasView
 }
 
-// Status is the live status at now.
+// Status is the live status at now, as the model has it: a service whose
+// scheduled end has passed is over, and a waiter has taken its worker,
+// even if the timer that makes it so in the wrapper is late.
 func (m *Machine[W]) Status(now time.Duration) policy.Status {
+	length, waiting, _, first := m.model(now)
 	var hol time.Duration
-	if m.size > 0 {
-		hol = now - m.waiting[m.head].arrived
+	if waiting > 0 {
+		hol = now - m.waiting[(m.head+first)%len(m.waiting)].arrived
 	}
 	return policy.Status{
 		Server:      m.cfg.Index,
-		QueueLength: m.size + m.inService,
-		Waiting:     m.size,
-		QueueDelay:  policy.EstimateDelay(m.cfg.Policy.Estimator, hol, m.ewma, m.size, m.cfg.Workers, m.cfg.Page.Mean()),
+		QueueLength: length,
+		Waiting:     waiting,
+		QueueDelay:  policy.EstimateDelay(m.cfg.Policy.Estimator, hol, m.ewma, waiting, m.cfg.Workers, m.cfg.Page.Mean()),
 		Workers:     m.cfg.Workers,
 		Up:          m.up,
 		At:          now,
 	}
 }
 
-// InService is the number of requests being served.
-func (m *Machine[W]) InService() int { return m.inService }
+// InService is the number of requests being served at now (as the model
+// has it: see Status).
+func (m *Machine[W]) InService(now time.Duration) int {
+	_, _, n, _ := m.model(now)
+	return n
+}
 
 // Counters returns the cumulative counters with busy time brought up to now.
 func (m *Machine[W]) Counters(now time.Duration) Counters {
@@ -335,6 +375,7 @@ func (m *Machine[W]) Crash(now time.Duration) []W {
 	}
 	m.counters.Failed += int64(len(lost) + m.inService)
 	m.inService = 0
+	m.ends = m.ends[:0]
 	m.up = false
 	m.epoch++
 	m.ewma = 0

@@ -90,8 +90,40 @@ func TestMachineLateTimer(t *testing.T) {
 	}
 }
 
+// TestMachineModelStatus: between a service's scheduled end and its late
+// timer, the status is the model's: that service is over and the oldest
+// waiter is in service in its place.
+func TestMachineModelStatus(t *testing.T) {
+	m := NewMachine[int](machineConfig(t, 0, 1, 3, 10*ms, noRedirect))
+	m.ArrivePage(0, 0, 0) // in service until 10ms
+	m.ArrivePage(1*ms, 0, 1)
+	m.ArrivePage(2*ms, 0, 2)
+	if st := m.Status(9 * ms); st.QueueLength != 3 || st.Waiting != 2 || st.QueueDelay != 8*ms || m.InService(9*ms) != 1 {
+		t.Fatalf("at 9ms: %+v, in service %d", st, m.InService(9*ms))
+	}
+	// 12ms: the 10ms timer has not fired yet.
+	if st := m.Status(12 * ms); st.QueueLength != 2 || st.Waiting != 1 || st.QueueDelay != 10*ms || m.InService(12*ms) != 1 {
+		t.Fatalf("at 12ms, timer late: %+v, in service %d; want length 2, 1 waiting for 10ms", st, m.InService(12*ms))
+	}
+	// The model has room (2 of 3), so an arrival is admitted though three
+	// requests are still held.
+	if a := m.ArrivePage(12*ms, 0, 3); a.Kind != Wait {
+		t.Fatalf("arrival at 12ms: %v, want wait", a.Kind)
+	}
+	next, end, _ := m.Finish(13*ms, 1, true, 10*ms)
+	if next != 1 || end != 20*ms {
+		t.Fatalf("hand-over to %d ending %v, want 1 ending 20ms", next, end)
+	}
+	if st := m.Status(13 * ms); st.QueueLength != 3 || st.Waiting != 2 || st.QueueDelay != 11*ms {
+		t.Fatalf("at 13ms: %+v", st)
+	}
+	if a := m.ArrivePage(13*ms, 0, 4); a.Kind != Reject {
+		t.Fatalf("arrival at 13ms: %v, want reject (3 of 3)", a.Kind)
+	}
+}
+
 func TestMachineEstimators(t *testing.T) {
-	// One worker, 10ms service. Arrivals at 0, 1, 2, 3ms; the first
+	// One worker, 5ms service. Arrivals at 0, 1, 2, 3ms; the first
 	// starts at once (measured wait 0), the second gets the worker at 5ms
 	// (wait 4ms). At 9ms arrivals 2 and 3 wait.
 	for _, tc := range []struct {
@@ -101,15 +133,15 @@ func TestMachineEstimators(t *testing.T) {
 	}{
 		// Head-of-line age: the oldest waiter arrived at 2ms.
 		{"hol", policy.HOL, 7 * ms},
-		// Predicted: 2 waiting × 10ms mean / 1 worker.
-		{"predicted", policy.Predicted, 20 * ms},
+		// Predicted: 2 waiting × 5ms mean / 1 worker.
+		{"predicted", policy.Predicted, 10 * ms},
 		// EWMA with weight 0.5 over waits 0 then 4ms: 0.5×4ms = 2ms.
 		{"ewma", policy.EWMA, 2 * ms},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := noRedirect
 			p.Estimator = tc.est
-			m := NewMachine[int](machineConfig(t, 0, 1, 10, 10*ms, p))
+			m := NewMachine[int](machineConfig(t, 0, 1, 10, 5*ms, p))
 			for i := 0; i < 4; i++ {
 				m.ArrivePage(time.Duration(i)*ms, 0, i)
 			}
@@ -247,7 +279,9 @@ func TestMachineAgainstReference(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		r := rand.New(rand.NewPCG(seed, 7))
 		workers, capacity := 1+r.IntN(4), 1+r.IntN(12)
-		m := NewMachine[int](machineConfig(t, 0, workers, capacity, 0, noRedirect))
+		// Services last an hour: no scheduled end passes during the
+		// steps, so the model and the plain queue agree.
+		m := NewMachine[int](machineConfig(t, 0, workers, capacity, time.Hour, noRedirect))
 		type req struct {
 			id      int
 			arrived time.Duration
@@ -273,7 +307,7 @@ func TestMachineAgainstReference(t *testing.T) {
 					t.Fatalf("seed %d step %d: %v, want %v", seed, step, a.Kind, want)
 				}
 			} else if inService > 0 {
-				next, _, ok := m.Finish(now, 1, true, now)
+				next, _, ok := m.Finish(now, 1, true, m.ends[r.IntN(len(m.ends))])
 				if len(waiting) > 0 {
 					if !ok || next != waiting[0].id {
 						t.Fatalf("seed %d step %d: handed to %d (%v), want %d", seed, step, next, ok, waiting[0].id)
@@ -291,9 +325,9 @@ func TestMachineAgainstReference(t *testing.T) {
 			if len(waiting) > 0 {
 				hol = now - waiting[0].arrived
 			}
-			if st.QueueLength != len(waiting)+inService || st.Waiting != len(waiting) || st.QueueDelay != hol || m.InService() != inService {
+			if st.QueueLength != len(waiting)+inService || st.Waiting != len(waiting) || st.QueueDelay != hol || m.InService(now) != inService {
 				t.Fatalf("seed %d step %d: status %+v in service %d, want length %d waiting %d hol %v",
-					seed, step, st, m.InService(), len(waiting)+inService, len(waiting), hol)
+					seed, step, st, m.InService(now), len(waiting)+inService, len(waiting), hol)
 			}
 		}
 	}

@@ -447,17 +447,19 @@ func (s *Server) SetReportLoss(p float64) {
 func (s *Server) Status() StatusMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return statusMessage(s.name, s.m.Status(s.now()), s.m.InService())
+	now := s.now()
+	return statusMessage(s.name, s.m.Status(now), s.m.InService(now))
 }
 
 // report is the agent's view of the server: what to send the manager.
 func (s *Server) report() ReportMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	return ReportMessage{
 		Name:   s.name,
 		URL:    s.advert,
-		Status: statusMessage(s.name, s.m.Status(s.now()), s.m.InService()),
+		Status: statusMessage(s.name, s.m.Status(now), s.m.InService(now)),
 	}
 }
 
@@ -509,7 +511,7 @@ func (s *Server) Sample(at time.Duration) results.ServerSample {
 		At:          at,
 		Server:      s.index,
 		QueueLength: st.QueueLength,
-		InService:   s.m.InService(),
+		InService:   s.m.InService(now),
 		QueueDelay:  st.QueueDelay,
 		Served:      int(c.Served - prev.Served),
 		Redirected:  int(c.Redirected - prev.Redirected),
@@ -703,7 +705,7 @@ func (s *Server) registerMetrics() error {
 		gauge("redirlab_queue_delay_seconds", "Queue delay by the configured estimator.",
 			func(now time.Duration) float64 { return s.m.Status(now).QueueDelay.Seconds() }),
 		gauge("redirlab_in_service", "Requests being served.",
-			func(time.Duration) float64 { return float64(s.m.InService()) }),
+			func(now time.Duration) float64 { return float64(s.m.InService(now)) }),
 		gauge("redirlab_up", "1 while the server runs, 0 while it is crashed.",
 			func(time.Duration) float64 { return float64(b2i(s.m.Up())) }),
 		gauge("redirlab_view_age_seconds", "Age of the last view from the manager; -1 without one.",
