@@ -178,7 +178,9 @@ type Options struct {
 	// p99: the netpoller waits in whole milliseconds), so on Linux the
 	// pacer also arms a timerfd, whose firing ends that wait at once, and
 	// spins only the last 50µs (the default: waking takes tens of
-	// microseconds even so). Elsewhere it uses Go timers
+	// microseconds even so), or a quarter of the mean gap between
+	// requests if that is less, so that at high rates the spin does not
+	// take a core from the workers and servers. Elsewhere it uses Go timers
 	// until 2 ms (the default there) before a due time and then spins,
 	// which keeps a core busy at high rates.
 	Spin time.Duration

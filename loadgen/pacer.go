@@ -70,8 +70,10 @@ type openLoop struct {
 	workers     int
 	wg          sync.WaitGroup
 
-	alarm alarm         // precise wake-ups (Linux), or nil
-	spin  time.Duration // final busy-wait before a due time
+	alarm   alarm         // precise wake-ups (Linux), or nil
+	spin    time.Duration // final busy-wait before a due time, at most
+	meanGap time.Duration // between due times, recent average
+	lastDue time.Duration
 
 	mu       sync.Mutex
 	later    laterJobs
@@ -167,6 +169,7 @@ func (o *openLoop) pace(proc arrival.Process) {
 			defer o.alarm.close()
 		}
 	}
+	o.meanGap = time.Second // until measured: the full spin
 	o.spin = o.opts.Spin
 	if o.spin == 0 {
 		o.spin = fallbackSpin
@@ -243,12 +246,13 @@ const (
 // waitUntil sleeps until due (since run start). It returns false if woken
 // early by a follow-up or ctx: the caller looks again.
 func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
+	spin := o.spinFor()
 	for {
 		d := due - o.elapsed()
 		if d <= 0 {
 			return true
 		}
-		if !o.opts.NoSpin && d <= o.spin {
+		if !o.opts.NoSpin && d <= spin {
 			select {
 			case <-o.wake: // a follow-up may be due earlier
 				return false
@@ -262,9 +266,9 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 		case o.opts.NoSpin:
 			timer.Reset(d)
 		case o.alarm != nil:
-			o.alarm.set(d - o.spin)
+			o.alarm.set(d - spin)
 			alarm = o.alarm.C()
-			timer.Reset(d - o.spin) // prompt when the process is busy
+			timer.Reset(d - spin) // prompt when the process is busy
 		default:
 			timer.Reset(d - o.spin)
 		}
@@ -282,12 +286,27 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 	}
 }
 
+// spinFor is the busy-wait before the next due time: Spin, but at most a
+// quarter of the mean gap between requests, so that at high rates the
+// pacer does not keep a core busy that the workers (or the servers) need.
+func (o *openLoop) spinFor() time.Duration {
+	if o.alarm == nil {
+		return o.spin // without an alarm, timers need the whole margin
+	}
+	return min(o.spin, o.meanGap/4)
+}
+
 // dispatch hands j to an idle worker, starts a worker, or, with
 // MaxInFlight requests already in flight, records it as rejected by the
 // client. It never blocks for long and never drops a request.
 func (o *openLoop) dispatch(j job) {
 	j.id = o.nextID
 	o.nextID++
+	// Mean gap between due times, exponentially weighted (1/16).
+	if j.scheduled > o.lastDue {
+		o.meanGap += (j.scheduled - o.lastDue - o.meanGap) / 16
+		o.lastDue = j.scheduled
+	}
 	o.scheduled.Add(1)
 	if o.busy.Load() >= o.maxInFlight {
 		o.rejectByClient(j)
