@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,7 +75,7 @@ type Server struct {
 	pageBody, objectBody []byte
 	// Pre-built header values: assigning them to the header map costs no
 	// allocation on the hot path.
-	hdrName, hdrHTML, hdrOctet, hdrPageLen, hdrObjectLen, hdrNoStore, hdrZero, hdrRetry []string
+	hdrName, hdrHTML, hdrOctet, hdrPageLen, hdrObjectLen, hdrNoStore, hdrRetry []string
 
 	metricsHandler http.Handler
 	latency        [2]prometheus.Observer // [object, page]
@@ -98,6 +99,8 @@ type Server struct {
 	agDone  chan struct{}
 	closed  bool
 	loss    float64 // the lost-reports probability in force
+
+	locations []atomic.Pointer[location] // by target index
 
 	waiters sync.Pool // *waiter
 	timers  sync.Pool // *time.Timer
@@ -227,9 +230,9 @@ func New(cfg Config) (*Server, error) {
 		hdrHTML:        []string{"text/html; charset=utf-8"},
 		hdrOctet:       []string{"application/octet-stream"},
 		hdrNoStore:     []string{"no-store"},
-		hdrZero:        []string{"0"},
 		hdrRetry:       []string{"1"},
 		static:         make([]string, n),
+		locations:      make([]atomic.Pointer[location], n),
 		urls:           make([]string, n),
 		crashed:        make(chan struct{}),
 		metricsHandler: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
@@ -576,15 +579,25 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	}
 	crashed := s.crashed
 	var base string
-	if a.Kind == Redirect {
+	done, finished := arrived, false
+	switch a.Kind {
+	case Redirect:
 		base = s.urls[a.Target]
+	case Start:
+		if a.End <= arrived {
+			// A zero-length service (objects served from memory, const 0)
+			// ends as it starts: settle it in the same critical section.
+			// A worker was free, so nobody waits for it.
+			s.m.Finish(arrived, a.Epoch, page, a.End)
+			finished = true
+		}
 	}
 	s.mu.Unlock()
 
 	switch a.Kind {
 	case Redirect:
 		s.waiters.Put(wt)
-		s.answerRedirect(w, base, cleaned, r.URL.RawQuery, hops+1)
+		s.answerRedirect(w, a.Target, base, cleaned, r.URL.RawQuery, hops+1)
 		return
 	case Reject:
 		s.waiters.Put(wt)
@@ -608,31 +621,32 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		s.waiters.Put(wt)
 	}
 
-	if d := a.End - s.now(); d > 0 {
-		t := s.timers.Get().(*time.Timer)
-		t.Reset(d)
-		select {
-		case <-t.C:
-			s.timers.Put(t)
-		case <-crashed:
-			t.Stop()
-			s.timers.Put(t)
-			panic(http.ErrAbortHandler)
+	if !finished {
+		if d := a.End - s.now(); d > 0 {
+			t := s.timers.Get().(*time.Timer)
+			t.Reset(d)
+			select {
+			case <-t.C:
+				s.timers.Put(t)
+			case <-crashed:
+				t.Stop()
+				s.timers.Put(t)
+				panic(http.ErrAbortHandler)
+			}
 		}
-	}
-
-	s.mu.Lock()
-	done := s.now()
-	next, nextEnd, ok := s.m.Finish(done, a.Epoch, page, a.End)
-	s.mu.Unlock()
-	if ok {
-		next.ch <- nextEnd
-	}
-	select {
-	case <-crashed:
-		// The server crashed during service: its answer never leaves.
-		panic(http.ErrAbortHandler)
-	default:
+		s.mu.Lock()
+		done = s.now()
+		next, nextEnd, ok := s.m.Finish(done, a.Epoch, page, a.End)
+		s.mu.Unlock()
+		if ok {
+			next.ch <- nextEnd
+		}
+		select {
+		case <-crashed:
+			// The server crashed during service: its answer never leaves.
+			panic(http.ErrAbortHandler)
+		default:
+		}
 	}
 	s.latency[b2i(page)].Observe((done - arrived).Seconds())
 
@@ -660,16 +674,31 @@ func b2i(b bool) int {
 	return 0
 }
 
-// answerRedirect writes the redirect to base (a registered peer URL).
-func (s *Server) answerRedirect(w http.ResponseWriter, base, cleaned, rawQuery string, hop int) {
-	bp := s.bufs.Get().(*[]byte)
-	loc := appendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
+// location is a Location header value already built for one target:
+// browsers mostly ask for the same few URLs, so the last one per target is
+// kept and reused when base, path, query and hop all match.
+type location struct {
+	base, cleaned, rawQuery string
+	hop                     int
+	value                   []string
+}
+
+// answerRedirect writes the redirect to target at base (a registered peer
+// URL).
+func (s *Server) answerRedirect(w http.ResponseWriter, target int, base, cleaned, rawQuery string, hop int) {
 	h := w.Header()
-	h["Location"] = []string{string(loc)}
-	h["Cache-Control"] = s.hdrNoStore
-	h["Content-Length"] = s.hdrZero
-	*bp = loc
-	s.bufs.Put(bp)
+	l := s.locations[target].Load()
+	if l == nil || l.hop != hop || l.base != base || l.cleaned != cleaned || l.rawQuery != rawQuery {
+		bp := s.bufs.Get().(*[]byte)
+		loc := appendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
+		l = &location{base: base, cleaned: cleaned, rawQuery: rawQuery, hop: hop, value: []string{string(loc)}}
+		*bp = loc
+		s.bufs.Put(bp)
+		s.locations[target].Store(l)
+	}
+	// No Cache-Control: 302 and 307 answers are not cached without
+	// explicit freshness. net/http adds Content-Length: 0 itself.
+	h["Location"] = l.value
 	w.WriteHeader(s.redirect)
 }
 

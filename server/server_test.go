@@ -105,6 +105,10 @@ func TestRedirectOverThreshold(t *testing.T) {
 			if got := resp.Header.Get("X-Redirlab-Server"); got != "web-1" {
 				t.Fatalf("X-Redirlab-Server %q", got)
 			}
+			// An empty body, delimited (so keep-alive goes on at once).
+			if resp.Header.Get("Content-Length") != "0" || len(resp.TransferEncoding) > 0 {
+				t.Fatalf("redirect framing: Content-Length %q, Transfer-Encoding %v", resp.Header.Get("Content-Length"), resp.TransferEncoding)
+			}
 
 			// At the hop limit (max_hops 1): served even though overloaded.
 			resp, body = get(t, s.URL()+"/page?redirlab_hop=1")
