@@ -23,7 +23,12 @@
 // state transitions, never across service. A service runs on its
 // scheduled time line: the next service starts when the previous one was
 // due to end, not when its timer actually fired, so timer lateness on a
-// busy machine does not stretch the modelled service time.
+// busy machine does not stretch the modelled service time. Status,
+// capacity and busy time follow the same time line: a service whose
+// scheduled end has passed is over, and the oldest waiter is in service
+// in its place, even while the timers that make it so are late. A
+// zero-length service (objects served from memory) starts and ends in
+// one critical section.
 //
 // At each page arrival the server calls policy's Decide with its live
 // status, the last view from its agent (none when older than
