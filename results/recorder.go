@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -447,10 +449,21 @@ func (r *Recorder) writeFiles(secs []Second) []error {
 	}
 	errs = append(errs, writeFileAtomic(dir, TimeseriesFile, b))
 
-	if data, err := r.sc.YAML(); err != nil {
+	// The scenario as run, self-contained: data files it read are
+	// written beside it, so `redirlab plot DIR` can load it anywhere.
+	portable, files := r.sc.Portable()
+	if data, err := portable.YAML(); err != nil {
 		errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", r.sc.Name, err))
 	} else {
 		errs = append(errs, writeFileAtomic(dir, ScenarioFile, data))
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		sub := filepath.Join(dir, filepath.Dir(name))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			errs = append(errs, fmt.Errorf("results: %w", err))
+			continue
+		}
+		errs = append(errs, writeFileAtomic(sub, filepath.Base(name), files[name]))
 	}
 
 	data, err := marshalSummary(r.summary)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ type Options struct {
 	// Real runs are always one at a time: they would share the CPU and
 	// distort each other's latencies.
 	Parallel int
+	// Variants, if set, runs only the named variants ("base" is the
+	// file as written).
+	Variants []string
 	// Progress, if set, is called about once a second per running
 	// scenario with live figures.
 	Progress func(Progress)
@@ -105,13 +109,25 @@ type job struct {
 
 // Plan expands sc into the runs Run would make: one per variant and
 // replication, each with its directory under out.
-func plan(sc *scenarios.Scenario, out string) ([]job, error) {
+func plan(sc *scenarios.Scenario, out string, only []string) ([]job, error) {
 	variants, err := sc.Expand()
 	if err != nil {
 		return nil, err
 	}
+	var names []string
+	for _, v := range variants {
+		names = append(names, v.Variant)
+	}
+	for _, o := range only {
+		if !slices.Contains(names, o) {
+			return nil, fmt.Errorf("no variant %q in %s (it has %s)", o, sc.File, strings.Join(names, ", "))
+		}
+	}
 	var jobs []job
 	for _, v := range variants {
+		if len(only) > 0 && !slices.Contains(only, v.Variant) {
+			continue
+		}
 		dir := out
 		if v.Variant != "" {
 			dir = filepath.Join(out, v.Variant)
@@ -140,7 +156,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	jobs, err := plan(sc, opts.Out)
+	jobs, err := plan(sc, opts.Out, opts.Variants)
 	if err != nil {
 		return nil, err
 	}

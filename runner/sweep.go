@@ -97,7 +97,7 @@ func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.
 		if err != nil {
 			return nil, err
 		}
-		pj, err := plan(sc, filepath.Join(opts.Out, dirName(i, p.label)))
+		pj, err := plan(sc, filepath.Join(opts.Out, dirName(i, p.label)), opts.Variants)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,6 +24,8 @@ var (
 		Usage: "override a scenario field by dotted path, e.g. policy.threshold=4 (repeatable)"}
 	noRecordsFlag = &cli.BoolFlag{Name: "no-records",
 		Usage: "skip requests.csv (the summary still counts every request)"}
+	variantFlag = &cli.StringSliceFlag{Name: "variant",
+		Usage: "run only this variant (base is the file as written; repeatable)"}
 	quietFlag = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"},
 		Usage: "no progress line"}
 )
@@ -41,7 +44,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run a scenario on real servers on 127.0.0.1 with real HTTP browsers",
 		ArgsUsage: "[SCENARIO]",
-		Flags:     []cli.Flag{outFlag, setFlag, noRecordsFlag, quietFlag},
+		Flags:     []cli.Flag{outFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
 		Action:    func(c *cli.Context) error { return execute(c, runner.Real) },
 	}
 }
@@ -51,7 +54,7 @@ func simCommand() *cli.Command {
 		Name:      "sim",
 		Usage:     "simulate a scenario (discrete-event, virtual time)",
 		ArgsUsage: "[SCENARIO]",
-		Flags:     []cli.Flag{outFlag, setFlag, noRecordsFlag, quietFlag},
+		Flags:     []cli.Flag{outFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
 		Action:    func(c *cli.Context) error { return execute(c, runner.Sim) },
 	}
 }
@@ -62,11 +65,14 @@ func execute(c *cli.Context, mode runner.Mode) error {
 	if err != nil {
 		return err
 	}
+	if err := checkVariants(sc, c.StringSlice("variant")); err != nil {
+		return err
+	}
 	out := c.String("out")
 	if out == "" {
 		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, mode, time.Now().Format("20060102-150405")))
 	}
-	opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records")}
+	opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
 	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 		opts.Progress = progressPrinter(c.App.ErrWriter)
 	}
@@ -174,4 +180,22 @@ func scenariosCommand() *cli.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// checkVariants rejects --variant names the scenario does not have.
+func checkVariants(sc *scenarios.Scenario, want []string) error {
+	runs, err := sc.Expand()
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, r := range runs {
+		names = append(names, r.Variant)
+	}
+	for _, w := range want {
+		if !slices.Contains(names, w) {
+			return usagef("--variant %q: %s has %s", w, sc.File, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }

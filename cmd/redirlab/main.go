@@ -96,7 +96,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 var valueFlags = map[string]bool{
 	"out": true, "o": true, "set": true, "s": true, "mode": true, "format": true,
 	"baseline": true, "listen": true, "server": true, "manager": true, "target": true,
-	"parallel": true, "tolerance": true,
+	"parallel": true, "variant": true, "tolerance": true,
 }
 
 // hoistFlags moves a subcommand's flags in front of its positional

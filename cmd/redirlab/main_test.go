@@ -60,6 +60,8 @@ func TestExitCodes(t *testing.T) {
 		{"two scenarios", []string{"sim", good, good}, 2, "at most one SCENARIO"},
 		// A missing file.
 		{"missing file", []string{"validate", filepath.Join(t.TempDir(), "nope.yaml")}, 2, "nope.yaml"},
+		// A variant the scenario does not have.
+		{"unknown variant", []string{"sim", "default", "--variant", "fast"}, 2, `--variant "fast"`},
 		// A good file validates.
 		{"valid", []string{"validate", good}, 0, ""},
 	}

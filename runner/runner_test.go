@@ -1,0 +1,191 @@
+package runner
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// load reads an embedded scenario with overrides.
+func load(t *testing.T, name string, sets ...string) *scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Load(name, sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// checkAccounting asserts that every scheduled request has exactly one
+// record: sent == completed + errors + rejected in the summary, and
+// requests.csv holds one row per sent request with distinct ids.
+func checkAccounting(t *testing.T, dir string, s *results.Summary) {
+	t.Helper()
+	c := s.Requests
+	if c.Sent == 0 {
+		t.Fatalf("%s: no requests sent", dir)
+	}
+	if c.Sent != c.Completed+c.Errors+c.Rejected {
+		t.Errorf("%s: sent %d != completed %d + errors %d + rejected %d", dir, c.Sent, c.Completed, c.Errors, c.Rejected)
+	}
+	f, err := os.Open(filepath.Join(dir, "requests.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idCol := -1
+	for i, h := range head {
+		if h == "id" {
+			idCol = i
+		}
+	}
+	if idCol < 0 {
+		t.Fatalf("requests.csv has no id column: %v", head)
+	}
+	seen := map[uint64]bool{}
+	for {
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := strconv.ParseUint(row[idCol], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[id] {
+			t.Fatalf("request %d has two records", id)
+		}
+		seen[id] = true
+	}
+	if int64(len(seen)) != c.Sent {
+		t.Errorf("requests.csv has %d records, summary says %d sent", len(seen), c.Sent)
+	}
+}
+
+// TestRealCrashAccounting: on a real run in which a server crashes in the
+// middle and restarts, every scheduled request has exactly one record.
+func TestRealCrashAccounting(t *testing.T) {
+	sc := load(t, "server-crash", "duration=6s", "warmup=1s",
+		"faults=[{at: 3s, server: web-2, action: crash, for: 2s}]")
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, sc, Options{Mode: Real, Out: dir, Variants: []string{"base"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Summary == nil {
+		t.Fatalf("results: %+v", res)
+	}
+	s := res[0].Summary
+	dir = res[0].Dir
+	checkAccounting(t, dir, s)
+	if s.Requests.Errors == 0 {
+		t.Errorf("a crash of one of the servers produced no errors: %+v", s.Requests)
+	}
+	if s.Requests.Completed < s.Requests.Sent/2 {
+		t.Errorf("only %d of %d completed: the other servers should carry on", s.Requests.Completed, s.Requests.Sent)
+	}
+	for _, f := range []string{"summary.json", "servers.csv", "timeseries.csv", "report.html", "queue-length.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("results directory lacks %s: %v", f, err)
+		}
+	}
+}
+
+// TestSimAccountingAllScenarios: every embedded scenario and variant
+// simulates with full accounting (short runs).
+func TestSimAccountingAllScenarios(t *testing.T) {
+	for _, e := range scenarios.Embedded() {
+		t.Run(e.Name, func(t *testing.T) {
+			sc := load(t, e.Name)
+			dir := t.TempDir()
+			res, err := Run(context.Background(), sc, Options{Mode: Sim, Out: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				checkAccounting(t, r.Dir, r.Summary)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestRealAgreesWithSim: a real run and a simulated run of the same
+// scenario file agree on p50 within 10%, p99 within 20% and the redirect
+// rate within 0.03 (the bounds). Both see the same arrival times,
+// the same first servers and the same per-request demands (common random
+// numbers), so what is left is the system: HTTP overhead, timer lateness,
+// report timing, and decisions that diverge once queues differ.
+func TestRealAgreesWithSim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real runs take a minute")
+	}
+	for _, tc := range []struct {
+		scenario string
+		variants []string
+	}{
+		// The embedded default with its variants, as written.
+		{"default", nil},
+		// One slow server at 225% of its share; least-loaded and p2c targets.
+		{"slow-server", []string{"base", "p2c-target"}},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			sc := load(t, tc.scenario)
+			ctx := context.Background()
+			simRes, err := Run(ctx, sc, Options{Mode: Sim, Out: t.TempDir(), NoRecords: true, Variants: tc.variants})
+			if err != nil {
+				t.Fatal(err)
+			}
+			realRes, err := Run(ctx, sc, Options{Mode: Real, Out: t.TempDir(), NoRecords: true, Variants: tc.variants})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range simRes {
+				s, r := simRes[i].Summary, realRes[i].Summary
+				name := nameOr(simRes[i].Name, sc.Name)
+				t.Logf("%s: p50 sim %.2f real %.2f; p99 sim %.2f real %.2f; redirected sim %.3f real %.3f; sent %d/%d",
+					name, s.LatencyMS.P50, r.LatencyMS.P50, s.LatencyMS.P99, r.LatencyMS.P99,
+					s.Redirects.Rate, r.Redirects.Rate, s.Requests.Sent, r.Requests.Sent)
+				if d := relDiff(r.LatencyMS.P50, s.LatencyMS.P50); d > 0.10 {
+					t.Errorf("%s: p50 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 10%%", name, r.LatencyMS.P50, s.LatencyMS.P50, 100*d)
+				}
+				if d := relDiff(r.LatencyMS.P99, s.LatencyMS.P99); d > 0.20 {
+					t.Errorf("%s: p99 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 20%%", name, r.LatencyMS.P99, s.LatencyMS.P99, 100*d)
+				}
+				if d := math.Abs(r.Redirects.Rate - s.Redirects.Rate); d > 0.03 {
+					t.Errorf("%s: redirect rate real %.3f vs sim %.3f, want within 0.03", name, r.Redirects.Rate, s.Redirects.Rate)
+				}
+			}
+		})
+	}
+}
+
+// relDiff is |a-b| relative to b.
+func relDiff(a, b float64) float64 {
+	if b == 0 {
+		return math.Abs(a)
+	}
+	return math.Abs(a-b) / b
+}
