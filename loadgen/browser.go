@@ -9,6 +9,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,13 @@ type browsers struct {
 	clock      Clock
 	start      time.Time
 }
+
+// DemandParam is the query parameter that carries a page request's id to
+// the servers, page and objects alike: a server draws the request's
+// service time from dist.Uniform(seed, id, part), part 0 for the page and
+// k+1 for /object/<k>, so that a real run and a simulation of the same
+// scenario serve the same demands (common random numbers).
+const DemandParam = "redirlab_req"
 
 func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Clock, start time.Time) *browsers {
 	b := &browsers{
@@ -178,7 +186,14 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, deadline-b.elapsed())
 	defer cancel()
+	// The request id travels in the query (redirects keep it) so that
+	// servers draw this request's own demand, as the simulator does.
 	target := b.pages[first]
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	target += sep + DemandParam + "=" + strconv.FormatUint(r.ID, 10)
 	var u *url.URL
 	// Sent is when the first hop gets its connection and goes on the
 	// wire: a wait for a connection (Transport.MaxConnsPerHost) or a
@@ -235,6 +250,7 @@ func (b *browsers) objects(ctx context.Context, pool int, u *url.URL, n int, r *
 	}
 	c := b.clients[pool]
 	prefix := u.Scheme + "://" + u.Host + "/object/"
+	demand := "?" + DemandParam + "=" + strconv.FormatUint(r.ID, 10)
 	var next, fetched atomic.Int64
 	fetch := func() {
 		for {
@@ -243,7 +259,7 @@ func (b *browsers) objects(ctx context.Context, pool int, u *url.URL, n int, r *
 				return
 			}
 			octx, cancel := context.WithTimeout(ctx, b.workload.Timeout)
-			resp, err := exchange(octx, c, prefix+strconv.FormatInt(k, 10))
+			resp, err := exchange(octx, c, prefix+strconv.FormatInt(k, 10)+demand)
 			cancel()
 			if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 				fetched.Add(1)
