@@ -166,3 +166,37 @@ func NormalizeBaseURL(raw string) (string, error) {
 	}
 	return u.Scheme + "://" + u.Host, nil
 }
+
+// DemandParam is the query parameter carrying a page request's id (see
+// Demand); loadgen sends it on pages and objects, redirects keep it.
+const DemandParam = "redirlab_req"
+
+// parseDemand reads a request's demand: the id from the first
+// redirlab_req parameter of a raw query (absent or malformed: no demand)
+// and the part from the path, k+1 for /object/<k>.
+func parseDemand(rawQuery, cleanedPath string, page bool) Demand {
+	var d Demand
+	for rawQuery != "" {
+		var piece string
+		piece, rawQuery, _ = strings.Cut(rawQuery, "&")
+		key, value, ok := strings.Cut(piece, "=")
+		if !ok || key != DemandParam {
+			continue
+		}
+		id, err := strconv.ParseUint(value, 10, 64)
+		if err != nil {
+			return Demand{}
+		}
+		d = Demand{ID: id, OK: true}
+		break
+	}
+	if !d.OK || page {
+		return d
+	}
+	k, err := strconv.ParseUint(strings.TrimPrefix(cleanedPath, "/object/"), 10, 32)
+	if err != nil {
+		return Demand{} // an object without a numeric index draws afresh
+	}
+	d.Part = k + 1
+	return d
+}

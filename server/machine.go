@@ -73,8 +73,29 @@ type MachineConfig struct {
 	EWMAWeight float64
 	// ViewTTL: a view older than this is ignored (no redirects).
 	ViewTTL time.Duration
-	// Rand supplies service times and policy randomness.
+	// Rand supplies policy randomness, and service times of requests
+	// that carry no demand.
 	Rand *rand.Rand
+	// Seed is the run's seed, for requests' demands (dist.Uniform).
+	Seed uint64
+}
+
+// Demand names a request's own service demand: the page request's id
+// and the part (0 for the page, k+1 for its object k). A request with a
+// demand is served dist.Quantile(dist.Uniform(Seed, ID, Part)), exactly
+// as the simulator serves the same request; one without (a browser that
+// is not redirlab's) draws from Rand.
+type Demand struct {
+	ID, Part uint64
+	OK       bool
+}
+
+// service draws the service time of a request with demand d from s.
+func (m *Machine[W]) service(s dist.Sampler, d Demand) time.Duration {
+	if d.OK {
+		return s.Quantile(dist.Uniform(m.cfg.Seed, d.ID, d.Part))
+	}
+	return s.Sample(m.cfg.Rand)
 }
 
 // queued is one admitted request waiting for a worker.
@@ -188,7 +209,7 @@ func (m *Machine[W]) admit(now, service time.Duration, w W) Arrival {
 // ArrivePage answers a page request arriving at now that has already been
 // redirected hops times. It consults the policy with the live status and
 // the last view (ignored when older than ViewTTL).
-func (m *Machine[W]) ArrivePage(now time.Duration, hops int, w W) Arrival {
+func (m *Machine[W]) ArrivePage(now time.Duration, hops int, d Demand, w W) Arrival {
 	if !m.up {
 		return Arrival{Kind: Down, Target: -1}
 	}
@@ -201,16 +222,16 @@ func (m *Machine[W]) ArrivePage(now time.Duration, hops int, w W) Arrival {
 			return Arrival{Kind: Redirect, Target: d.Target}
 		}
 	}
-	return m.admit(now, m.cfg.Page.Sample(m.cfg.Rand), w)
+	return m.admit(now, m.service(m.cfg.Page, d), w)
 }
 
 // ArriveObject answers an embedded-object request: same queue, object
 // service times, never redirected.
-func (m *Machine[W]) ArriveObject(now time.Duration, w W) Arrival {
+func (m *Machine[W]) ArriveObject(now time.Duration, d Demand, w W) Arrival {
 	if !m.up {
 		return Arrival{Kind: Down, Target: -1}
 	}
-	return m.admit(now, m.cfg.Object.Sample(m.cfg.Rand), w)
+	return m.admit(now, m.service(m.cfg.Object, d), w)
 }
 
 // Finish ends, at now, one service of incarnation epoch that was due to

@@ -15,7 +15,7 @@ func TestMachineFIFO(t *testing.T) {
 	m := NewMachine[int](machineConfig(t, 0, 2, 4, 10*ms, noRedirect))
 	kinds := []Kind{}
 	for i := 0; i < 5; i++ {
-		kinds = append(kinds, m.ArrivePage(time.Duration(i)*ms, 0, i).Kind)
+		kinds = append(kinds, m.ArrivePage(time.Duration(i)*ms, 0, Demand{}, i).Kind)
 	}
 	want := []Kind{Start, Start, Wait, Wait, Reject}
 	for i := range want {
@@ -58,8 +58,8 @@ func TestMachineFIFO(t *testing.T) {
 // had fired on time, so the lateness does not accumulate.
 func TestMachineLateTimer(t *testing.T) {
 	m := NewMachine[int](machineConfig(t, 0, 1, 4, 10*ms, noRedirect))
-	a := m.ArrivePage(0, 0, 0)
-	m.ArrivePage(1*ms, 0, 1)
+	a := m.ArrivePage(0, 0, Demand{}, 0)
+	m.ArrivePage(1*ms, 0, Demand{}, 1)
 	if a.End != 10*ms {
 		t.Fatalf("first service ends at %v, want 10ms", a.End)
 	}
@@ -70,7 +70,7 @@ func TestMachineLateTimer(t *testing.T) {
 	}
 	// A request that arrives after the scheduled end (here during the
 	// lateness of the 20ms timer) starts at its arrival.
-	m.ArrivePage(22*ms, 0, 2)
+	m.ArrivePage(22*ms, 0, Demand{}, 2)
 	if _, end, _ := m.Finish(24*ms, 1, true, 20*ms); end != 32*ms {
 		t.Fatalf("a request arriving at 22ms ends at %v, want 32ms", end)
 	}
@@ -95,9 +95,9 @@ func TestMachineLateTimer(t *testing.T) {
 // waiter is in service in its place.
 func TestMachineModelStatus(t *testing.T) {
 	m := NewMachine[int](machineConfig(t, 0, 1, 3, 10*ms, noRedirect))
-	m.ArrivePage(0, 0, 0) // in service until 10ms
-	m.ArrivePage(1*ms, 0, 1)
-	m.ArrivePage(2*ms, 0, 2)
+	m.ArrivePage(0, 0, Demand{}, 0) // in service until 10ms
+	m.ArrivePage(1*ms, 0, Demand{}, 1)
+	m.ArrivePage(2*ms, 0, Demand{}, 2)
 	if st := m.Status(9 * ms); st.QueueLength != 3 || st.Waiting != 2 || st.QueueDelay != 8*ms || m.InService(9*ms) != 1 {
 		t.Fatalf("at 9ms: %+v, in service %d", st, m.InService(9*ms))
 	}
@@ -107,7 +107,7 @@ func TestMachineModelStatus(t *testing.T) {
 	}
 	// The model has room (2 of 3), so an arrival is admitted though three
 	// requests are still held.
-	if a := m.ArrivePage(12*ms, 0, 3); a.Kind != Wait {
+	if a := m.ArrivePage(12*ms, 0, Demand{}, 3); a.Kind != Wait {
 		t.Fatalf("arrival at 12ms: %v, want wait", a.Kind)
 	}
 	next, end, _ := m.Finish(13*ms, 1, true, 10*ms)
@@ -117,7 +117,7 @@ func TestMachineModelStatus(t *testing.T) {
 	if st := m.Status(13 * ms); st.QueueLength != 3 || st.Waiting != 2 || st.QueueDelay != 11*ms {
 		t.Fatalf("at 13ms: %+v", st)
 	}
-	if a := m.ArrivePage(13*ms, 0, 4); a.Kind != Reject {
+	if a := m.ArrivePage(13*ms, 0, Demand{}, 4); a.Kind != Reject {
 		t.Fatalf("arrival at 13ms: %v, want reject (3 of 3)", a.Kind)
 	}
 }
@@ -143,7 +143,7 @@ func TestMachineEstimators(t *testing.T) {
 			p.Estimator = tc.est
 			m := NewMachine[int](machineConfig(t, 0, 1, 10, 5*ms, p))
 			for i := 0; i < 4; i++ {
-				m.ArrivePage(time.Duration(i)*ms, 0, i)
+				m.ArrivePage(time.Duration(i)*ms, 0, Demand{}, i)
 			}
 			m.Finish(5*ms, 1, true, 5*ms)
 			if got := m.Status(9 * ms).QueueDelay; got != tc.want {
@@ -157,40 +157,40 @@ func TestMachineRedirect(t *testing.T) {
 	p := policy.Config{Condition: policy.QueueLength, LengthThreshold: 1, Target: policy.LeastLoaded, MaxHops: 1, Fraction: 1}
 	m := NewMachine[int](machineConfig(t, 0, 1, 10, 10*ms, p))
 	// No view yet: the condition holds soon but there is nobody to send to.
-	m.ArrivePage(0, 0, 0)
-	m.ArrivePage(0, 0, 1)
-	if a := m.ArrivePage(0, 0, 2); a.Kind != Wait {
+	m.ArrivePage(0, 0, Demand{}, 0)
+	m.ArrivePage(0, 0, Demand{}, 1)
+	if a := m.ArrivePage(0, 0, Demand{}, 2); a.Kind != Wait {
 		t.Fatalf("without a view: %v, want wait", a.Kind)
 	}
 	m.SetView(1*ms, upView(0, 5, 2), urlsFor(3))
 	// Queue length 3 > 1: redirect to the least loaded peer (index 2).
-	if a := m.ArrivePage(2*ms, 0, 3); a.Kind != Redirect || a.Target != 2 {
+	if a := m.ArrivePage(2*ms, 0, Demand{}, 3); a.Kind != Redirect || a.Target != 2 {
 		t.Fatalf("over threshold: %+v, want redirect to 2", a)
 	}
 	// Hop limit reached: served.
-	if a := m.ArrivePage(2*ms, 1, 4); a.Kind != Wait {
+	if a := m.ArrivePage(2*ms, 1, Demand{}, 4); a.Kind != Wait {
 		t.Fatalf("at the hop limit: %v, want wait", a.Kind)
 	}
 	// A peer without a registered URL is never a target.
 	urls := urlsFor(3)
 	urls[2] = ""
 	m.SetView(3*ms, upView(0, 5, 2), urls)
-	if a := m.ArrivePage(4*ms, 0, 5); a.Kind != Redirect || a.Target != 1 {
+	if a := m.ArrivePage(4*ms, 0, Demand{}, 5); a.Kind != Redirect || a.Target != 1 {
 		t.Fatalf("peer 2 without URL: %+v, want redirect to 1", a)
 	}
 	// A peer marked down is never a target.
 	v := upView(0, 5, 2)
 	v.Servers[1].Up, v.Servers[2].Up = false, false
 	m.SetView(5*ms, v, urlsFor(3))
-	if a := m.ArrivePage(6*ms, 0, 6); a.Kind != Wait {
+	if a := m.ArrivePage(6*ms, 0, Demand{}, 6); a.Kind != Wait {
 		t.Fatalf("all peers down: %v, want wait", a.Kind)
 	}
 	// A fresh view, then let it age past the TTL (1s): no more redirects.
 	m.SetView(10*ms, upView(0, 0, 0), urlsFor(3))
-	if a := m.ArrivePage(10*ms+time.Second, 0, 7); a.Kind != Redirect {
+	if a := m.ArrivePage(10*ms+time.Second, 0, Demand{}, 7); a.Kind != Redirect {
 		t.Fatalf("view exactly TTL old: %v, want redirect", a.Kind)
 	}
-	if a := m.ArrivePage(11*ms+time.Second, 0, 8); a.Kind == Redirect {
+	if a := m.ArrivePage(11*ms+time.Second, 0, Demand{}, 8); a.Kind == Redirect {
 		t.Fatal("redirected on a view older than its TTL")
 	}
 	if c := m.Counters(2 * time.Second); c.Redirected != 3 {
@@ -206,27 +206,27 @@ func TestMachineCentral(t *testing.T) {
 	m.SetView(0, v, urlsFor(3))
 	// Under central placement the manager's flag decides, not the live
 	// queue (empty here).
-	if a := m.ArrivePage(1*ms, 0, 0); a.Kind != Redirect || a.Target != 2 {
+	if a := m.ArrivePage(1*ms, 0, Demand{}, 0); a.Kind != Redirect || a.Target != 2 {
 		t.Fatalf("flagged: %+v, want redirect to 2", a)
 	}
 	v.Instructions[1] = policy.Instruction{Target: -1}
 	m.SetView(2*ms, v, urlsFor(3))
-	if a := m.ArrivePage(3*ms, 0, 1); a.Kind != Start {
+	if a := m.ArrivePage(3*ms, 0, Demand{}, 1); a.Kind != Start {
 		t.Fatalf("cleared: %v, want start", a.Kind)
 	}
 }
 
 func TestMachineCrashRestart(t *testing.T) {
 	m := NewMachine[int](machineConfig(t, 0, 1, 4, 10*ms, noRedirect))
-	a := m.ArrivePage(0, 0, 0)
-	m.ArrivePage(1*ms, 0, 1)
-	m.ArrivePage(2*ms, 0, 2)
+	a := m.ArrivePage(0, 0, Demand{}, 0)
+	m.ArrivePage(1*ms, 0, Demand{}, 1)
+	m.ArrivePage(2*ms, 0, Demand{}, 2)
 	m.SetView(0, upView(0, 0), urlsFor(2))
 	lost := m.Crash(5 * ms)
 	if len(lost) != 2 || lost[0] != 1 || lost[1] != 2 {
 		t.Fatalf("lost waiters %v, want [1 2]", lost)
 	}
-	if got := m.ArrivePage(6*ms, 0, 3).Kind; got != Down {
+	if got := m.ArrivePage(6*ms, 0, Demand{}, 3).Kind; got != Down {
 		t.Fatalf("arrival while down: %v, want down", got)
 	}
 	// The request in service at the crash belongs to the old incarnation.
@@ -249,7 +249,7 @@ func TestMachineCrashRestart(t *testing.T) {
 	if c.Busy != 5*ms {
 		t.Fatalf("busy %v, want 5ms", c.Busy)
 	}
-	b := m.ArrivePage(11*ms, 0, 4)
+	b := m.ArrivePage(11*ms, 0, Demand{}, 4)
 	if b.Kind != Start || b.Epoch == a.Epoch {
 		t.Fatalf("after restart: %+v (old epoch %d)", b, a.Epoch)
 	}
@@ -257,13 +257,13 @@ func TestMachineCrashRestart(t *testing.T) {
 
 func TestMachineSlowdown(t *testing.T) {
 	m := NewMachine[int](machineConfig(t, 0, 1, 4, 10*ms, noRedirect))
-	m.ArrivePage(0, 0, 0)
-	m.ArrivePage(0, 0, 1) // waits; drawn at 10ms, scaled when it starts
+	m.ArrivePage(0, 0, Demand{}, 0)
+	m.ArrivePage(0, 0, Demand{}, 1) // waits; drawn at 10ms, scaled when it starts
 	m.SetSlowdown(3)
 	if _, end, _ := m.Finish(10*ms, 1, true, 10*ms); end != 40*ms {
 		t.Fatalf("service under slowdown 3 ends at %v, want 40ms", end)
 	}
-	if a := m.ArrivePage(11*ms, 0, 2); a.Kind != Wait {
+	if a := m.ArrivePage(11*ms, 0, Demand{}, 2); a.Kind != Wait {
 		t.Fatalf("%v", a.Kind)
 	}
 	m.SetSlowdown(1)
@@ -292,7 +292,7 @@ func TestMachineAgainstReference(t *testing.T) {
 		for step := 0; step < 500; step++ {
 			now += time.Duration(r.IntN(1000)) * time.Microsecond
 			if r.IntN(2) == 0 {
-				a := m.ArrivePage(now, 0, step)
+				a := m.ArrivePage(now, 0, Demand{}, step)
 				var want Kind
 				switch {
 				case len(waiting)+inService >= capacity:

@@ -251,6 +251,7 @@ func New(cfg Config) (*Server, error) {
 		EWMAWeight: ewmaWeight,
 		ViewTTL:    ttl,
 		Rand:       rand.New(rand.NewPCG(sc.Seed, streamServer+uint64(cfg.Index))),
+		Seed:       sc.Seed,
 	})
 	s.waiters.New = func() any { return &waiter{ch: make(chan time.Duration, 1)} }
 	s.timers.New = func() any {
@@ -568,14 +569,15 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	if page {
 		hops = parseHops(r.URL.RawQuery)
 	}
+	demand := parseDemand(r.URL.RawQuery, cleaned, page)
 	wt := s.waiters.Get().(*waiter)
 	s.mu.Lock()
 	arrived := s.now()
 	var a Arrival
 	if page {
-		a = s.m.ArrivePage(arrived, hops, wt)
+		a = s.m.ArrivePage(arrived, hops, demand, wt)
 	} else {
-		a = s.m.ArriveObject(arrived, wt)
+		a = s.m.ArriveObject(arrived, demand, wt)
 	}
 	crashed := s.crashed
 	var base string

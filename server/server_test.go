@@ -45,7 +45,7 @@ func occupy(s *Server, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := 0; i < n; i++ {
-		if a := s.m.ArriveObject(s.now(), &waiter{ch: make(chan time.Duration, 1)}); a.Kind == Start {
+		if a := s.m.ArriveObject(s.now(), Demand{}, &waiter{ch: make(chan time.Duration, 1)}); a.Kind == Start {
 			// Objects take no time here: make this one last for ever.
 			s.m.ends[len(s.m.ends)-1] = math.MaxInt64
 		}
