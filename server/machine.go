@@ -216,10 +216,10 @@ func (m *Machine[W]) ArrivePage(now time.Duration, hops int, d Demand, w W) Arri
 	seq := m.seq
 	m.seq++
 	if m.cfg.Policy.Condition != policy.None {
-		d := m.cfg.Policy.Decide(m.Status(now), m.currentView(now), hops, seq, m.cfg.Rand)
-		if d.Redirect {
+		dec := m.cfg.Policy.Decide(m.Status(now), m.currentView(now), hops, seq, m.cfg.Rand)
+		if dec.Redirect {
 			m.counters.Redirected++
-			return Arrival{Kind: Redirect, Target: d.Target}
+			return Arrival{Kind: Redirect, Target: dec.Target}
 		}
 	}
 	return m.admit(now, m.service(m.cfg.Page, d), w)
