@@ -30,6 +30,12 @@
 // zero-length service (objects served from memory) starts and ends in
 // one critical section.
 //
+// Service times come from the scenario's distributions (dist). A request
+// carrying redirlab_req=<id> (the load generator sends it; redirects keep
+// it) is served the quantile of dist.Uniform(seed, id, part), part 0 for
+// the page and k+1 for /object/<k>: the very demand the simulator gives the
+// same request. Any other request draws from the server's seeded stream.
+//
 // At each page arrival the server calls policy's Decide with its live
 // status, the last view from its agent (none when older than
 // manager.view_ttl), the hop count from the redirlab_hop query parameter
