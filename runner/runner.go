@@ -48,6 +48,10 @@ type Options struct {
 	// Real runs are always one at a time: they would share the CPU and
 	// distort each other's latencies.
 	Parallel int
+	// Targets, if set (Real mode only), are the base URLs of servers
+	// already running, by server index: no cluster is started, and
+	// servers.csv stays empty (their state is theirs).
+	Targets []string
 	// Variants, if set, runs only the named variants ("base" is the
 	// file as written).
 	Variants []string
@@ -82,6 +86,9 @@ func (o *Options) validate() error {
 	}
 	if o.Mode == Real {
 		o.Parallel = 1
+	}
+	if len(o.Targets) > 0 && o.Mode != Real {
+		return errors.New("targets need real mode")
 	}
 	return nil
 }
@@ -235,7 +242,12 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	case Sim:
 		runErr = sim.Run(ctx, j.sc, rec)
 	case Real:
-		runErr = runReal(ctx, j.sc, rec)
+		if len(opts.Targets) > 0 {
+			rec.Note("load only: the servers ran elsewhere, so servers.csv and per-server figures are empty")
+			runErr = loadgen.Run(ctx, j.sc, opts.Targets, rec, loadgen.Options{})
+		} else {
+			runErr = runReal(ctx, j.sc, rec)
+		}
 	}
 	took := time.Since(start)
 	stop()

@@ -84,6 +84,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sweepCommand(),
 			compareCommand(),
 			plotCommand(),
+			managerCommand(),
+			serveCommand(),
+			loadgenCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -96,7 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 var valueFlags = map[string]bool{
 	"out": true, "o": true, "set": true, "s": true, "mode": true, "format": true,
 	"baseline": true, "listen": true, "server": true, "manager": true, "target": true,
-	"parallel": true, "variant": true, "tolerance": true,
+	"parallel": true, "variant": true, "t": true, "f": true, "tolerance": true,
 }
 
 // hoistFlags moves a subcommand's flags in front of its positional

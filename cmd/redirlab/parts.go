@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/redirlab/redirlab/runner"
+	"github.com/redirlab/redirlab/server"
+)
+
+// The parts of a real run, alone, for runs across several hosts: one
+// manager, one `serve` per server, and `loadgen` against their URLs. All
+// read the same scenario file.
+
+func managerCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "manager",
+		Usage:     "run the scenario's central manager alone (multi-host runs)",
+		ArgsUsage: "SCENARIO",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to listen on"},
+			setFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("manager takes one SCENARIO")
+			}
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.ErrWriter, "manager of %s listening on %s\n", sc.Name, c.String("listen"))
+			return server.RunManager(c.Context, sc, c.String("listen"))
+		},
+	}
+}
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "run one server of the scenario alone (multi-host runs)",
+		ArgsUsage: "SCENARIO",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "server", Required: true, Usage: "instance name in the scenario, e.g. web-2"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "address to listen on"},
+			&cli.StringFlag{Name: "manager", Required: true, Usage: "manager URL, e.g. http://10.0.0.1:7070"},
+			setFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("serve takes one SCENARIO")
+			}
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			if _, ok := sc.Lookup(c.String("server")); !ok {
+				var names []string
+				for _, in := range sc.Instances() {
+					names = append(names, in.Name)
+				}
+				return usagef("--server %q: %s has servers %v", c.String("server"), sc.File, names)
+			}
+			fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, reporting to %s\n",
+				c.String("server"), sc.Name, c.String("listen"), c.String("manager"))
+			return server.Serve(c.Context, sc, c.String("server"), c.String("listen"), c.String("manager"))
+		},
+	}
+}
+
+func loadgenCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "loadgen",
+		Usage:     "drive servers already running with the scenario's workload; write a results directory",
+		ArgsUsage: "SCENARIO",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Required: true,
+				Usage: "base URL of each server, in the scenario's server order (repeat)"},
+			outFlag, setFlag, variantFlag, noRecordsFlag, quietFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("loadgen takes one SCENARIO")
+			}
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			targets := c.StringSlice("target")
+			inst := sc.Instances()
+			if len(targets) != len(inst) {
+				var names []string
+				for _, in := range inst {
+					names = append(names, in.Name)
+				}
+				return usagef("%d --target URLs for %d servers: give one per server, in order %v", len(targets), len(inst), names)
+			}
+			for i, t := range targets {
+				n, err := server.NormalizeBaseURL(t)
+				if err != nil {
+					return usagef("--target %q: %v", t, err)
+				}
+				targets[i] = n
+			}
+			if err := checkVariants(sc, c.StringSlice("variant")); err != nil {
+				return err
+			}
+			out := c.String("out")
+			if out == "" {
+				out = filepath.Join("runs", fmt.Sprintf("%s-loadgen-%s", sc.Name, time.Now().Format("20060102-150405")))
+			}
+			opts := runner.Options{Mode: runner.Real, Out: out, Targets: targets,
+				NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
+			if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
+				opts.Progress = progressPrinter(c.App.ErrWriter)
+			}
+			res, err := runner.Run(c.Context, sc, opts)
+			if opts.Progress != nil {
+				fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+			}
+			printResults(c.App.Writer, res)
+			fmt.Fprintf(c.App.Writer, "results: %s\n", out)
+			return err
+		},
+	}
+}
