@@ -3,6 +3,7 @@ package loadgen
 import (
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +147,23 @@ func TestParseRedirectMetrics(t *testing.T) {
 				t.Fatalf("got %d %v, want %d %v", got, ok, tc.want, tc.wantOK)
 			}
 		})
+	}
+}
+
+// TestTuneGCRestores: overlapping runs share the highest GOGC, and the
+// original setting comes back when the last one ends.
+func TestTuneGCRestores(t *testing.T) {
+	orig := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(orig)
+	undoA := tuneGC(800)
+	undoB := tuneGC(400)
+	if got := debug.SetGCPercent(-2); got != 800 {
+		t.Errorf("GOGC %d during both runs, want the higher 800", got)
+	}
+	debug.SetGCPercent(800)
+	undoA()
+	undoB()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("GOGC %d after the runs, want 150 back", got)
 	}
 }

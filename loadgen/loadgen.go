@@ -74,6 +74,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/redirlab/redirlab/results"
@@ -188,6 +190,14 @@ type Options struct {
 	// timerfd nor spin (for a fake Clock that moves only while the pacer
 	// sleeps).
 	NoSpin bool
+	// GCPercent is the garbage collector's GOGC while Run lasts (restored
+	// after; runs that overlap share it). A generator allocates several
+	// kilobytes per request with a small live heap, so under the default
+	// of 100 it collects many times a second, and each collection holds
+	// up a share of the 2-core machine for milliseconds: measured at
+	// 6,000/s, send lag p99 1.9 ms with GOGC=100, 0.7 ms with GC off.
+	// Default 800; -1 leaves the setting alone.
+	GCPercent int
 	// ServerCounters reads a server's own redirect counter (closed loop:
 	// hey hides hops, so redirect figures come from the servers). Default
 	// RedirectCounter, which reads /metrics and falls back to /status.
@@ -222,6 +232,12 @@ func (o *Options) validate(w *scenarios.Workload) error {
 	}
 	// Spin 0 is resolved by the pacer, which knows whether it has a
 	// timerfd.
+	if o.GCPercent < -1 {
+		return fmt.Errorf("loadgen options: GCPercent must be -1 (unchanged) or at least 0, got %d", o.GCPercent)
+	}
+	if o.GCPercent == 0 {
+		o.GCPercent = 800
+	}
 	t := &o.Transport
 	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.MaxConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
 		return fmt.Errorf("loadgen options: Transport settings must not be negative: %+v", *t)
@@ -277,6 +293,9 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 	if err := opts.validate(&sc.Workload); err != nil {
 		return err
 	}
+	if opts.GCPercent > 0 {
+		defer tuneGC(opts.GCPercent)()
+	}
 	if sc.Workload.Arrival.Process == "closed" {
 		return runClosed(ctx, sc, bases, rec, &opts)
 	}
@@ -327,4 +346,33 @@ func parseTargets(targets []string) ([]*url.URL, error) {
 		out[i] = u
 	}
 	return out, nil
+}
+
+// gcTuning is the GOGC set for the runs in progress and the setting to
+// restore when the last one ends.
+var gcTuning struct {
+	sync.Mutex
+	runs     int
+	previous int
+}
+
+// tuneGC sets GOGC to percent (the highest asked for by overlapping runs)
+// and returns the function that undoes it.
+func tuneGC(percent int) (restore func()) {
+	gcTuning.Lock()
+	defer gcTuning.Unlock()
+	prev := debug.SetGCPercent(percent)
+	if gcTuning.runs == 0 {
+		gcTuning.previous = prev
+	} else if prev > percent {
+		debug.SetGCPercent(prev)
+	}
+	gcTuning.runs++
+	return func() {
+		gcTuning.Lock()
+		defer gcTuning.Unlock()
+		if gcTuning.runs--; gcTuning.runs == 0 {
+			debug.SetGCPercent(gcTuning.previous)
+		}
+	}
 }
