@@ -279,8 +279,10 @@ func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder)
 			select {
 			case <-sampleCtx.Done():
 				return
-			case now := <-t.C:
-				for _, s := range cl.Sample(now.Sub(start)) {
+			case <-t.C:
+				// The time of the call, not the tick's: a late tick must
+				// not count its lateness as part of the interval.
+				for _, s := range cl.Sample(time.Since(start)) {
 					rec.AddSample(&s)
 				}
 			}
