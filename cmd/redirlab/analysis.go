@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -150,9 +152,7 @@ func sweepCommand() *cli.Command {
 				fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 			}
 			if table != nil {
-				if werr := report.WriteSweepCSV(c.App.Writer, *table); werr != nil && err == nil {
-					err = werr
-				}
+				printSweep(c.App.Writer, table)
 			}
 			fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\nresults: %s\n", len(tableValues(table)), time.Since(start).Seconds(), out)
 			return err
@@ -165,4 +165,22 @@ func tableValues(t *plots.SweepTable) []string {
 		return nil
 	}
 	return t.Values
+}
+
+// printSweep prints one row per point and variant (the first replication
+// of each; sweep.csv has them all with intervals).
+func printSweep(w io.Writer, t *plots.SweepTable) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tvariant\tp50 ms\tp99 ms\tredirected\trejected\t\n", t.Parameter)
+	for i, v := range t.Values {
+		for _, vr := range t.Variants {
+			if i >= len(vr.Points) || len(vr.Points[i]) == 0 {
+				fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\n", v, vr.Name)
+				continue
+			}
+			s := vr.Points[i][0]
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", v, vr.Name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
+		}
+	}
+	tw.Flush()
 }
