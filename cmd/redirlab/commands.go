@@ -175,7 +175,7 @@ func scenariosCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 			for _, e := range scenarios.Embedded() {
-				fmt.Fprintf(tw, "%s\t%s\n", e.Name, e.Description)
+				fmt.Fprintf(tw, "%s\t%s\n", e.Name, question(e.Description))
 			}
 			return tw.Flush()
 		},
@@ -198,4 +198,13 @@ func checkVariants(sc *scenarios.Scenario, want []string) error {
 		}
 	}
 	return nil
+}
+
+// question is a description's first sentence: the question the scenario
+// answers (`redirlab validate` and the report show the rest).
+func question(desc string) string {
+	if i := strings.IndexAny(desc, "?."); i >= 0 {
+		return desc[:i+1]
+	}
+	return desc
 }
