@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redirlab/redirlab/internal/alarm"
 	"github.com/redirlab/redirlab/loadgen/arrival"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
@@ -70,7 +71,7 @@ type openLoop struct {
 	workers     int
 	wg          sync.WaitGroup
 
-	alarm   alarm         // precise wake-ups (Linux), or nil
+	alarm   *alarm.Alarm  // precise wake-ups (Linux), or nil
 	spin    time.Duration // final busy-wait before a due time, at most
 	meanGap time.Duration // between due times, recent average
 	lastDue time.Duration
@@ -165,8 +166,11 @@ func (o *openLoop) elapsed() time.Duration { return o.clock.Now().Sub(o.start) }
 // or ctx is done.
 func (o *openLoop) pace(proc arrival.Process) {
 	if !o.opts.NoSpin {
-		if o.alarm = newAlarm(); o.alarm != nil {
-			defer o.alarm.close()
+		// Without an alarm (not Linux) the pacer spins before due times
+		// instead.
+		if a, err := alarm.New(); err == nil {
+			o.alarm = a
+			defer a.Close()
 		}
 	}
 	o.meanGap = time.Second // until measured: the full spin
@@ -224,13 +228,6 @@ func (o *openLoop) pace(proc arrival.Process) {
 	}
 }
 
-// alarm is a precise one-shot wake-up (see fdAlarm).
-type alarm interface {
-	set(d time.Duration)
-	C() <-chan struct{}
-	close()
-}
-
 const (
 	// alarmSpin: waking up takes tens of microseconds even from a
 	// timerfd (measured at 5,000/s on an idle machine: pacer lateness
@@ -266,7 +263,7 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 		case o.opts.NoSpin:
 			timer.Reset(d)
 		case o.alarm != nil:
-			o.alarm.set(d - spin)
+			o.alarm.Set(d - spin)
 			alarm = o.alarm.C()
 			timer.Reset(d - spin) // prompt when the process is busy
 		default:
