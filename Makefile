@@ -7,8 +7,14 @@ PKGS := ./...
 build:
 	$(GO) build -o redirlab ./cmd/redirlab
 
+# One package at a time (-p 1): the real-server tests measure latency and
+# must not share the two cores with a simulator's theory checks. Then the
+# concurrent packages again under the race detector.
+RACE_PKGS := ./server/ ./loadgen/... ./results/... ./runner/ ./scenarios/ ./policy/ ./internal/...
+
 test:
-	$(GO) test -count=1 -timeout 9m $(PKGS)
+	$(GO) test -p 1 -count=1 -timeout 9m $(PKGS)
+	$(GO) test -race -short -count=1 -timeout 5m $(RACE_PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

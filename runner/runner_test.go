@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,10 +89,21 @@ func TestRealCrashAccounting(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := Run(ctx, sc, Options{Mode: Real, Out: dir, Variants: []string{"base"}})
+	var mu sync.Mutex
+	var progress []Progress
+	res, err := Run(ctx, sc, Options{Mode: Real, Out: dir, Variants: []string{"base"},
+		Progress: func(p Progress) { mu.Lock(); progress = append(progress, p); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// About once a second over a 7 s run, with live figures.
+	mu.Lock()
+	if len(progress) < 3 {
+		t.Errorf("%d progress reports over a 7s run, want about 7", len(progress))
+	} else if p := progress[len(progress)-1]; p.Total != 7*time.Second || p.Elapsed <= 0 || p.Completed == 0 {
+		t.Errorf("last progress report %+v: want total 7s, elapsed and completed requests", p)
+	}
+	mu.Unlock()
 	if len(res) != 1 || res[0].Summary == nil {
 		t.Fatalf("results: %+v", res)
 	}
