@@ -138,7 +138,7 @@ func newCluster2(t *testing.T, mutate ...func(*scenarios.Scenario)) *cluster2 {
 	go m.tickLoop()
 	for i := range c.servers {
 		s, err := New(Config{
-			Scenario: sc, Index: i, ManagerURL: "http://manager.test", MaxBackoff: 100 * ms,
+			Scenario: sc, Index: i, ManagerURL: "http://manager.test", MaxBackoff: 100 * ms, NoAlarm: true,
 			Client: &http.Client{Transport: c.tr, Timeout: time.Second},
 		})
 		if err != nil {

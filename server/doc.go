@@ -16,19 +16,24 @@
 //
 // Page requests (the workload path and anything under it) and embedded
 // objects (/object/<k>) enter one bounded FIFO: capacity counts waiting
-// plus in service. Workers are slots, not goroutines: a request granted a
-// slot waits out its service time in its own handler goroutine with a
-// timer, and at the end hands the slot straight to the oldest waiter. So
-// the hot path needs no goroutine hand-off, and the mutex is held only for
-// state transitions, never across service. A service runs on its
-// scheduled time line: the next service starts when the previous one was
-// due to end, not when its timer actually fired, so timer lateness on a
-// busy machine does not stretch the modelled service time. Status,
-// capacity and busy time follow the same time line: a service whose
-// scheduled end has passed is over, and the oldest waiter is in service
-// in its place, even while the timers that make it so are late. A
-// zero-length service (objects served from memory) starts and ends in
-// one critical section.
+// plus in service. Workers are slots, not goroutines: a request's handler
+// goroutine blocks until its service has ended. One goroutine per server,
+// the completer, keeps the services in progress in a heap by scheduled
+// end, sleeps until the earliest, finishes every service that is due,
+// hands each freed slot straight to the oldest waiter and wakes the
+// handlers whose service ended: one wake-up per request, and the mutex is
+// held only for state transitions, never across service. The completer
+// sleeps on a Go timer and an alarm (a timerfd, internal/alarm) at once:
+// Go timers alone fire up to 1 ms late when the process is idle, and
+// every answer would leave half a millisecond late on average. A service
+// runs on its scheduled time line: the next service starts when the
+// previous one was due to end, not when the completer actually woke, so
+// lateness on a busy machine does not stretch the modelled service time.
+// Status, capacity and busy time follow the same time line: a service
+// whose scheduled end has passed is over, and the oldest waiter is in
+// service in its place, even while the completer that makes it so is
+// late. A zero-length service (objects served from memory) starts and
+// ends in one critical section, without the completer.
 //
 // Service times come from the scenario's distributions (dist). A request
 // carrying redirlab_req=<id> (the load generator sends it; redirects keep

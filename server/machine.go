@@ -13,8 +13,8 @@ import (
 // clock-free state machine. Every method takes the current time (since run
 // start) as an argument; nothing here reads a clock, sleeps, locks or
 // starts a goroutine. The HTTP wrapper (server.go) serialises calls with
-// a mutex and waits out service times with timers; the unit tests drive it
-// with hand-picked times.
+// a mutex and ends services at their scheduled ends (complete.go); the
+// unit tests drive it with hand-picked times.
 
 // Kind is what happens to an arrival.
 type Kind uint8

@@ -44,8 +44,16 @@ type Config struct {
 	ManagerURL string
 	// Clock reads the time. Default time.Now. Timers (service, reports)
 	// use the time package; tests wanting virtual time run in a
-	// testing/synctest bubble.
+	// testing/synctest bubble, with NoAlarm.
 	Clock func() time.Time
+	// NoAlarm ends services on Go timers alone, without the timerfd
+	// alarm that makes them end on time when the process is idle (Go
+	// timers are then up to 1 ms late). Required in a testing/synctest
+	// bubble: a goroutine waiting on a file descriptor is not durably
+	// blocked, so virtual time would stand still. Close such a server
+	// before the bubble ends: the goroutine that ends services lingers
+	// for a second of idleness otherwise.
+	NoAlarm bool
 	// RunStart is when the run started; statuses and samples count time
 	// from it. Default: the time New is called.
 	RunStart time.Time
@@ -89,6 +97,15 @@ type Server struct {
 	static, urls []string
 	// crashed is closed when the current incarnation crashes.
 	crashed chan struct{}
+	// ends are the services in progress, for the completer
+	// (complete.go), which runs while completing and next looks at
+	// wakeAt; kick wakes it sooner.
+	ends          endHeap
+	completing    bool
+	wakeAt        time.Duration
+	kick          chan struct{}
+	completerDone chan struct{} // closed when the completer ends
+
 	last    Counters
 	ln      net.Listener
 	httpSrv *http.Server
@@ -103,13 +120,8 @@ type Server struct {
 	locations []atomic.Pointer[location] // by target index
 
 	waiters sync.Pool // *waiter
-	timers  sync.Pool // *time.Timer
 	bufs    sync.Pool // *[]byte
 }
-
-// waiter is a queued request's wake-up: the worker that frees sends when
-// the request's service ends (since run start).
-type waiter struct{ ch chan time.Duration }
 
 func (c *Config) validate() (*scenarios.Instance, error) {
 	if c.Scenario == nil {
@@ -235,6 +247,7 @@ func New(cfg Config) (*Server, error) {
 		locations:      make([]atomic.Pointer[location], n),
 		urls:           make([]string, n),
 		crashed:        make(chan struct{}),
+		kick:           make(chan struct{}, 1),
 		metricsHandler: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
 	}
 	s.hdrPageLen = []string{strconv.Itoa(len(s.pageBody))}
@@ -254,11 +267,6 @@ func New(cfg Config) (*Server, error) {
 		Seed:       sc.Seed,
 	})
 	s.waiters.New = func() any { return &waiter{ch: make(chan time.Duration, 1)} }
-	s.timers.New = func() any {
-		t := time.NewTimer(time.Hour)
-		t.Stop()
-		return t
-	}
 	s.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	if err := s.registerMetrics(); err != nil {
 		return nil, err
@@ -379,6 +387,12 @@ func (s *Server) Crash() {
 	}
 	s.m.Crash(s.now())
 	close(s.crashed)
+	// Their handlers fail on crashed; the completer has nothing to end.
+	clear(s.ends)
+	s.ends = s.ends[:0]
+	if s.completing {
+		s.kickLocked()
+	}
 	srv := s.httpSrv
 	s.httpSrv = nil
 	s.mu.Unlock()
@@ -412,10 +426,18 @@ func (s *Server) Close() error {
 	s.closed = true
 	stop, done := s.stopAg, s.agDone
 	s.stopAg, s.agDone = nil, nil
+	var completer chan struct{}
+	if s.completing {
+		completer = s.completerDone
+		s.kickLocked() // it ends once it sees closed
+	}
 	s.mu.Unlock()
 	if stop != nil {
 		stop()
 		<-done
+	}
+	if completer != nil {
+		<-completer
 	}
 	return nil
 }
@@ -571,6 +593,7 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	}
 	demand := parseDemand(r.URL.RawQuery, cleaned, page)
 	wt := s.waiters.Get().(*waiter)
+	wt.page = page
 	s.mu.Lock()
 	arrived := s.now()
 	var a Arrival
@@ -592,7 +615,12 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 			// A worker was free, so nobody waits for it.
 			s.m.Finish(arrived, a.Epoch, page, a.End)
 			finished = true
+		} else {
+			wt.end, wt.epoch = a.End, a.Epoch
+			s.inServiceLocked(wt)
 		}
+	case Wait:
+		wt.epoch = a.Epoch // its end is known when it gets a worker
 	}
 	s.mu.Unlock()
 
@@ -611,44 +639,26 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	case Down:
 		s.waiters.Put(wt)
 		panic(http.ErrAbortHandler)
-	case Wait:
+	}
+	if !finished {
+		// The completer sends when the service has ended (after waiting
+		// for a worker, if it had to).
 		select {
-		case a.End = <-wt.ch:
+		case done = <-wt.ch:
 			s.waiters.Put(wt)
 		case <-crashed:
-			// wt may still receive a late hand-over: never reuse it.
+			// wt may still be sent to: never reuse it.
 			panic(http.ErrAbortHandler)
-		}
-	case Start:
-		s.waiters.Put(wt)
-	}
-
-	if !finished {
-		if d := a.End - s.now(); d > 0 {
-			t := s.timers.Get().(*time.Timer)
-			t.Reset(d)
-			select {
-			case <-t.C:
-				s.timers.Put(t)
-			case <-crashed:
-				t.Stop()
-				s.timers.Put(t)
-				panic(http.ErrAbortHandler)
-			}
-		}
-		s.mu.Lock()
-		done = s.now()
-		next, nextEnd, ok := s.m.Finish(done, a.Epoch, page, a.End)
-		s.mu.Unlock()
-		if ok {
-			next.ch <- nextEnd
 		}
 		select {
 		case <-crashed:
-			// The server crashed during service: its answer never leaves.
+			// The server crashed as the service ended: its answer never
+			// leaves.
 			panic(http.ErrAbortHandler)
 		default:
 		}
+	} else {
+		s.waiters.Put(wt)
 	}
 	s.latency[b2i(page)].Observe((done - arrived).Seconds())
 

@@ -286,10 +286,11 @@ func TestHostileRequests(t *testing.T) {
 func TestFIFOService(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sc := testScenario(group("web", 1, 1, 8, constService(30*ms)))
-		s, err := New(Config{Scenario: sc})
+		s, err := New(Config{Scenario: sc, NoAlarm: true})
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer s.Close() // its completer ends with it
 		start := time.Now()
 		done := make([]time.Duration, 3)
 		var wg sync.WaitGroup
