@@ -16,30 +16,35 @@ const HopParam = "redirlab_hop"
 // are malformed.
 const maxHopDigits = 6
 
-// parseHops returns the value of the first redirlab_hop parameter of a raw
-// query, or 0 when it is absent or not a plain decimal number.
-func parseHops(rawQuery string) int {
+// firstValue returns the raw value of the first key=value parameter of a
+// raw query whose key is exactly key.
+func firstValue(rawQuery, key string) (string, bool) {
 	for rawQuery != "" {
 		var piece string
 		piece, rawQuery, _ = strings.Cut(rawQuery, "&")
-		key, value, ok := strings.Cut(piece, "=")
-		if !ok || key != HopParam {
-			continue
+		if k, v, ok := strings.Cut(piece, "="); ok && k == key {
+			return v, true
 		}
-		if len(value) == 0 || len(value) > maxHopDigits {
+	}
+	return "", false
+}
+
+// parseHops returns the value of the first redirlab_hop parameter of a raw
+// query, or 0 when it is absent or not a plain decimal number.
+func parseHops(rawQuery string) int {
+	value, ok := firstValue(rawQuery, HopParam)
+	if !ok || len(value) == 0 || len(value) > maxHopDigits {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if c < '0' || c > '9' {
 			return 0
 		}
-		n := 0
-		for i := 0; i < len(value); i++ {
-			c := value[i]
-			if c < '0' || c > '9' {
-				return 0
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n
+		n = n*10 + int(c-'0')
 	}
-	return 0
+	return n
 }
 
 // cleanPath turns a request's decoded path into a rooted, cleaned path:
@@ -175,22 +180,16 @@ const DemandParam = "redirlab_req"
 // redirlab_req parameter of a raw query (absent or malformed: no demand)
 // and the part from the path, k+1 for /object/<k>.
 func parseDemand(rawQuery, cleanedPath string, page bool) Demand {
-	var d Demand
-	for rawQuery != "" {
-		var piece string
-		piece, rawQuery, _ = strings.Cut(rawQuery, "&")
-		key, value, ok := strings.Cut(piece, "=")
-		if !ok || key != DemandParam {
-			continue
-		}
-		id, err := strconv.ParseUint(value, 10, 64)
-		if err != nil {
-			return Demand{}
-		}
-		d = Demand{ID: id, OK: true}
-		break
+	value, ok := firstValue(rawQuery, DemandParam)
+	if !ok {
+		return Demand{}
 	}
-	if !d.OK || page {
+	id, err := strconv.ParseUint(value, 10, 64)
+	if err != nil {
+		return Demand{}
+	}
+	d := Demand{ID: id, OK: true}
+	if page {
 		return d
 	}
 	k, err := strconv.ParseUint(strings.TrimPrefix(cleanedPath, "/object/"), 10, 32)

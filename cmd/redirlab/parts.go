@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/redirlab/redirlab/runner"
+	"github.com/redirlab/redirlab/scenarios"
 	"github.com/redirlab/redirlab/server"
 )
 
@@ -58,11 +59,7 @@ func serveCommand() *cli.Command {
 				return err
 			}
 			if _, ok := sc.Lookup(c.String("server")); !ok {
-				var names []string
-				for _, in := range sc.Instances() {
-					names = append(names, in.Name)
-				}
-				return usagef("--server %q: %s has servers %v", c.String("server"), sc.File, names)
+				return usagef("--server %q: %s has servers %v", c.String("server"), sc.File, instanceNames(sc))
 			}
 			fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, reporting to %s\n",
 				c.String("server"), sc.Name, c.String("listen"), c.String("manager"))
@@ -90,13 +87,8 @@ func loadgenCommand() *cli.Command {
 				return err
 			}
 			targets := c.StringSlice("target")
-			inst := sc.Instances()
-			if len(targets) != len(inst) {
-				var names []string
-				for _, in := range inst {
-					names = append(names, in.Name)
-				}
-				return usagef("%d --target URLs for %d servers: give one per server, in order %v", len(targets), len(inst), names)
+			if names := instanceNames(sc); len(targets) != len(names) {
+				return usagef("%d --target URLs for %d servers: give one per server, in order %v", len(targets), len(names), names)
 			}
 			for i, t := range targets {
 				n, err := server.NormalizeBaseURL(t)
@@ -126,4 +118,13 @@ func loadgenCommand() *cli.Command {
 			return err
 		},
 	}
+}
+
+// instanceNames lists the scenario's servers in index order.
+func instanceNames(sc *scenarios.Scenario) []string {
+	var names []string
+	for _, in := range sc.Instances() {
+		names = append(names, in.Name)
+	}
+	return names
 }
