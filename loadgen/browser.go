@@ -48,12 +48,14 @@ func isRedirect(status int) bool {
 }
 
 // browsers are the HTTP side of the open-loop generator: connection pools
-// (one http.Client each, shared by the sessions assigned to it) and the
-// knowledge to tell which server answered.
+// (one http.Transport each, shared by the sessions assigned to it) and the
+// knowledge to tell which server answered. Requests go to the transports
+// directly: an http.Client would only copy headers and wrap contexts per
+// request, and every redirect is followed by hand anyway.
 type browsers struct {
-	clients    []*http.Client
 	transports []*http.Transport
 	pages      []string // page URL per target
+	demand     []string // page URL per target with the demand parameter, up to its value
 	names      map[string]int
 	hosts      map[string]int
 	workload   scenarios.Workload
@@ -84,7 +86,13 @@ func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Cl
 		if _, dup := b.hosts[u.Host]; !dup {
 			b.hosts[u.Host] = i
 		}
-		b.pages = append(b.pages, u.ResolveReference(&url.URL{Path: path}).String())
+		page := u.ResolveReference(&url.URL{Path: path}).String()
+		sep := "?"
+		if strings.Contains(page, "?") {
+			sep = "&"
+		}
+		b.pages = append(b.pages, page)
+		b.demand = append(b.demand, page+sep+DemandParam+"=")
 	}
 	for range t.Pools {
 		tr := &http.Transport{
@@ -95,11 +103,6 @@ func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Cl
 			DisableKeepAlives:   t.DisableKeepAlives,
 		}
 		b.transports = append(b.transports, tr)
-		b.clients = append(b.clients, &http.Client{
-			Transport: tr,
-			// Each hop is followed by hand so that it can be recorded.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		})
 	}
 	return b
 }
@@ -157,14 +160,14 @@ func (b *browsers) serverOf(resp *http.Response, u *url.URL) int {
 	return -1
 }
 
-// exchange sends one GET and reads the whole body, so the connection goes
-// back to the pool.
-func exchange(ctx context.Context, c *http.Client, u string) (*http.Response, error) {
+// exchange sends one GET (a redirect is an answer like any other) and
+// reads the whole body, so the connection goes back to the pool.
+func exchange(ctx context.Context, t *http.Transport, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Do(req)
+	resp, err := t.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
@@ -175,12 +178,39 @@ func exchange(ctx context.Context, c *http.Client, u string) (*http.Response, er
 	return resp, err
 }
 
+// pageTrace notes when a page request's first hop gets its connection.
+// A worker keeps one for all the requests it serves, so that a request
+// allocates no trace of its own.
+type pageTrace struct {
+	b     *browsers
+	r     *results.Request
+	sent  bool
+	trace httptrace.ClientTrace
+	url   []byte // the page URL being built
+}
+
+func (b *browsers) newPageTrace() *pageTrace {
+	t := &pageTrace{b: b}
+	t.trace.GotConn = t.gotConn
+	return t
+}
+
+// gotConn runs on the goroutine of the request (Transport.RoundTrip calls
+// it before returning), never after the request ended.
+func (t *pageTrace) gotConn(httptrace.GotConnInfo) {
+	if !t.sent {
+		t.sent = true
+		t.r.Sent = t.b.elapsed()
+	}
+}
+
 // page performs r's page request from server first through pool, following
 // up to workload.max_redirects redirects by hand and recording each hop.
-// r.ID, r.Scheduled are set by the caller. It fills Sent, Done, Outcome,
-// Status, Redirects, Final and Hops, and returns the URL that answered last.
-func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request) *url.URL {
-	c := b.clients[pool]
+// r.ID, r.Scheduled are set by the caller; pt is the caller's trace (used
+// by one request at a time). It fills Sent, Done, Outcome, Status,
+// Redirects, Final and Hops, and returns the URL that answered last.
+func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request, pt *pageTrace) *url.URL {
+	c := b.transports[pool]
 	r.First, r.Final = first, -1
 	deadline := r.Scheduled + b.workload.Timeout
 	parent := ctx
@@ -188,24 +218,15 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 	defer cancel()
 	// The request id travels in the query (redirects keep it) so that
 	// servers draw this request's own demand, as the simulator does.
-	target := b.pages[first]
-	sep := "?"
-	if strings.Contains(target, "?") {
-		sep = "&"
-	}
-	target += sep + DemandParam + "=" + strconv.FormatUint(r.ID, 10)
+	pt.url = strconv.AppendUint(append(pt.url[:0], b.demand[first]...), r.ID, 10)
+	target := string(pt.url)
 	var u *url.URL
 	// Sent is when the first hop gets its connection and goes on the
 	// wire: a wait for a connection (Transport.MaxConnsPerHost) or a
 	// dial is the generator's lateness too. Until then, the hand-over.
 	r.Sent = b.elapsed()
-	sent := false
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
-		if !sent {
-			sent = true
-			r.Sent = b.elapsed()
-		}
-	}})
+	pt.r, pt.sent = r, false
+	ctx = httptrace.WithClientTrace(ctx, &pt.trace)
 	for {
 		resp, err := exchange(ctx, c, target)
 		now := b.elapsed()
@@ -248,7 +269,7 @@ func (b *browsers) objects(ctx context.Context, pool int, u *url.URL, n int, r *
 	if n <= 0 {
 		return
 	}
-	c := b.clients[pool]
+	c := b.transports[pool]
 	prefix := u.Scheme + "://" + u.Host + "/object/"
 	demand := "?" + DemandParam + "=" + strconv.FormatUint(r.ID, 10)
 	var next, fetched atomic.Int64

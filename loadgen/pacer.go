@@ -83,7 +83,7 @@ type openLoop struct {
 
 	// serve performs one page request (and its objects) into r and
 	// returns when it ended; serveHTTP, or a fake in pacer tests.
-	serve func(j job, r *results.Request) (end time.Duration)
+	serve func(j job, r *results.Request, pt *pageTrace) (end time.Duration)
 
 	nextID    uint64
 	nextPool  int
@@ -216,7 +216,7 @@ func (o *openLoop) pace(proc arrival.Process) {
 		var j job
 		if fromArrival {
 			j = job{scheduled: nextArrival, pool: o.nextPool, pagesLeft: o.pages}
-			o.nextPool = (o.nextPool + 1) % len(o.b.clients)
+			o.nextPool = (o.nextPool + 1) % len(o.b.transports)
 			o.sessions.Add(1)
 			nextArrival, haveArrival = proc.Next()
 		} else {
@@ -238,15 +238,23 @@ const (
 	// before a due time (they fire up to 1 ms late), then the pacer
 	// yields in a loop.
 	fallbackSpin = 2 * time.Millisecond
+	// alarmMinGap: at a mean gap between requests below this (above
+	// about 16,000/s) the responses wake the netpoller every few tens of
+	// microseconds, so Go timers fire promptly without the timerfd, whose
+	// two system calls and two goroutine wake-ups per request cost about
+	// a quarter of the generator's CPU there.
+	alarmMinGap = 60 * time.Microsecond
 )
 
-// waitUntil sleeps until due (since run start). It returns false if woken
-// early by a follow-up or ctx: the caller looks again.
+// waitUntil sleeps until due (since run start), or with an alarm until
+// the hand-over window before it (see handOverEarly). It returns false if
+// woken early by a follow-up or ctx: the caller looks again.
 func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 	spin := o.spinFor()
+	early := o.handOverEarly(spin)
 	for {
 		d := due - o.elapsed()
-		if d <= 0 {
+		if d <= early {
 			return true
 		}
 		if !o.opts.NoSpin && d <= spin {
@@ -262,12 +270,12 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 		switch {
 		case o.opts.NoSpin:
 			timer.Reset(d)
-		case o.alarm != nil:
+		case o.alarm != nil && o.meanGap >= alarmMinGap:
 			o.alarm.Set(d - spin)
 			alarm = o.alarm.C()
 			timer.Reset(d - spin) // prompt when the process is busy
 		default:
-			timer.Reset(d - o.spin)
+			timer.Reset(d - spin)
 		}
 		select {
 		case <-timer.C():
@@ -281,6 +289,20 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 		timer.Stop()
 		return false
 	}
+}
+
+// handOverEarly is how long before its due time a request may be handed
+// to a worker, which then spins until the due time itself (see
+// worker): the hand-over (waking a parked goroutine, about 10µs) then
+// overlaps the spin instead of delaying the send. With an alarm that is
+// the whole spin; Go timers alone (no alarm) need a spin of milliseconds,
+// too long for a worker each, so there the pacer spins and hands over
+// at most alarmSpin early; with NoSpin (virtual time) never early.
+func (o *openLoop) handOverEarly(spin time.Duration) time.Duration {
+	if o.opts.NoSpin {
+		return 0
+	}
+	return min(spin, alarmSpin)
 }
 
 // spinFor is the busy-wait before the next due time: Spin, but at most a
@@ -306,8 +328,15 @@ func (o *openLoop) dispatch(j job) {
 	}
 	o.scheduled.Add(1)
 	if o.busy.Load() >= o.maxInFlight {
-		o.rejectByClient(j)
-		return
+		// Rejected at its due time, not at the hand-over window
+		// before it (a worker may come back meanwhile).
+		for o.elapsed() < j.scheduled {
+			runtime.Gosched()
+		}
+		if o.busy.Load() >= o.maxInFlight {
+			o.rejectByClient(j)
+			return
+		}
 	}
 	j.server = o.disp.pick(o.outFn)
 	o.outstanding[j.server].Add(1)
@@ -360,9 +389,15 @@ func (o *openLoop) followUp(j job, end time.Duration) {
 func (o *openLoop) worker(j job) {
 	defer o.wg.Done()
 	var r results.Request
+	pt := o.b.newPageTrace()
 	for ok := true; ok; j, ok = <-o.jobs {
+		// Handed over up to handOverEarly before its time: spin the rest
+		// (yielding the P), so that the send is on time.
+		for o.elapsed() < j.scheduled {
+			runtime.Gosched()
+		}
 		r = results.Request{ID: j.id, Scheduled: j.scheduled}
-		end := o.serve(j, &r)
+		end := o.serve(j, &r, pt)
 		o.rec.Add(&r)
 		o.busy.Add(-1)
 		o.followUp(j, end)
@@ -370,8 +405,8 @@ func (o *openLoop) worker(j job) {
 }
 
 // serveHTTP fetches j's page and, once it completed, its objects.
-func (o *openLoop) serveHTTP(j job, r *results.Request) time.Duration {
-	u := o.b.page(o.ctx, j.pool, j.server, r)
+func (o *openLoop) serveHTTP(j job, r *results.Request, pt *pageTrace) time.Duration {
+	u := o.b.page(o.ctx, j.pool, j.server, r, pt)
 	o.outstanding[j.server].Add(-1)
 	if u == nil || r.Outcome != results.Completed || o.objects == 0 {
 		return r.Done

@@ -25,7 +25,7 @@ func runFake(t *testing.T, sc *scenarios.Scenario, service time.Duration, opts O
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.serve = func(j job, r *results.Request) time.Duration {
+		o.serve = func(j job, r *results.Request, _ *pageTrace) time.Duration {
 			r.Sent = o.elapsed()
 			r.First, r.Final = j.server, j.server
 			time.Sleep(service)
