@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,6 +168,11 @@ func exchange(ctx context.Context, t *http.Transport, u string) (*http.Response,
 	if err != nil {
 		return nil, err
 	}
+	return roundTrip(t, req)
+}
+
+// roundTrip sends req and reads the whole body.
+func roundTrip(t *http.Transport, req *http.Request) (*http.Response, error) {
 	resp, err := t.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -221,14 +227,25 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 	pt.url = strconv.AppendUint(append(pt.url[:0], b.demand[first]...), r.ID, 10)
 	target := string(pt.url)
 	var u *url.URL
+	ctx = httptrace.WithClientTrace(ctx, &pt.trace)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	// With everything ready, wait for the due time (a request may be
+	// handed over a little early, see openLoop.handOverEarly), yielding
+	// the P: what is left until the send is the transport's own work, so
+	// that two requests due a few microseconds apart leave as close.
+	for b.elapsed() < r.Scheduled {
+		runtime.Gosched()
+	}
 	// Sent is when the first hop gets its connection and goes on the
 	// wire: a wait for a connection (Transport.MaxConnsPerHost) or a
-	// dial is the generator's lateness too. Until then, the hand-over.
+	// dial is the generator's lateness too. Until then, now.
 	r.Sent = b.elapsed()
 	pt.r, pt.sent = r, false
-	ctx = httptrace.WithClientTrace(ctx, &pt.trace)
 	for {
-		resp, err := exchange(ctx, c, target)
+		var resp *http.Response
+		if err == nil {
+			resp, err = roundTrip(c, req)
+		}
 		now := b.elapsed()
 		if err != nil {
 			r.AddHop(results.Hop{Server: -1, At: now})
@@ -256,7 +273,7 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 			return nil
 		}
 		r.Redirects++
-		target = next.String()
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
 	}
 }
 

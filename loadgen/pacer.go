@@ -292,9 +292,10 @@ func (o *openLoop) waitUntil(due time.Duration, timer Timer) bool {
 }
 
 // handOverEarly is how long before its due time a request may be handed
-// to a worker, which then spins until the due time itself (see
-// worker): the hand-over (waking a parked goroutine, about 10µs) then
-// overlaps the spin instead of delaying the send. With an alarm that is
+// to a worker, whose browser prepares it and then spins until the due
+// time itself (see browsers.page): the hand-over (waking a parked
+// goroutine, about 10µs) and the request's preparation then overlap the
+// spin instead of delaying the send. With an alarm that is
 // the whole spin; Go timers alone (no alarm) need a spin of milliseconds,
 // too long for a worker each, so there the pacer spins and hands over
 // at most alarmSpin early; with NoSpin (virtual time) never early.
@@ -391,11 +392,6 @@ func (o *openLoop) worker(j job) {
 	var r results.Request
 	pt := o.b.newPageTrace()
 	for ok := true; ok; j, ok = <-o.jobs {
-		// Handed over up to handOverEarly before its time: spin the rest
-		// (yielding the P), so that the send is on time.
-		for o.elapsed() < j.scheduled {
-			runtime.Gosched()
-		}
 		r = results.Request{ID: j.id, Scheduled: j.scheduled}
 		end := o.serve(j, &r, pt)
 		o.rec.Add(&r)

@@ -121,6 +121,7 @@ type config struct {
 	maxConns    int
 	cpuprofile  string
 	noSpin      bool
+	gcPercent   int
 }
 
 func run() error {
@@ -135,6 +136,7 @@ func run() error {
 	flag.IntVar(&c.pools, "pools", 1, "loadgen Transport.Pools")
 	flag.IntVar(&c.maxConns, "maxconns", 64, "loadgen Transport.MaxConnsPerHost (0: unbounded)")
 	flag.BoolVar(&c.noSpin, "nospin", false, "loadgen Options.NoSpin (Go timers only)")
+	flag.IntVar(&c.gcPercent, "gcpercent", 0, "loadgen Options.GCPercent (0: its default)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the open-loop runs to this file")
 	flag.Parse()
 
@@ -282,7 +284,7 @@ func measure(url string, rate float64, c config) (measurement, error) {
 	if err != nil {
 		return measurement{}, err
 	}
-	opts := loadgen.Options{Transport: loadgen.Transport{Pools: c.pools, MaxConnsPerHost: c.maxConns}, NoSpin: c.noSpin}
+	opts := loadgen.Options{Transport: loadgen.Transport{Pools: c.pools, MaxConnsPerHost: c.maxConns}, NoSpin: c.noSpin, GCPercent: c.gcPercent}
 	cpu0 := cpuTime()
 	start := time.Now()
 	if err := loadgen.Run(context.Background(), sc, []string{url}, rec, opts); err != nil {
