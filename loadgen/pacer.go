@@ -308,10 +308,15 @@ func (o *openLoop) handOverEarly(spin time.Duration) time.Duration {
 
 // spinFor is the busy-wait before the next due time: Spin, but at most a
 // quarter of the mean gap between requests, so that at high rates the
-// pacer does not keep a core busy that the workers (or the servers) need.
+// pacer does not keep a core busy that the workers (or the servers) need,
+// and none above alarmMinGap's rate, where neither the timerfd is used
+// nor would a spin of a few microseconds per request repay its CPU.
 func (o *openLoop) spinFor() time.Duration {
 	if o.alarm == nil {
 		return o.spin // without an alarm, timers need the whole margin
+	}
+	if o.meanGap < alarmMinGap {
+		return 0
 	}
 	return min(o.spin, o.meanGap/4)
 }
