@@ -126,6 +126,9 @@ func TestRealCrashAccounting(t *testing.T) {
 // TestSimAccountingAllScenarios: every embedded scenario and variant
 // simulates with full accounting (short runs).
 func TestSimAccountingAllScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates every embedded scenario in full; the race pass runs with -short")
+	}
 	for _, e := range scenarios.Embedded() {
 		t.Run(e.Name, func(t *testing.T) {
 			sc := load(t, e.Name)
