@@ -8,9 +8,7 @@
 // stream (sc.Seed, 1), the schedule the simulator uses. One pacer goroutine
 // sleeps until each page request is due (on a Go timer and, on Linux, a
 // timerfd, because Go timers alone fire up to 1 ms late; see Options.Spin)
-// and hands it, up to the spin before its due time, to a pool of worker
-// goroutines, whose browser prepares the request and spins to the due
-// time itself (so the hand-over does not delay the send), grown on demand up to
+// and hands it to a pool of worker goroutines, grown on demand up to
 // workload.max_in_flight; with that many in flight the request is
 // recorded as Rejected by the client (status 0, no hop), never dropped. Each request is sent at its time whatever the
 // state of earlier ones, and latency counts from the scheduled time, so a
