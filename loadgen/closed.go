@@ -214,6 +214,9 @@ func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, re
 
 	before, beforeErr := c.serverRedirects(opts)
 	c.start = c.clock.Now()
+	if !opts.Start.IsZero() {
+		c.start = opts.Start
+	}
 	horizon := sc.Warmup + sc.Duration
 	stopProgress := c.progress(opts, horizon)
 	err = c.loop(a.Concurrency, a.Requests, horizon)

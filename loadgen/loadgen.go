@@ -165,6 +165,10 @@ type Transport struct {
 type Options struct {
 	// Clock is the time source. Default WallClock.
 	Clock Clock
+	// Start is the run's time zero, so that arrival times share one
+	// clock with the cluster's fault times and server samples (redirlab
+	// run passes the cluster's start). Zero: when Run begins.
+	Start time.Time
 	// Progress, if set, is called every ProgressInterval from its own
 	// goroutine while the run lasts, and once at the end.
 	Progress func(Progress)

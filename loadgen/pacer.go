@@ -111,6 +111,9 @@ func newOpenLoop(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, 
 		return nil, nil, err
 	}
 	start := opts.Clock.Now()
+	if !opts.Start.IsZero() {
+		start = opts.Start
+	}
 	o := &openLoop{
 		ctx:         ctx,
 		rec:         rec,

@@ -288,7 +288,8 @@ func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder)
 			}
 		}
 	}()
-	err = loadgen.Run(ctx, sc, cl.URLs(), rec, loadgen.Options{})
+	// One time zero for arrivals, faults and samples: the cluster's start.
+	err = loadgen.Run(ctx, sc, cl.URLs(), rec, loadgen.Options{Start: start})
 	stopSampling()
 	wg.Wait()
 	return err
