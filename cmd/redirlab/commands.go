@@ -65,14 +65,22 @@ func execute(c *cli.Context, mode runner.Mode) error {
 	if err != nil {
 		return err
 	}
+	return runScenario(c, sc, mode, nil, string(mode))
+}
+
+// runScenario runs sc's variants (against targets already running, if
+// given), prints one row per run and where the results are. label names
+// the default results directory, runs/<scenario>-<label>-<time>.
+func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targets []string, label string) error {
 	if err := checkVariants(sc, c.StringSlice("variant")); err != nil {
 		return err
 	}
 	out := c.String("out")
 	if out == "" {
-		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, mode, time.Now().Format("20060102-150405")))
+		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, label, time.Now().Format("20060102-150405")))
 	}
-	opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
+	opts := runner.Options{Mode: mode, Out: out, Targets: targets,
+		NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
 	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 		opts.Progress = progressPrinter(c.App.ErrWriter)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -97,25 +95,7 @@ func loadgenCommand() *cli.Command {
 				}
 				targets[i] = n
 			}
-			if err := checkVariants(sc, c.StringSlice("variant")); err != nil {
-				return err
-			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("runs", fmt.Sprintf("%s-loadgen-%s", sc.Name, time.Now().Format("20060102-150405")))
-			}
-			opts := runner.Options{Mode: runner.Real, Out: out, Targets: targets,
-				NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
-			if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
-				opts.Progress = progressPrinter(c.App.ErrWriter)
-			}
-			res, err := runner.Run(c.Context, sc, opts)
-			if opts.Progress != nil {
-				fmt.Fprint(c.App.ErrWriter, "\r\033[K")
-			}
-			printResults(c.App.Writer, res)
-			fmt.Fprintf(c.App.Writer, "results: %s\n", out)
-			return err
+			return runScenario(c, sc, runner.Real, targets, "loadgen")
 		},
 	}
 }
