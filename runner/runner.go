@@ -100,6 +100,8 @@ type Result struct {
 	Name string
 	// Dir holds the run's results.
 	Dir string
+	// Variant is the variant run ("" for a scenario without variants).
+	Variant string
 	// Summary is the run's summary.json.
 	Summary *results.Summary
 	// RunTime is the wall time of the run itself (the simulation, or the
@@ -177,12 +179,11 @@ func writeReports(out string, res []Result) error {
 	var runs []plots.Run
 	seen := map[string]bool{}
 	for _, r := range res {
-		variant := strings.SplitN(r.Name, string(filepath.Separator), 2)[0]
-		if variant == "" || seen[variant] {
+		if r.Variant == "" || seen[r.Variant] {
 			continue
 		}
-		seen[variant] = true
-		runs = append(runs, plots.Run{Name: variant, Dir: filepath.Join(out, variant)})
+		seen[r.Variant] = true
+		runs = append(runs, plots.Run{Name: r.Variant, Dir: filepath.Join(out, r.Variant)})
 	}
 	if len(runs) > 0 {
 		if _, err := report.WriteComparison(out, runs); err != nil {
@@ -208,7 +209,7 @@ func runJobs(ctx context.Context, jobs []job, opts Options) ([]Result, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			sum, took, err := runOne(ctx, j, opts)
-			out[i] = Result{Name: j.name, Dir: j.dir, Summary: sum, RunTime: took}
+			out[i] = Result{Name: j.name, Variant: j.sc.Variant, Dir: j.dir, Summary: sum, RunTime: took}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, j.sc.Name), err)
 			}
