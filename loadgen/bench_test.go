@@ -36,14 +36,14 @@ func BenchmarkBrowserPage(b *testing.B) {
 	if err := opts.validate(&sc.Workload); err != nil {
 		b.Fatal(err)
 	}
-	br := newBrowsers(sc, []*url.URL{u}, opts.Transport, WallClock, time.Now())
+	br := newBrowsers(context.Background(), sc, []*url.URL{u}, opts.Transport, WallClock, time.Now())
 	defer br.close()
 	var r results.Request
 	pt := br.newPageTrace()
 	b.ResetTimer()
 	for range b.N {
 		r = results.Request{Scheduled: br.elapsed()}
-		if br.page(context.Background(), 0, 0, &r, pt) == nil || r.Outcome != results.Completed {
+		if br.page(context.Background(), 0, 0, &r, pt) == "" || r.Outcome != results.Completed {
 			b.Fatalf("record %+v", r)
 		}
 	}

@@ -3,11 +3,9 @@ package loadgen
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -49,19 +47,17 @@ func isRedirect(status int) bool {
 }
 
 // browsers are the HTTP side of the open-loop generator: connection pools
-// (one http.Transport each, shared by the sessions assigned to it) and the
-// knowledge to tell which server answered. Requests go to the transports
-// directly: an http.Client would only copy headers and wrap contexts per
-// request, and every redirect is followed by hand anyway.
+// (shared by the sessions assigned to each) and the knowledge to tell
+// which server answered. Every redirect is followed by hand.
 type browsers struct {
-	transports []*http.Transport
-	pages      []string // page URL per target
-	demand     []string // page URL per target with the demand parameter, up to its value
-	names      map[string]int
-	hosts      map[string]int
-	workload   scenarios.Workload
-	clock      Clock
-	start      time.Time
+	clients  []*httpClient
+	pages    []string // page URL per target
+	demand   []string // page URL per target with the demand parameter, up to its value
+	names    map[string]int
+	hosts    map[string]int
+	workload scenarios.Workload
+	clock    Clock
+	start    time.Time
 }
 
 // DemandParam is the query parameter that carries a page request's id to
@@ -71,7 +67,7 @@ type browsers struct {
 // scenario serve the same demands (common random numbers).
 const DemandParam = "redirlab_req"
 
-func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Clock, start time.Time) *browsers {
+func newBrowsers(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Clock, start time.Time) *browsers {
 	b := &browsers{
 		names:    serverNames(sc),
 		hosts:    make(map[string]int, len(bases)),
@@ -96,14 +92,7 @@ func newBrowsers(sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Cl
 		b.demand = append(b.demand, page+sep+DemandParam+"=")
 	}
 	for range t.Pools {
-		tr := &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: t.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost: t.MaxIdleConnsPerHost,
-			MaxConnsPerHost:     t.MaxConnsPerHost,
-			IdleConnTimeout:     t.IdleConnTimeout,
-			DisableKeepAlives:   t.DisableKeepAlives,
-		}
-		b.transports = append(b.transports, tr)
+		b.clients = append(b.clients, newHTTPClient(ctx, t))
 	}
 	return b
 }
@@ -140,8 +129,8 @@ func instancesOf(sc *scenarios.Scenario) []scenarios.Instance {
 }
 
 func (b *browsers) close() {
-	for _, t := range b.transports {
-		t.CloseIdleConnections()
+	for _, c := range b.clients {
+		c.close()
 	}
 }
 
@@ -149,145 +138,133 @@ func (b *browsers) elapsed() time.Duration { return b.clock.Now().Sub(b.start) }
 
 // serverOf tells which server answered: by its header, else by the host
 // the request went to, else -1.
-func (b *browsers) serverOf(resp *http.Response, u *url.URL) int {
-	if name := resp.Header.Get(ServerHeader); name != "" {
-		if i, ok := b.names[name]; ok {
+func (b *browsers) serverOf(a answer, host string) int {
+	if a.server != "" {
+		if i, ok := b.names[a.server]; ok {
 			return i
 		}
 	}
-	if i, ok := b.hosts[u.Host]; ok {
+	if i, ok := b.hosts[host]; ok {
 		return i
 	}
 	return -1
 }
 
-// exchange sends one GET (a redirect is an answer like any other) and
-// reads the whole body, so the connection goes back to the pool.
-func exchange(ctx context.Context, t *http.Transport, u string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	return roundTrip(t, req)
-}
-
-// roundTrip sends req and reads the whole body.
-func roundTrip(t *http.Transport, req *http.Request) (*http.Response, error) {
-	resp, err := t.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	if cerr := resp.Body.Close(); err == nil {
-		err = cerr
-	}
-	return resp, err
-}
-
-// pageTrace notes when a page request's first hop gets its connection.
-// A worker keeps one for all the requests it serves, so that a request
-// allocates no trace of its own.
+// pageTrace is a worker's scratch for the page requests it serves, one
+// at a time, so that a request allocates neither its URL buffer nor the
+// callback that notes its send.
 type pageTrace struct {
-	b     *browsers
-	r     *results.Request
-	sent  bool
-	trace httptrace.ClientTrace
-	url   []byte // the page URL being built
+	b      *browsers
+	r      *results.Request
+	onSent func()
+	url    []byte // the page URL being built
 }
 
 func (b *browsers) newPageTrace() *pageTrace {
 	t := &pageTrace{b: b}
-	t.trace.GotConn = t.gotConn
+	t.onSent = t.sent
 	return t
 }
 
-// gotConn runs on the goroutine of the request (Transport.RoundTrip calls
-// it before returning), never after the request ended.
-func (t *pageTrace) gotConn(httptrace.GotConnInfo) {
-	if !t.sent {
-		t.sent = true
-		t.r.Sent = t.b.elapsed()
-	}
-}
+// sent runs just before the first hop is written on its connection: a
+// wait for a connection (Transport.MaxConnsPerHost) or a dial is the
+// generator's lateness too.
+func (t *pageTrace) sent() { t.r.Sent = t.b.elapsed() }
 
 // page performs r's page request from server first through pool, following
 // up to workload.max_redirects redirects by hand and recording each hop.
-// r.ID, r.Scheduled are set by the caller; pt is the caller's trace (used
-// by one request at a time). It fills Sent, Done, Outcome, Status,
-// Redirects, Final and Hops, and returns the URL that answered last.
-func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request, pt *pageTrace) *url.URL {
-	c := b.transports[pool]
+// r.ID, r.Scheduled are set by the caller; pt is the caller's scratch.
+// It fills Sent, Done, Outcome, Status, Redirects, Final and Hops, and
+// returns the scheme://host that answered last ("" if none did).
+func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request, pt *pageTrace) string {
+	c := b.clients[pool]
 	r.First, r.Final = first, -1
 	deadline := r.Scheduled + b.workload.Timeout
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, deadline-b.elapsed())
-	defer cancel()
 	// The request id travels in the query (redirects keep it) so that
 	// servers draw this request's own demand, as the simulator does.
 	pt.url = strconv.AppendUint(append(pt.url[:0], b.demand[first]...), r.ID, 10)
 	target := string(pt.url)
-	var u *url.URL
-	ctx = httptrace.WithClientTrace(ctx, &pt.trace)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	// With everything ready, wait for the due time (a request may be
 	// handed over a little early, see openLoop.handOverEarly), yielding
-	// the P: what is left until the send is the transport's own work, so
-	// that two requests due a few microseconds apart leave as close.
+	// the P: what is left until the send is the connection's own work.
 	for b.elapsed() < r.Scheduled {
 		runtime.Gosched()
 	}
-	// Sent is when the first hop gets its connection and goes on the
-	// wire: a wait for a connection (Transport.MaxConnsPerHost) or a
-	// dial is the generator's lateness too. Until then, now.
-	r.Sent = b.elapsed()
-	pt.r, pt.sent = r, false
+	r.Sent = b.elapsed() // until the first hop is written
+	pt.r = r
+	sent := pt.onSent
 	for {
-		var resp *http.Response
-		if err == nil {
-			resp, err = roundTrip(c, req)
-		}
+		a, err := c.get(ctx, target, deadline-b.elapsed(), sent)
+		sent = nil
 		now := b.elapsed()
 		if err != nil {
 			r.AddHop(results.Hop{Server: -1, At: now})
 			r.Status = 0
-			if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				// Recorded at the timeout, not when the transport noticed.
+			if ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && now >= deadline-time.Millisecond {
+				// Recorded at the timeout, not when the connection noticed.
 				r.Outcome, r.Done = results.Timeout, deadline
 			} else {
 				r.Outcome, r.Done = results.Error, now
 			}
-			return nil
+			return ""
 		}
-		u = resp.Request.URL
-		srv := b.serverOf(resp, u)
-		r.AddHop(results.Hop{Server: int16(srv), Status: int16(resp.StatusCode), At: now})
-		r.Final, r.Status, r.Done = srv, resp.StatusCode, now
-		if !isRedirect(resp.StatusCode) {
-			r.Outcome = classify(resp.StatusCode)
-			return u
+		_, host, _, _ := splitURL(target)
+		srv := b.serverOf(a, host)
+		r.AddHop(results.Hop{Server: int16(srv), Status: int16(a.status), At: now})
+		r.Final, r.Status, r.Done = srv, a.status, now
+		if !isRedirect(a.status) {
+			r.Outcome = classify(a.status)
+			return origin(target)
 		}
-		loc := resp.Header.Get("Location")
-		next, err := u.Parse(loc) // relative to the URL that answered, as browsers do
-		if loc == "" || err != nil || r.Redirects >= b.workload.MaxRedirects {
+		if a.location == "" || r.Redirects >= b.workload.MaxRedirects {
 			r.Outcome = results.Error
-			return nil
+			return ""
+		}
+		// Relative to the URL that answered, as browsers do.
+		next, err := resolve(target, a.location)
+		if err != nil {
+			r.Outcome = results.Error
+			return ""
 		}
 		r.Redirects++
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+		target = next
 	}
 }
 
+// resolve is location relative to base, absolute; only http and https
+// are followed.
+func resolve(base, location string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	next, err := u.Parse(location)
+	if err != nil {
+		return "", err
+	}
+	if next.Scheme != "http" && next.Scheme != "https" {
+		return "", errors.New("loadgen: redirect to a non-HTTP URL: " + location)
+	}
+	return next.String(), nil
+}
+
+// origin is the scheme://host part of an absolute URL.
+func origin(u string) string {
+	scheme, host, _, _ := splitURL(u)
+	return scheme + "://" + host
+}
+
 // objects fetches n embedded objects /object/<k> (k = 0..n-1) from the
-// server at u, up to maxParallelObjects at once over pool's keep-alive
-// connections, each bounded by the workload timeout. It sets r.Objects to
-// the number fetched with a 2xx answer and r.ObjectsDone to when the last
-// one ended.
-func (b *browsers) objects(ctx context.Context, pool int, u *url.URL, n int, r *results.Request) {
+// server at origin (scheme://host), up to maxParallelObjects at once over
+// pool's keep-alive connections, each bounded by the workload timeout. It
+// sets r.Objects to the number fetched with a 2xx answer and
+// r.ObjectsDone to when the last one ended.
+func (b *browsers) objects(ctx context.Context, pool int, origin string, n int, r *results.Request) {
 	if n <= 0 {
 		return
 	}
-	c := b.transports[pool]
-	prefix := u.Scheme + "://" + u.Host + "/object/"
+	c := b.clients[pool]
+	prefix := origin + "/object/"
 	demand := "?" + DemandParam + "=" + strconv.FormatUint(r.ID, 10)
 	var next, fetched atomic.Int64
 	fetch := func() {
@@ -296,10 +273,8 @@ func (b *browsers) objects(ctx context.Context, pool int, u *url.URL, n int, r *
 			if k >= int64(n) {
 				return
 			}
-			octx, cancel := context.WithTimeout(ctx, b.workload.Timeout)
-			resp, err := exchange(octx, c, prefix+strconv.FormatInt(k, 10)+demand)
-			cancel()
-			if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			a, err := c.get(ctx, prefix+strconv.FormatInt(k, 10)+demand, b.workload.Timeout, nil)
+			if err == nil && a.status >= 200 && a.status < 300 {
 				fetched.Add(1)
 			}
 		}

@@ -71,6 +71,7 @@ package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -134,8 +135,8 @@ type Progress struct {
 // Transport holds the HTTP settings of the browsers. Zero values take the
 // defaults filled by validate.
 type Transport struct {
-	// Pools is the number of independent connection pools (http.Transport)
-	// the browsers are spread over; sessions stick to one pool. Several
+	// Pools is the number of independent connection pools the browsers
+	// are spread over; sessions stick to one pool. Several
 	// pools avoid one lock for all requests. Default 2 × GOMAXPROCS, at
 	// least 4.
 	Pools int
@@ -159,6 +160,9 @@ type Transport struct {
 	// DisableKeepAlives opens a connection per request (for experiments;
 	// browsers keep connections alive).
 	DisableKeepAlives bool
+	// TLSClientConfig is used for https targets. Default: the system's
+	// roots, the server name from the URL.
+	TLSClientConfig *tls.Config
 }
 
 // Options tune a run. The zero value is ready to use.
