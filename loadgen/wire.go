@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -193,9 +194,22 @@ func (c *httpClient) exchange(ctx context.Context, cn *conn, host, uri string, d
 	if _, err := cn.nc.Write(b); err != nil {
 		return a, false, isBrokenConn(err), err
 	}
-	resp, err := http.ReadResponse(cn.br, nil)
-	if err != nil {
+	// A failure before the answer's first byte means the server had
+	// closed cn (ReadResponse would report it as an unexpected EOF).
+	if _, err := cn.br.Peek(1); err != nil {
 		return a, false, err == io.EOF || isBrokenConn(err), err
+	}
+	var resp *http.Response
+	for {
+		resp, err = http.ReadResponse(cn.br, nil)
+		if err != nil {
+			return a, false, false, err
+		}
+		// Interim answers (103 Early Hints, 100 Continue) precede the
+		// real one; 101 would be a protocol switch, not ours to follow.
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	if cerr := resp.Body.Close(); err == nil {
@@ -304,6 +318,11 @@ func (c *httpClient) dial(ctx context.Context, h *hostConns, key, scheme, host s
 		addr = net.JoinHostPort(strings.Trim(host, "[]"), port)
 	}
 	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil && ctx.Err() == nil && !time.Now().Before(deadline) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		// The request's deadline cut the dial short: a timeout, as
+		// for a read (net reports it as context.DeadlineExceeded).
+		err = fmt.Errorf("%w: %w", os.ErrDeadlineExceeded, err)
+	}
 	if err == nil && scheme == "https" {
 		cfg := c.tlsConfig.Clone()
 		if cfg.ServerName == "" {
