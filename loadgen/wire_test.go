@@ -65,10 +65,18 @@ func poolState(c *httpClient, key string) (open, idle, waiters int) {
 }
 
 // checkPoolAtRest fails unless every open connection of key is idle, at
-// most maxIdle of them, and nobody waits: nothing leaked.
+// most maxIdle of them, and nobody waits: nothing leaked. Dials outlive
+// the requests they were started for (each ends by the dial timeout, and
+// its connection goes to the pool), so it waits up to 3 s for them.
 func checkPoolAtRest(t *testing.T, c *httpClient, key string, maxIdle int) {
 	t.Helper()
-	open, idle, waiters := poolState(c, key)
+	var open, idle, waiters int
+	for end := time.Now().Add(3 * time.Second); ; time.Sleep(time.Millisecond) {
+		open, idle, waiters = poolState(c, key)
+		if open == idle && idle <= maxIdle && waiters == 0 || time.Now().After(end) {
+			break
+		}
+	}
 	if open != idle || idle > maxIdle || waiters != 0 {
 		t.Fatalf("pool %s at rest: open %d, idle %d (max %d), waiters %d; want open == idle <= max, no waiters", key, open, idle, maxIdle, waiters)
 	}
@@ -806,11 +814,16 @@ func TestHTTPClientDialTimeout(t *testing.T) {
 				t.Errorf("get with timeout %v = %+v, %v; want an error wrapping os.ErrDeadlineExceeded", timeout, a, err)
 			}
 		}
-		checkPoolAtRest(t, c, key, 0)
+		// The dial started for the first request went on and left its
+		// connection in the pool, where the others took none (their
+		// time was up before they looked).
+		checkPoolAtRest(t, c, key, 1)
 	})
 	t.Run("connect hangs", func(t *testing.T) {
 		addr := listenNoAccept(t)
-		c := newWireClient(t, context.Background(), wireTransport())
+		tr := wireTransport()
+		tr.DialTimeout = 300 * time.Millisecond // the dials end soon after the requests
+		c := newWireClient(t, context.Background(), tr)
 		for i := range 5 {
 			start := time.Now()
 			a, err := c.get(context.Background(), "http://"+addr+"/", 20*time.Millisecond, nil)
@@ -818,31 +831,35 @@ func TestHTTPClientDialTimeout(t *testing.T) {
 				t.Errorf("get %d to a server that never accepts = %+v, %v; want an error wrapping os.ErrDeadlineExceeded", i, a, err)
 			}
 			if took := time.Since(start); took > 1500*time.Millisecond {
-				t.Errorf("get %d with timeout 20ms took %v (the dial timeout is 2s)", i, took)
+				t.Errorf("get %d with timeout 20ms took %v (the dial timeout is 300ms)", i, took)
 			}
 		}
 		checkPoolAtRest(t, c, "http://"+addr, 0)
 	})
 }
 
-// TestHTTPClientDialTimeoutFrees: a dial that fails on its deadline frees
-// its connection slot (MaxConnsPerHost 1: the next get may dial).
+// TestHTTPClientDialTimeoutFrees: a dial that hangs holds its connection
+// slot until the dial timeout, not longer (MaxConnsPerHost 1): requests
+// meanwhile time out waiting, and the next one after it dials again.
 func TestHTTPClientDialTimeoutFrees(t *testing.T) {
 	addr := listenNoAccept(t)
+	key := "http://" + addr
 	tr := wireTransport()
 	tr.MaxConnsPerHost = 1
+	tr.DialTimeout = 150 * time.Millisecond
 	c := newWireClient(t, context.Background(), tr)
 	for i := range 2 {
 		start := time.Now()
-		if a, err := c.get(context.Background(), "http://"+addr+"/", 100*time.Millisecond, nil); err == nil {
-			t.Fatalf("get %d to a server that never accepts = %+v; want an error", i, a)
+		if a, err := c.get(context.Background(), key+"/", 50*time.Millisecond, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("get %d to a server that never accepts = %+v, %v; want a timeout", i, a, err)
 		}
 		if took := time.Since(start); took > 1500*time.Millisecond {
-			t.Errorf("get %d with timeout 100ms took %v", i, took)
+			t.Errorf("get %d with timeout 50ms took %v", i, took)
 		}
-		if open, _, waiters := poolState(c, "http://"+addr); open != 0 || waiters != 0 {
-			t.Fatalf("after a failed dial: open %d, waiters %d; want 0, 0", open, waiters)
+		if open, _, waiters := poolState(c, key); open != 1 || waiters != 0 {
+			t.Fatalf("while the dial lasts: open %d, waiters %d; want 1, 0", open, waiters)
 		}
+		waitFor(t, "the dial to time out", func() bool { open, _, _ := poolState(c, key); return open == 0 })
 	}
 }
 
