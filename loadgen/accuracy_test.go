@@ -338,8 +338,11 @@ func TestAccuracyLong(t *testing.T) {
 // loop's highest rate with at least 99% of the offered rate achieved and
 // p99 send lag under 2 ms, against the requests per second hey reaches
 // alone with 50 connections on the same plain server; it must be at least
-// 90% of hey's. go run ./loadgen/bench measures the same through a
-// results.Recorder (NoRecords), with the generator's CPU per request.
+// 90% of hey's. Each figure is the median of 3 runs (one run's p99 send
+// lag varies by a factor of two from run to run here), and the generator
+// runs with its default transport. go run ./loadgen/bench measures the
+// same through a results.Recorder (NoRecords), with the generator's CPU
+// per request.
 func TestThroughputAgainstHey(t *testing.T) {
 	long(t)
 	hey := os.Getenv("REDIRLAB_HEY")
@@ -347,22 +350,35 @@ func TestThroughputAgainstHey(t *testing.T) {
 		t.Skip("set REDIRLAB_HEY to the hey command (go install github.com/rakyll/hey@v0.1.5)")
 	}
 	url := plainServer(t)
-	out, err := exec.Command(hey, "-z", "10s", "-c", "50", url+"/page").CombinedOutput()
-	if err != nil {
-		t.Fatalf("hey: %v\n%s", err, out)
+	const runs = 3
+	var heyRuns []float64
+	for range runs {
+		out, err := exec.Command(hey, "-z", "5s", "-c", "50", url+"/page").CombinedOutput()
+		if err != nil {
+			t.Fatalf("hey: %v\n%s", err, out)
+		}
+		m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("no Requests/sec in hey's output:\n%s", out)
+		}
+		rps, _ := strconv.ParseFloat(string(m[1]), 64)
+		heyRuns = append(heyRuns, rps)
 	}
-	m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no Requests/sec in hey's output:\n%s", out)
-	}
-	heyRPS, _ := strconv.ParseFloat(string(m[1]), 64)
-	t.Logf("hey -c 50 -z 10s: %.0f requests/s", heyRPS)
+	heyRPS := medianOf(heyRuns)
+	t.Logf("hey -c 50 -z 5s: %.0f requests/s (median of %.0f)", heyRPS, heyRuns)
 
 	passes := func(rate float64) bool {
-		// One pool of at most 64 connections, against hey's 50.
-		a := measureOpen(t, url, "poisson", rate, 5*time.Second, Options{Transport: Transport{Pools: 1, MaxConnsPerHost: 64}})
-		ok := a.ratio() >= 0.99 && a.lagP99 < 2*time.Millisecond
-		t.Logf("open loop %v: %v", map[bool]string{true: "PASS", false: "fail"}[ok], a)
+		var ratios, lags []float64
+		for range runs {
+			a := measureOpen(t, url, "poisson", rate, 5*time.Second, Options{})
+			t.Logf("open loop %v", a)
+			ratios = append(ratios, a.ratio())
+			lags = append(lags, float64(a.lagP99))
+		}
+		ratio, lag := medianOf(ratios), time.Duration(medianOf(lags))
+		ok := ratio >= 0.99 && lag < 2*time.Millisecond
+		t.Logf("%s at %.0f/s: median achieved %.2f%% of offered, median send lag p99 %v",
+			map[bool]string{true: "PASS", false: "fail"}[ok], rate, 100*ratio, lag)
 		return ok
 	}
 	lo, hi := 0.0, 1.5*heyRPS
@@ -371,7 +387,7 @@ func TestThroughputAgainstHey(t *testing.T) {
 	} else {
 		hi = 0.9 * heyRPS
 	}
-	for range 4 { // binary search for the highest passing rate, ±3% of hey's
+	for range 3 { // binary search for the highest passing rate
 		mid := (lo + hi) / 2
 		if passes(mid) {
 			lo = mid
@@ -383,6 +399,18 @@ func TestThroughputAgainstHey(t *testing.T) {
 	if lo < 0.9*heyRPS {
 		t.Errorf("open loop reaches %.0f/s, under 90%% of hey's %.0f/s", lo, heyRPS)
 	}
+}
+
+// medianOf is the median of xs (the mean of the middle two for an even
+// count).
+func medianOf(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // TestMemoryFlat runs open-loop Poisson at 5,000/s for 20 s into a real

@@ -4,7 +4,9 @@
 // hey command reaches alone against it (-c 50 for -hey-duration), then
 // bisects the highest open-loop Poisson rate at which loadgen.Run
 // achieves at least 99% of the offered rate with send lag p99 under 2 ms,
-// and prints both figures with the load average.
+// and prints both figures with the load average. Each figure is the
+// median of -repeat runs (3 by default): one run's p99 send lag at a
+// given rate varies by a factor of two from run to run on this machine.
 //
 //	GOBIN=/tmp/heybin go install github.com/rakyll/hey@v0.1.5
 //	go run ./loadgen/bench -hey /tmp/heybin/hey
@@ -28,6 +30,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -117,6 +120,7 @@ type config struct {
 	rate        float64
 	steps       int
 	records     bool
+	repeat      int
 	pools       int
 	maxConns    int
 	cpuprofile  string
@@ -133,8 +137,9 @@ func run() error {
 	flag.Float64Var(&c.rate, "rate", 0, "measure the open loop at this rate only (no bisection)")
 	flag.IntVar(&c.steps, "steps", 5, "bisection steps after the first probe at 90% of hey's rate")
 	flag.BoolVar(&c.records, "records", false, "stream requests.csv to a temporary directory (default: NoRecords)")
-	flag.IntVar(&c.pools, "pools", 1, "loadgen Transport.Pools")
-	flag.IntVar(&c.maxConns, "maxconns", 64, "loadgen Transport.MaxConnsPerHost (0: unbounded)")
+	flag.IntVar(&c.repeat, "repeat", 3, "runs per figure (hey's rate, each probe); the median counts")
+	flag.IntVar(&c.pools, "pools", 0, "loadgen Transport.Pools (0: its default)")
+	flag.IntVar(&c.maxConns, "maxconns", 0, "loadgen Transport.MaxConnsPerHost (0: unbounded, its default)")
 	flag.BoolVar(&c.noSpin, "nospin", false, "loadgen Options.NoSpin (Go timers only)")
 	flag.IntVar(&c.gcPercent, "gcpercent", 0, "loadgen Options.GCPercent (0: its default)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the open-loop runs to this file")
@@ -159,37 +164,53 @@ func run() error {
 		startProfile = func() error { return pprof.StartCPUProfile(f) }
 	}
 
+	if c.repeat < 1 {
+		return errors.New("-repeat must be at least 1")
+	}
+	// probe measures the open loop at rate c.repeat times; it passes if
+	// the median run does (median achieved ratio and median p99 lag).
+	probe := func(rate float64) (bool, error) {
+		var ratios, lags []float64
+		for range c.repeat {
+			m, err := measure(url, rate, c)
+			if err != nil {
+				return false, err
+			}
+			fmt.Printf("  open loop %s (load average %s)\n", m, loadavg())
+			ratios = append(ratios, m.ratio())
+			lags = append(lags, m.sum.SendLagMS.P99)
+		}
+		ratio, lag := median(ratios), median(lags)
+		ok := ratio >= 0.99 && lag < 2
+		fmt.Printf("open loop %s at %.0f/s: median achieved %.2f%% of offered, median send lag p99 %.3fms\n",
+			map[bool]string{true: "PASS", false: "fail"}[ok], rate, 100*ratio, lag)
+		return ok, nil
+	}
 	if c.rate > 0 {
 		if err := startProfile(); err != nil {
 			return err
 		}
-		m, err := measure(url, c.rate, c)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("open loop %s (load average %s)\n", m, loadavg())
-		return nil
+		_, err := probe(c.rate)
+		return err
 	}
 	if c.hey == "" {
 		return errors.New("give -hey or -rate")
 	}
-	heyRPS, err := runHey(c, url)
-	if err != nil {
-		return err
+	var heyRuns []float64
+	for range c.repeat {
+		rps, err := runHey(c, url)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  hey -c %d -z %v: %.0f requests/s (load average %s)\n", c.conns, c.heyDuration, rps, loadavg())
+		heyRuns = append(heyRuns, rps)
 	}
-	fmt.Printf("hey -c %d -z %v: %.0f requests/s (load average %s)\n", c.conns, c.heyDuration, heyRPS, loadavg())
+	heyRPS := median(heyRuns)
+	fmt.Printf("hey -c %d -z %v: median %.0f requests/s\n", c.conns, c.heyDuration, heyRPS)
 	if err := startProfile(); err != nil {
 		return err
 	}
 	lo, hi := 0.0, 1.5*heyRPS
-	probe := func(rate float64) (bool, error) {
-		m, err := measure(url, rate, c)
-		if err != nil {
-			return false, err
-		}
-		fmt.Printf("open loop %s  %s (load average %s)\n", map[bool]string{true: "PASS", false: "fail"}[m.ok()], m, loadavg())
-		return m.ok(), nil
-	}
 	ok, err := probe(0.9 * heyRPS)
 	if err != nil {
 		return err
@@ -239,10 +260,6 @@ type measurement struct {
 
 func (m measurement) ratio() float64 {
 	return m.achieved / (float64(m.sum.Requests.Sent) / m.sum.DurationS)
-}
-
-func (m measurement) ok() bool {
-	return m.ratio() >= 0.99 && m.sum.SendLagMS.P99 < 2
 }
 
 func (m measurement) String() string {
@@ -299,6 +316,17 @@ func measure(url string, rate float64, c config) (measurement, error) {
 	m := measurement{rate: rate, sum: sum, wall: wall, cpu: cpu}
 	m.achieved = float64(sum.Requests.Completed) / max(c.duration, wall).Seconds()
 	return m, nil
+}
+
+// median of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // cpuTime is this process's CPU time so far, user and system.
