@@ -13,7 +13,7 @@
 // recorded as Rejected by the client (status 0, no hop), never dropped. Each request is sent at its time whatever the
 // state of earlier ones, and latency counts from the scheduled time, so a
 // stalled server cannot hide its own latency (no coordinated omission).
-// Sent is when the request got its connection and went on the wire;
+// Sent is when the request got its connection and is written on it;
 // Sent − Scheduled is the generator's own lateness (send_lag_ms in
 // summary.json).
 //
@@ -29,8 +29,12 @@
 // (and its objects) ended. A session goes on whatever its pages' outcomes,
 // so the offered load does not depend on the servers, and ends at the
 // horizon (warmup + duration): later pages are not scheduled. Sessions are
-// spread over Transport.Pools connection pools (one http.Transport each,
-// keep-alive per host like a browser).
+// spread over Transport.Pools connection pools (keep-alive per host like a
+// browser). A pool is redirlab's own HTTP/1.1 client (wire.go): a request
+// is written and its answer read (by http.ReadResponse) on the worker's
+// goroutine, which costs half the CPU of http.Transport's two goroutines
+// per connection; connections are dialed for waiting requests, at most 8
+// at a time per host, and a waiting request takes the first one ready.
 //
 // The first server of a page request is chosen by workload.dispatch:
 // random, round-robin, weighted (by group weight), or the ideal front ends
@@ -66,7 +70,7 @@
 // The dispatcher and classify are pure; the pacer is the single goroutine
 // that owns the schedule; browsers and workers are the goroutine + HTTP
 // wrapper around them. Options.Clock times the schedule and the records;
-// request deadlines go through the context package and so the wall clock.
+// request deadlines are connection deadlines and so on the wall clock.
 package loadgen
 
 import (
