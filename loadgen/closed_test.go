@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,9 +125,29 @@ func TestClosedRedirectsFromServerCounters(t *testing.T) {
 	if c.count(results.Completed) != 50 {
 		t.Fatalf("%d completed, want 50", c.count(results.Completed))
 	}
-	want := "counted 25 redirects, 0.5000 per page request"
+	want := "25 redirects, 0.5000 per page request"
 	if len(c.notes) != 1 || !strings.Contains(c.notes[0], want) {
 		t.Fatalf("notes %q: want one containing %q", c.notes, want)
+	}
+
+	// Into a results.Recorder, the counters become the summary's
+	// redirect figures.
+	rec, err := results.NewRecorder(sc, "real", results.Options{NoRecords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), sc, urls, rec, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := rec.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Redirects.Total != 25 || sum.Redirects.Rate != 0.5 {
+		t.Errorf("summary redirects %+v, want total 25, rate 0.5 from the servers' counters", sum.Redirects)
+	}
+	if !slices.ContainsFunc(sum.Notes, func(n string) bool { return strings.Contains(n, "servers' own counters") }) {
+		t.Errorf("summary notes %q: want one saying the redirect figures come from the servers' counters", sum.Notes)
 	}
 }
 

@@ -113,20 +113,30 @@ func (c *closedLoop) serverRedirects(opts *Options) (int64, error) {
 	return total, nil
 }
 
-// note says in the summary where closed-loop redirect figures come from.
+// serverRedirectSink takes redirect figures counted by the servers
+// (*results.Recorder does).
+type serverRedirectSink interface {
+	ServerRedirects(total, pages int64)
+}
+
+// note sets the summary's redirect figures from the servers' own counters
+// and says so in the summary.
 func (c *closedLoop) note(before, after int64, err error) {
 	total := int64(c.nextID)
 	head := fmt.Sprintf("closed loop on hey: %d page requests by %d browsers; hey follows redirects silently, "+
-		"so per-request hops are not recorded and the redirect figures of this summary are 0", total, c.sc.Workload.Arrival.Concurrency)
+		"so per-request hops are not recorded", total, c.sc.Workload.Arrival.Concurrency)
 	if err != nil {
-		c.rec.Note(head + fmt.Sprintf("; the servers' redirect counters could not be read (%v)", err))
+		c.rec.Note(head + fmt.Sprintf(", and the servers' redirect counters could not be read (%v): the redirect figures of this summary are 0", err))
 	} else {
 		per := 0.0
 		if total > 0 {
 			per = float64(after-before) / float64(total)
 		}
-		c.rec.Note(head + fmt.Sprintf("; the servers' own counters (/metrics or /status, read before and after, warmup included) "+
-			"counted %d redirects, %.4f per page request", after-before, per))
+		if s, ok := c.rec.(serverRedirectSink); ok {
+			s.ServerRedirects(after-before, total)
+		}
+		c.rec.Note(head + fmt.Sprintf("; the redirect figures come from the servers' own counters (/metrics or /status, read before and after, warmup included): "+
+			"%d redirects, %.4f per page request (redirects.rate is that ratio, the fraction redirected if none was redirected twice)", after-before, per))
 	}
 	if c.failed > 0 {
 		c.rec.Note(fmt.Sprintf("closed loop on hey: %d failed requests carry no time in hey's report; "+

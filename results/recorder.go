@@ -58,6 +58,12 @@ type Recorder struct {
 	counts     RequestCounts
 	redirected int64 // requests redirected at least once
 	redirects  int64
+	// counted: the redirect figures come from the servers' counters
+	// (ServerRedirects), not from the records.
+	counted struct {
+		set          bool
+		total, pages int64
+	}
 	latency    *hdr.Histogram // completed requests, ns
 	latencySum durationSum
 	latencyExt extremes
@@ -297,6 +303,21 @@ func (r *Recorder) Note(s string) {
 	}
 }
 
+// ServerRedirects sets the summary's redirect figures from the servers'
+// own counters, for runs whose records cannot show hops (a closed loop on
+// hey, which follows redirects silently): total is the redirects the
+// servers answered to pages page requests. redirects.total is total and
+// redirects.rate total/pages (at most 1), which is the fraction of page
+// requests redirected when none is redirected twice (max_hops 1); the
+// caller says where the figures come from in a Note.
+func (r *Recorder) ServerRedirects(total, pages int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.counted.set, r.counted.total, r.counted.pages = true, total, pages
+	}
+}
+
 // Progress is the live state of a run, for a progress line.
 type Progress struct {
 	// Elapsed is the latest completion time recorded, since run start:
@@ -394,6 +415,9 @@ func (r *Recorder) buildSummary() *Summary {
 			Max: ms(r.sendLagExt.max),
 		},
 		Servers: make([]ServerSummary, len(r.names)),
+	}
+	if c := r.counted; c.set {
+		s.Redirects = RedirectStats{Rate: ratio(min(1, mean(float64(c.total), float64(c.pages)))), Total: c.total}
 	}
 	for i, t := range r.servers {
 		util := 0.0

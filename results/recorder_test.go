@@ -639,6 +639,30 @@ func TestLateCompletion(t *testing.T) {
 
 // TestCloseTwice: Close is final and repeatable; Add, AddSample and Note
 // afterwards change nothing.
+// TestServerRedirects: counted redirect figures replace the ones from the
+// records; the rate is redirects per page request, at most 1.
+func TestServerRedirects(t *testing.T) {
+	for _, c := range []struct {
+		total, pages int64
+		rate         float64
+	}{
+		{25, 50, 0.5},    // a quarter of the servers' answers were redirects
+		{0, 50, 0},       // no redirects
+		{120, 100, 1},    // pages redirected twice: capped at 1
+		{7, 0, 0},        // no page requests: no rate
+		{1, 3, 0.333333}, // rounded as every ratio
+	} {
+		sc := testScenario()
+		r := newTestRecorder(t, sc, Options{})
+		r.Add(&Request{Scheduled: sc.Warmup, Done: sc.Warmup + time.Millisecond, Outcome: Completed, Redirects: 1})
+		r.ServerRedirects(c.total, c.pages)
+		s := mustClose(t, r)
+		if s.Redirects.Total != c.total || s.Redirects.Rate != c.rate {
+			t.Errorf("ServerRedirects(%d, %d): summary redirects %+v, want total %d rate %v", c.total, c.pages, s.Redirects, c.total, c.rate)
+		}
+	}
+}
+
 func TestCloseTwice(t *testing.T) {
 	sc := testScenario()
 	dir := t.TempDir()
