@@ -12,6 +12,7 @@ import (
 
 	"github.com/rakyll/hey/requester"
 
+	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/results"
 )
 
@@ -60,7 +61,7 @@ func BenchmarkHeyRequest(b *testing.B) {
 func BenchmarkDispatch(b *testing.B) {
 	out := []int64{3, 1, 4, 1, 5, 9, 2, 6}
 	f := func(i int) int64 { return out[i] }
-	for _, p := range []dispatchPolicy{dispatchRandom, dispatchRoundRobin, dispatchWeighted, dispatchJSQ, dispatchP2C} {
+	for _, p := range []dispatch.Policy{dispatch.Random, dispatch.RoundRobin, dispatch.Weighted, dispatch.JSQ, dispatch.P2C} {
 		b.Run(p.String(), func(b *testing.B) {
 			d, err := newDispatcher(p, []float64{1, 2, 1, 2, 1, 2, 1, 2}, rand.New(rand.NewPCG(1, 2)))
 			if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rakyll/hey/requester"
 
+	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -186,7 +187,7 @@ func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, re
 		return fmt.Errorf("workload.arrival.requests: must not be negative, got %d", a.Requests)
 	}
 	policy, _ := parseDispatch(sc.Workload.Dispatch)
-	if policy == dispatchJSQ || policy == dispatchP2C {
+	if policy == dispatch.JSQ || policy == dispatch.P2C {
 		return fmt.Errorf("workload.dispatch: %s needs each request's completion, which hey does not expose; "+
 			"the closed process supports random, round-robin and weighted", policy)
 	}

@@ -1,95 +1,69 @@
 package loadgen
 
 import (
-	"math"
+	"context"
+	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redirlab/redirlab/dispatch"
+	"github.com/redirlab/redirlab/scenarios"
 )
 
-func counts(t *testing.T, p dispatchPolicy, weights []float64, outstanding []int64, picks int) []int {
-	t.Helper()
-	d, err := newDispatcher(p, weights, rand.New(rand.NewPCG(7, 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make([]int, len(weights))
-	for range picks {
-		got[d.pick(func(i int) int64 { return outstanding[i] })]++
-	}
-	return got
-}
-
-func TestDispatchShares(t *testing.T) {
-	const picks = 60000
-	tests := []struct {
-		name        string
-		policy      dispatchPolicy
-		weights     []float64
-		outstanding []int64
-		want        []float64 // expected share per server
-	}{
-		// Random: uniform whatever the load.
-		{"random", dispatchRandom, []float64{1, 1, 1}, []int64{0, 9, 9}, []float64{1. / 3, 1. / 3, 1. / 3}},
-		// Weighted by group weight; a zero weight gets nothing.
-		{"weighted", dispatchWeighted, []float64{1, 3, 0}, []int64{0, 0, 0}, []float64{0.25, 0.75, 0}},
-		// JSQ: always the shortest queue.
-		{"jsq", dispatchJSQ, []float64{1, 1, 1}, []int64{4, 2, 3}, []float64{0, 1, 0}},
-		// JSQ ties are broken at random among the shortest.
-		{"jsq ties", dispatchJSQ, []float64{1, 1, 1}, []int64{2, 2, 3}, []float64{0.5, 0.5, 0}},
-		// P2C over 3 servers: the least loaded wins both pairs it is in
-		// (2 of 3), the middle one its pair with the most loaded (1 of 3),
-		// the most loaded never.
-		{"p2c", dispatchP2C, []float64{1, 1, 1}, []int64{0, 5, 10}, []float64{2. / 3, 1. / 3, 0}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := counts(t, tc.policy, tc.weights, tc.outstanding, picks)
-			for i, w := range tc.want {
-				// Tolerance: 5 binomial standard deviations (plus one pick),
-				// a false alarm about once in 3 million runs.
-				sd := math.Sqrt(picks * w * (1 - w))
-				if math.Abs(float64(got[i])-w*picks) > 5*sd+1 {
-					t.Errorf("server %d got %d of %d picks, want %.0f ± %.0f", i, got[i], picks, w*picks, 5*sd+1)
+// TestDispatchSharedStream: the open loop's dispatcher, as newOpenLoop
+// builds it from a scenario, is the shared dispatch.Dispatcher over the
+// group weights, drawing from the stream (seed, 2), with the generator's
+// outstanding requests as load and every server up. The simulator's
+// TestPickIsShared checks its side against the same reference, so for
+// the same loads both pick the same servers with the same draws.
+func TestDispatchSharedStream(t *testing.T) {
+	weights := []float64{1, 1, 1, 3}
+	for _, name := range dispatch.Names() {
+		t.Run(name, func(t *testing.T) {
+			sc := scenario(3, constant(100), time.Second)
+			sc.Servers = append(sc.Servers, scenarios.ServerGroup{Name: "big", Count: 1, Workers: 1, Weight: 3})
+			sc.Seed = 42
+			sc.Workload.Dispatch = name
+			opts := Options{}
+			if err := opts.validate(&sc.Workload); err != nil {
+				t.Fatal(err)
+			}
+			bases := make([]*url.URL, len(weights))
+			for i := range bases {
+				bases[i] = &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", i+1)}
+			}
+			o, _, err := newOpenLoop(context.Background(), sc, bases, &collector{}, &opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.b.close()
+			p, err := dispatch.Parse(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := dispatch.New(p, weights)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(sc.Seed, 2))
+			load := func(i int) (int64, bool) { return o.outstanding[i].Load(), true }
+			for k := range 500 {
+				got, want := o.disp.pick(o.outFn), ref.Pick(load, rng)
+				if got != want {
+					t.Fatalf("pick %d: generator picked %d, shared dispatcher %d", k, got, want)
+				}
+				// The request joins its server and an older one leaves
+				// some server, so loads move and tie now and then.
+				o.outstanding[got].Add(1)
+				if j := k % len(bases); o.outstanding[j].Load() > 0 {
+					o.outstanding[j].Add(-1)
 				}
 			}
 		})
-	}
-}
-
-func TestDispatchRoundRobinCycles(t *testing.T) {
-	d, err := newDispatcher(dispatchRoundRobin, []float64{1, 1, 1}, rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []int
-	for range 7 {
-		got = append(got, d.pick(nil))
-	}
-	if want := []int{0, 1, 2, 0, 1, 2, 0}; !slices.Equal(got, want) {
-		t.Fatalf("round-robin picked %v, want %v", got, want)
-	}
-}
-
-// TestJSQAgainstNaive: on random loads, jsq picks one of the servers a
-// naive scan finds least loaded.
-func TestJSQAgainstNaive(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 3))
-	d, err := newDispatcher(dispatchJSQ, make([]float64, 5), rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 2000 {
-		out := make([]int64, 5)
-		for i := range out {
-			out[i] = r.Int64N(4)
-		}
-		got := d.pick(func(i int) int64 { return out[i] })
-		if out[got] != slices.Min(out) {
-			t.Fatalf("loads %v: jsq picked %d (load %d), want a least-loaded server", out, got, out[got])
-		}
 	}
 }
 
@@ -101,13 +75,13 @@ func TestDispatchErrors(t *testing.T) {
 		want    string
 	}{
 		// Names are checked against the schema's list.
-		{"unknown", "dns", []float64{1}, "workload.dispatch"},
+		{"unknown", "dns", []float64{1}, `workload.dispatch: unknown dispatch "dns"`},
 		// Weighted dispatch needs some weight.
 		{"no weight", "weighted", []float64{0, 0}, "positive weight"},
 		// Negative weights make no sense.
 		{"negative", "weighted", []float64{1, -1}, "negative"},
 		// Nothing to dispatch to.
-		{"no servers", "random", nil, "no servers"},
+		{"no servers", "random", nil, "workload.dispatch: no servers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

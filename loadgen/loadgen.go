@@ -39,7 +39,9 @@
 // The first server of a page request is chosen by workload.dispatch:
 // random, round-robin, weighted (by group weight), or the ideal front ends
 // jsq and p2c, which compare the generator's own outstanding page requests
-// per server; dispatch draws from the stream (sc.Seed, 2).
+// per server. Dispatch is package dispatch, the simulator's too, drawing
+// from the stream (sc.Seed, 2): for the same loads a run and its
+// simulation pick the same servers.
 //
 // # Closed loop
 //

@@ -148,14 +148,16 @@ func (o *openLoop) run(proc arrival.Process) error {
 	return o.ctx.Err()
 }
 
-// targetWeights is each target's weight for weighted dispatch: its group's
-// weight (default 1).
+// targetWeights is each target's weight for weighted dispatch: its
+// group's weight as the simulator reads it (the scenarios package fills 1
+// when absent; an explicit 0 gets no traffic), 1 for a target beyond the
+// scenario's servers.
 func targetWeights(sc *scenarios.Scenario, n int) []float64 {
 	w := make([]float64, n)
 	inst := instancesOf(sc)
 	for i := range w {
 		w[i] = 1
-		if i < len(inst) && inst[i].Group != nil && inst[i].Group.Weight != 0 {
+		if i < len(inst) && inst[i].Group != nil {
 			w[i] = inst[i].Group.Weight
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/policy"
 )
 
@@ -22,10 +23,10 @@ const (
 )
 
 // Names accepted by the schema's enumerations (the policy ones come from
-// package policy).
+// package policy, the dispatch ones from package dispatch).
 var (
 	distNames     = []string{"const", "exp", "lognormal", "pareto", "empirical"}
-	dispatchNames = []string{"random", "round-robin", "weighted", "jsq", "p2c"}
+	dispatchNames = dispatch.Names()
 	processNames  = []string{"constant", "poisson", "ramp", "steps", "mmpp", "trace", "closed"}
 	actionNames   = []string{"slowdown", "crash", "restart", "manager-outage", "lost-reports"}
 )

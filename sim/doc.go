@@ -93,11 +93,12 @@
 //
 // Sessions start at the times of loadgen/arrival's schedule for
 // rand.NewPCG(seed, 1), the same schedule a real run uses. Each page
-// request's first server is chosen by workload.dispatch: random,
+// request's first server is chosen by workload.dispatch through package
+// dispatch, the load generator's own, from the stream (seed, 2): random,
 // round-robin, weighted (group weight), or the ideal front ends jsq
-// (least live queue length among up servers, ties at random) and p2c (two
-// distinct servers at random, the one with the shorter live queue; a down
-// one loses). A browser follows redirects (up to workload.max_redirects,
+// (least live queue length among up servers, ties at random; none up:
+// random) and p2c (two distinct servers at random, the one with the
+// shorter live queue; a down one loses). A browser follows redirects (up to workload.max_redirects,
 // then an error) and, once the page is answered 200, fetches
 // session.objects embedded objects from the server that served the page,
 // six at a time as the load generator's browsers do (each an exchange

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"time"
 
+	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/dist"
 	"github.com/redirlab/redirlab/loadgen/arrival"
 	"github.com/redirlab/redirlab/policy"
@@ -154,10 +154,9 @@ type simulation struct {
 	arrivalsDone bool
 	closed       bool
 	closedLeft   int // closed loop: page requests still to issue; -1 unbounded
-	dispatch     dispatchRule
-	rr           int
-	cumWeight    []float64
-	brRng        *rand.Rand
+	disp         *dispatch.Dispatcher
+	dispLoad     func(i int) (int64, bool) // what jsq and p2c see: live queue length, up
+	brRng        *rand.Rand                // the dispatch stream, (seed, 2) as in a real run
 	nextID       uint64
 	inFlight     int // page requests issued and not recorded
 	maxInFlight  int
@@ -177,21 +176,6 @@ type simulation struct {
 	lastSample  time.Duration
 	sample      results.ServerSample
 	events64    int
-}
-
-type dispatchRule uint8
-
-const (
-	dispRandom dispatchRule = iota
-	dispRoundRobin
-	dispWeighted
-	dispJSQ
-	dispP2C
-)
-
-var dispatchNames = map[string]dispatchRule{
-	"": dispRandom, "random": dispRandom, "round-robin": dispRoundRobin,
-	"weighted": dispWeighted, "jsq": dispJSQ, "p2c": dispP2C,
 }
 
 // newSimulation builds the model of sc. Zero values that the scenarios
@@ -217,6 +201,7 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		brRng:    rand.New(rand.NewPCG(sc.Seed, streamBrowsers)),
 		faults:   sc.Faults,
 	}
+	weights := make([]float64, len(inst))
 	for i, in := range inst {
 		g := in.Group
 		svc, err := dist.New(g.Service)
@@ -238,15 +223,10 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		sv.svc, sv.obj, sv.meanSvc = svc, obj, svc.Mean()
 		sv.polRng = rand.New(rand.NewPCG(sc.Seed, streamPolicy+uint64(i)))
 		s.live[i] = policy.Status{Server: i, Workers: sv.workers, Up: true}
-		w := g.Weight
-		if w < 0 {
-			return nil, fmt.Errorf("sim: server %s: weight must not be negative, got %g", in.Name, w)
+		if g.Weight < 0 {
+			return nil, fmt.Errorf("sim: server %s: weight must not be negative, got %g", in.Name, g.Weight)
 		}
-		prev := 0.0
-		if i > 0 {
-			prev = s.cumWeight[i-1]
-		}
-		s.cumWeight = append(s.cumWeight, prev+w)
+		weights[i] = g.Weight
 	}
 
 	// Manager.
@@ -284,14 +264,14 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 
 	// Workload.
 	w := &sc.Workload
-	d, ok := dispatchNames[w.Dispatch]
-	if !ok {
-		return nil, fmt.Errorf("sim: workload.dispatch: unknown dispatch %q (want random, round-robin, weighted, jsq or p2c)", w.Dispatch)
+	dp, err := dispatch.Parse(w.Dispatch)
+	if err != nil {
+		return nil, fmt.Errorf("sim: workload.dispatch: %w", err)
 	}
-	s.dispatch = d
-	if d == dispWeighted && s.cumWeight[len(s.cumWeight)-1] <= 0 {
-		return nil, fmt.Errorf("sim: workload.dispatch: weighted dispatch needs a server with a positive weight")
+	if s.disp, err = dispatch.New(dp, weights); err != nil {
+		return nil, fmt.Errorf("sim: workload.dispatch: %w", err)
 	}
+	s.dispLoad = func(i int) (int64, bool) { return int64(s.live[i].QueueLength), s.live[i].Up }
 	s.half = sc.Network.RTT / 2
 	s.overhead = sc.Network.Overhead
 	s.timeout = w.Timeout
@@ -532,61 +512,9 @@ func (s *simulation) issuePage(slot int32) {
 	s.send(slot, int32(sv))
 }
 
-// pick is the browser's dispatch of the first server.
-func (s *simulation) pick() int {
-	n := len(s.servers)
-	switch s.dispatch {
-	case dispRoundRobin:
-		i := s.rr
-		s.rr = (s.rr + 1) % n
-		return i
-	case dispWeighted:
-		x := s.brRng.Float64() * s.cumWeight[n-1]
-		return min(sort.SearchFloat64s(s.cumWeight, x), n-1)
-	case dispJSQ:
-		best, ties := -1, 0
-		for i := range s.live {
-			st := &s.live[i]
-			if !st.Up {
-				continue
-			}
-			if best < 0 || st.QueueLength < s.live[best].QueueLength {
-				best, ties = i, 1
-			} else if st.QueueLength == s.live[best].QueueLength {
-				// Equal load: reservoir sampling keeps ties uniform.
-				ties++
-				if s.brRng.IntN(ties) == 0 {
-					best = i
-				}
-			}
-		}
-		if best >= 0 {
-			return best
-		}
-	case dispP2C:
-		if n == 1 {
-			return 0
-		}
-		// Two distinct servers, as loadgen's front end draws them.
-		a, b := s.brRng.IntN(n), s.brRng.IntN(n-1)
-		if b >= a {
-			b++
-		}
-		la, lb := &s.live[a], &s.live[b]
-		switch {
-		case la.Up && lb.Up:
-			if lb.QueueLength < la.QueueLength {
-				return b
-			}
-			return a
-		case lb.Up:
-			return b
-		default:
-			return a
-		}
-	}
-	return s.brRng.IntN(n)
-}
+// pick is the browser's dispatch of the first server: the load
+// generator's own (package dispatch), on the live queues.
+func (s *simulation) pick() int { return s.disp.Pick(s.dispLoad, s.brRng) }
 
 // send puts the current exchange of slot on the network towards server
 // sv; it reaches the server RTT/2 later.
