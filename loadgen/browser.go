@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,12 +183,6 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 	// servers draw this request's own demand, as the simulator does.
 	pt.url = strconv.AppendUint(append(pt.url[:0], b.demand[first]...), r.ID, 10)
 	target := string(pt.url)
-	// With everything ready, wait for the due time (a request may be
-	// handed over a little early, see openLoop.handOverEarly), yielding
-	// the P: what is left until the send is the connection's own work.
-	for b.elapsed() < r.Scheduled {
-		runtime.Gosched()
-	}
 	r.Sent = b.elapsed() // until the first hop is written
 	pt.r = r
 	sent := pt.onSent
