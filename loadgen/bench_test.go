@@ -17,7 +17,7 @@ import (
 )
 
 // Side by side: one page request through the browsers (redirect-aware,
-// recorded, with its timeout context) and one request through hey, both
+// recorded, with its timeout) and one request through hey, both
 // sequential against the same in-process server. The difference is the
 // open loop's per-request overhead on top of net/http.
 
@@ -44,7 +44,7 @@ func BenchmarkBrowserPage(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		r = results.Request{Scheduled: br.elapsed()}
-		if br.page(context.Background(), 0, 0, &r, pt) == "" || r.Outcome != results.Completed {
+		if br.page(0, 0, &r, pt) == "" || r.Outcome != results.Completed {
 			b.Fatalf("record %+v", r)
 		}
 	}

@@ -137,13 +137,13 @@ func (b *browsers) elapsed() time.Duration { return b.clock.Now().Sub(b.start) }
 
 // serverOf tells which server answered: by its header, else by the host
 // the request went to, else -1.
-func (b *browsers) serverOf(a answer, host string) int {
+func (b *browsers) serverOf(a answer) int {
 	if a.server != "" {
 		if i, ok := b.names[a.server]; ok {
 			return i
 		}
 	}
-	if i, ok := b.hosts[host]; ok {
+	if i, ok := b.hosts[a.host]; ok {
 		return i
 	}
 	return -1
@@ -175,7 +175,7 @@ func (t *pageTrace) sent() { t.r.Sent = t.b.elapsed() }
 // r.ID, r.Scheduled are set by the caller; pt is the caller's scratch.
 // It fills Sent, Done, Outcome, Status, Redirects, Final and Hops, and
 // returns the scheme://host that answered last ("" if none did).
-func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request, pt *pageTrace) string {
+func (b *browsers) page(pool, first int, r *results.Request, pt *pageTrace) string {
 	c := b.clients[pool]
 	r.First, r.Final = first, -1
 	deadline := r.Scheduled + b.workload.Timeout
@@ -187,13 +187,13 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 	pt.r = r
 	sent := pt.onSent
 	for {
-		a, err := c.get(ctx, target, deadline-b.elapsed(), sent)
+		a, err := c.get(target, deadline-b.elapsed(), sent)
 		sent = nil
 		now := b.elapsed()
 		if err != nil {
 			r.AddHop(results.Hop{Server: -1, At: now})
 			r.Status = 0
-			if ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && now >= deadline-time.Millisecond {
+			if c.ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && now >= deadline-time.Millisecond {
 				// Recorded at the timeout, not when the connection noticed.
 				r.Outcome, r.Done = results.Timeout, deadline
 			} else {
@@ -201,13 +201,12 @@ func (b *browsers) page(ctx context.Context, pool, first int, r *results.Request
 			}
 			return ""
 		}
-		_, host, _, _ := splitURL(target)
-		srv := b.serverOf(a, host)
+		srv := b.serverOf(a)
 		r.AddHop(results.Hop{Server: int16(srv), Status: int16(a.status), At: now})
 		r.Final, r.Status, r.Done = srv, a.status, now
 		if !isRedirect(a.status) {
 			r.Outcome = classify(a.status)
-			return origin(target)
+			return a.origin
 		}
 		if a.location == "" || r.Redirects >= b.workload.MaxRedirects {
 			r.Outcome = results.Error
@@ -241,18 +240,12 @@ func resolve(base, location string) (string, error) {
 	return next.String(), nil
 }
 
-// origin is the scheme://host part of an absolute URL.
-func origin(u string) string {
-	scheme, host, _, _ := splitURL(u)
-	return scheme + "://" + host
-}
-
 // objects fetches n embedded objects /object/<k> (k = 0..n-1) from the
 // server at origin (scheme://host), up to maxParallelObjects at once over
 // pool's keep-alive connections, each bounded by the workload timeout. It
 // sets r.Objects to the number fetched with a 2xx answer and
 // r.ObjectsDone to when the last one ended.
-func (b *browsers) objects(ctx context.Context, pool int, origin string, n int, r *results.Request) {
+func (b *browsers) objects(pool int, origin string, n int, r *results.Request) {
 	if n <= 0 {
 		return
 	}
@@ -266,7 +259,7 @@ func (b *browsers) objects(ctx context.Context, pool int, origin string, n int, 
 			if k >= int64(n) {
 				return
 			}
-			a, err := c.get(ctx, prefix+strconv.FormatInt(k, 10)+demand, b.workload.Timeout, nil)
+			a, err := c.get(prefix+strconv.FormatInt(k, 10)+demand, b.workload.Timeout, nil)
 			if err == nil && a.status >= 200 && a.status < 300 {
 				fetched.Add(1)
 			}

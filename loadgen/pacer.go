@@ -396,12 +396,12 @@ func (o *openLoop) worker(j job) {
 
 // serveHTTP fetches j's page and, once it completed, its objects.
 func (o *openLoop) serveHTTP(j job, r *results.Request, pt *pageTrace) time.Duration {
-	u := o.b.page(o.ctx, j.pool, j.server, r, pt)
+	u := o.b.page(j.pool, j.server, r, pt)
 	o.outstanding[j.server].Add(-1)
 	if u == "" || r.Outcome != results.Completed || o.objects == 0 {
 		return r.Done
 	}
-	o.b.objects(o.ctx, j.pool, u, o.objects, r)
+	o.b.objects(j.pool, u, o.objects, r)
 	return r.ObjectsDone
 }
 

@@ -35,7 +35,7 @@ type httpClient struct {
 	idleTimeout time.Duration
 	keepAlive   bool
 
-	ctx    context.Context // the run's: ends dials and exchanges
+	ctx    context.Context // the run's: ends dials, waits and exchanges
 	mu     sync.Mutex
 	hosts  map[string]*hostConns
 	all    map[*conn]struct{} // every open connection, for cancel
@@ -75,7 +75,7 @@ type conn struct {
 	nc      net.Conn
 	br      *bufio.Reader
 	wbuf    []byte
-	key     string
+	h       *hostConns // the host it is connected to
 	lastUse time.Time
 	reused  bool // carried a request before this one
 }
@@ -85,6 +85,8 @@ type answer struct {
 	status   int
 	location string // Location header
 	server   string // ServerHeader
+	origin   string // scheme://host that answered
+	host     string // the host part of origin
 }
 
 // errClientClosed ends requests after the run's context ended.
@@ -130,39 +132,32 @@ func (c *httpClient) close() {
 	c.closed = true
 	var idle []*conn
 	for _, h := range c.hosts {
-		idle = append(idle, h.idle...)
-		h.open -= len(h.idle)
-		h.idle = nil
-	}
-	for _, cn := range idle {
-		delete(c.all, cn)
+		idle = append(idle, c.takeIdleLocked(h)...)
 	}
 	c.mu.Unlock()
-	for _, cn := range idle {
-		cn.nc.Close()
-	}
+	closeAll(idle)
 }
 
 // get sends GET target (an absolute http or https URL) and reads the
 // whole answer before timeout. sent is called just before the request is
 // written on its connection (again if it is retried). Errors past the
-// timeout wrap os.ErrDeadlineExceeded; after ctx ends they are ctx's.
-func (c *httpClient) get(ctx context.Context, target string, timeout time.Duration, sent func()) (answer, error) {
+// timeout wrap os.ErrDeadlineExceeded; after the run's context ends they
+// are its error.
+func (c *httpClient) get(target string, timeout time.Duration, sent func()) (answer, error) {
 	scheme, host, uri, ok := splitURL(target)
 	if !ok {
 		return answer{}, errors.New("loadgen: not an absolute http(s) URL: " + target)
 	}
-	key := scheme + "://" + host
 	deadline := time.Now().Add(timeout)
 	for attempt := 0; ; attempt++ {
-		cn, err := c.acquire(ctx, key, scheme, host, deadline)
+		cn, err := c.acquire(scheme, host, deadline)
 		if err != nil {
-			return answer{}, c.cause(ctx, err)
+			return answer{}, c.cause(err)
 		}
 		if sent != nil {
 			sent()
 		}
-		a, keep, stale, err := c.exchange(ctx, cn, host, uri, deadline)
+		a, keep, stale, err := c.exchange(cn, uri, deadline)
 		if err == nil {
 			if keep {
 				c.release(cn)
@@ -177,18 +172,18 @@ func (c *httpClient) get(ctx context.Context, target string, timeout time.Durati
 		// goes again on a new connection (as net/http does for GET),
 		// once; the other idle ones to that host are likely as stale
 		// (a restarted server), so they go too.
-		if stale && cn.reused && attempt == 0 && ctx.Err() == nil {
-			c.dropIdle(key)
+		if stale && cn.reused && attempt == 0 && c.ctx.Err() == nil {
+			c.dropIdle(cn.h)
 			continue
 		}
-		return answer{}, c.cause(ctx, err)
+		return answer{}, c.cause(err)
 	}
 }
 
 // cause prefers the run's cancellation to the I/O error it provoked.
-func (c *httpClient) cause(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+func (c *httpClient) cause(err error) error {
+	if c.ctx.Err() != nil {
+		return c.ctx.Err()
 	}
 	return err
 }
@@ -196,17 +191,17 @@ func (c *httpClient) cause(ctx context.Context, err error) error {
 // exchange writes the request on cn and reads the answer, whole. keep
 // tells whether cn may carry another request; stale, whether the failure
 // came before any byte of an answer (the server had closed cn).
-func (c *httpClient) exchange(ctx context.Context, cn *conn, host, uri string, deadline time.Time) (a answer, keep, stale bool, err error) {
+func (c *httpClient) exchange(cn *conn, uri string, deadline time.Time) (a answer, keep, stale bool, err error) {
 	if err := cn.nc.SetDeadline(deadline); err != nil {
 		return a, false, false, err
 	}
-	if ctx.Err() != nil { // cancelled before the deadline above was set
-		return a, false, false, ctx.Err()
+	if err := c.ctx.Err(); err != nil { // cancelled before the deadline above was set
+		return a, false, false, err
 	}
 	b := append(cn.wbuf[:0], "GET "...)
 	b = append(b, uri...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, host...)
+	b = append(b, cn.h.host...)
 	b = append(b, "\r\nUser-Agent: redirlab-loadgen\r\n"...)
 	if !c.keepAlive {
 		b = append(b, "Connection: close\r\n"...)
@@ -240,7 +235,10 @@ func (c *httpClient) exchange(ctx context.Context, cn *conn, host, uri string, d
 	if err != nil {
 		return a, false, false, err
 	}
-	a = answer{status: resp.StatusCode, location: resp.Header.Get("Location"), server: resp.Header.Get(ServerHeader)}
+	a = answer{
+		status: resp.StatusCode, location: resp.Header.Get("Location"), server: resp.Header.Get(ServerHeader),
+		origin: cn.h.key, host: cn.h.host,
+	}
 	return a, c.keepAlive && !resp.Close, false, nil
 }
 
@@ -249,10 +247,11 @@ func isBrokenConn(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// acquire returns an idle connection to key, or waits for one: one that
-// another request releases, or a new one, dialed if fewer than maxConns
-// are open (at most maxDialsPerHost at a time).
-func (c *httpClient) acquire(ctx context.Context, key, scheme, host string, deadline time.Time) (*conn, error) {
+// acquire returns an idle connection to scheme://host, or waits for one:
+// one that another request releases, or a new one, dialed if fewer than
+// maxConns are open (at most maxDialsPerHost at a time).
+func (c *httpClient) acquire(scheme, host string, deadline time.Time) (*conn, error) {
+	key := scheme + "://" + host
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -288,16 +287,16 @@ func (c *httpClient) acquire(ctx context.Context, key, scheme, host string, dead
 	select {
 	case d := <-wait:
 		return d.cn, d.err
-	case <-ctx.Done():
-		err = ctx.Err()
+	case <-c.ctx.Done():
+		err = c.ctx.Err()
 	default:
 		timer := time.NewTimer(time.Until(deadline))
 		defer timer.Stop()
 		select {
 		case d := <-wait:
 			return d.cn, d.err
-		case <-ctx.Done():
-			err = ctx.Err()
+		case <-c.ctx.Done():
+			err = c.ctx.Err()
 		case <-timer.C:
 			err = os.ErrDeadlineExceeded
 		}
@@ -326,7 +325,7 @@ func (c *httpClient) dial(h *hostConns) {
 	if c.dialer.Timeout > 0 {
 		deadline = time.Now().Add(c.dialer.Timeout)
 	}
-	cn, err := c.connect(c.ctx, h.key, h.scheme, h.host, deadline)
+	cn, err := c.connect(h, deadline)
 	c.mu.Lock()
 	h.dialing--
 	if err != nil {
@@ -363,8 +362,9 @@ func (c *httpClient) leaveQueue(h *hostConns, wait chan dialed) {
 	}
 }
 
-// connect opens a connection to host, by deadline.
-func (c *httpClient) connect(ctx context.Context, key, scheme, host string, deadline time.Time) (*conn, error) {
+// connect opens a connection to h's host, by deadline.
+func (c *httpClient) connect(h *hostConns, deadline time.Time) (*conn, error) {
+	ctx, scheme, host := c.ctx, h.scheme, h.host
 	d := c.dialer
 	d.Deadline = deadline
 	addr := host
@@ -400,7 +400,7 @@ func (c *httpClient) connect(ctx context.Context, key, scheme, host string, dead
 	if err != nil {
 		return nil, err
 	}
-	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, 4096), key: key}
+	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, 4096), h: h}
 	c.mu.Lock()
 	// Registered under the lock that interrupt takes, so that a cancel
 	// either finds cn or is seen here.
@@ -424,8 +424,8 @@ func (c *httpClient) connect(ctx context.Context, key, scheme, host string, dead
 // ones.
 func (c *httpClient) release(cn *conn) {
 	cn.lastUse = time.Now()
+	h := cn.h
 	c.mu.Lock()
-	h := c.hosts[cn.key]
 	if len(h.waiters) > 0 && !c.closed {
 		w := h.waiters[0]
 		h.waiters = h.waiters[1:]
@@ -448,25 +448,30 @@ func (c *httpClient) release(cn *conn) {
 func (c *httpClient) discard(cn *conn) {
 	c.mu.Lock()
 	delete(c.all, cn)
-	h := c.hosts[cn.key]
-	h.open--
-	c.dialForWaitersLocked(h)
+	cn.h.open--
+	c.dialForWaitersLocked(cn.h)
 	c.mu.Unlock()
 	cn.nc.Close()
 }
 
-// dropIdle closes the idle connections to key.
-func (c *httpClient) dropIdle(key string) {
+// dropIdle closes h's idle connections.
+func (c *httpClient) dropIdle(h *hostConns) {
 	c.mu.Lock()
-	h := c.hosts[key]
+	idle := c.takeIdleLocked(h)
+	c.mu.Unlock()
+	closeAll(idle)
+}
+
+// takeIdleLocked removes h's idle connections from the pool and returns
+// them, to be closed once c.mu is released. c.mu is held.
+func (c *httpClient) takeIdleLocked(h *hostConns) []*conn {
 	idle := h.idle
 	h.idle = nil
 	h.open -= len(idle)
 	for _, cn := range idle {
 		delete(c.all, cn)
 	}
-	c.mu.Unlock()
-	closeAll(idle)
+	return idle
 }
 
 func closeAll(conns []*conn) {

@@ -189,10 +189,10 @@ type getResult struct {
 }
 
 // goGet runs c.get in a goroutine; its getResult arrives on the channel.
-func goGet(ctx context.Context, c *httpClient, target string, timeout time.Duration) <-chan getResult {
+func goGet(c *httpClient, target string, timeout time.Duration) <-chan getResult {
 	ch := make(chan getResult, 1)
 	go func() {
-		a, err := c.get(ctx, target, timeout, nil)
+		a, err := c.get(target, timeout, nil)
 		ch <- getResult{a, err}
 	}()
 	return ch
@@ -384,7 +384,7 @@ func TestHTTPClientRejectsBadURL(t *testing.T) {
 	c := newWireClient(t, context.Background(), wireTransport())
 	sent := 0
 	for _, u := range []string{"ftp://127.0.0.1/", "/relative", "http://a@127.0.0.1/", "http://127.0.0.1/a\r\nX: 1"} {
-		if _, err := c.get(context.Background(), u, time.Second, func() { sent++ }); err == nil {
+		if _, err := c.get(u, time.Second, func() { sent++ }); err == nil {
 			t.Errorf("get(%q) succeeded; want an error", u)
 		}
 	}
@@ -452,7 +452,7 @@ func TestHTTPClientAnswers(t *testing.T) {
 		{"/page", "/page", "", 200},
 	}
 	for _, k := range cases {
-		a, err := c.get(context.Background(), srv.URL+k.path, 5*time.Second, nil)
+		a, err := c.get(srv.URL+k.path, 5*time.Second, nil)
 		if err != nil {
 			t.Fatalf("get %s: %v", k.path, err)
 		}
@@ -492,7 +492,7 @@ func TestHTTPClientServerConnectionClose(t *testing.T) {
 	}))
 	c := newWireClient(t, context.Background(), wireTransport())
 	for i, p := range []string{"/a", "/last", "/b", "/last", "/c", "/d"} {
-		a, err := c.get(context.Background(), srv.URL+p, 5*time.Second, nil)
+		a, err := c.get(srv.URL+p, 5*time.Second, nil)
 		if err != nil || a.status != 200 {
 			t.Fatalf("get %d (%s) = %+v, %v; want 200", i, p, a, err)
 		}
@@ -513,7 +513,7 @@ func TestHTTPClientHTTP10UntilClose(t *testing.T) {
 	})
 	c := newWireClient(t, context.Background(), wireTransport())
 	for i := range 3 {
-		a, err := c.get(context.Background(), s.url+"/", 5*time.Second, nil)
+		a, err := c.get(s.url+"/", 5*time.Second, nil)
 		if err != nil || a.status != 200 || a.server != "old" {
 			t.Fatalf("get %d = %+v, %v; want 200 from old", i, a, err)
 		}
@@ -539,7 +539,7 @@ func TestHTTPClientDisableKeepAlives(t *testing.T) {
 	c := newWireClient(t, context.Background(), tr)
 	const n = 5
 	for i := range n {
-		if a, err := c.get(context.Background(), srv.URL+"/", 5*time.Second, nil); err != nil || a.status != 200 {
+		if a, err := c.get(srv.URL+"/", 5*time.Second, nil); err != nil || a.status != 200 {
 			t.Fatalf("get %d = %+v, %v", i, a, err)
 		}
 	}
@@ -584,7 +584,7 @@ func TestHTTPClientRetriesStaleConn(t *testing.T) {
 				closeIdle()
 				time.Sleep(10 * time.Millisecond) // the FIN reaches the client first, as when a server timed out long ago
 				before := sent.Load()
-				a, err := c.get(context.Background(), url+"/", 5*time.Second, func() { sent.Add(1) })
+				a, err := c.get(url+"/", 5*time.Second, func() { sent.Add(1) })
 				if err != nil || a.status != 200 || a.server != "raw" {
 					t.Fatalf("get %d after the server closed the idle connection = %+v, %v; want 200 from raw", i, a, err)
 				}
@@ -614,14 +614,14 @@ func TestHTTPClientRetriesResetConn(t *testing.T) {
 	c := newWireClient(t, context.Background(), wireTransport())
 	var sentAt []int64
 	sent := func() { sentAt = append(sentAt, seq.Add(1)) }
-	if a, err := c.get(context.Background(), s.url+"/", 5*time.Second, sent); err != nil || a.status != 200 {
+	if a, err := c.get(s.url+"/", 5*time.Second, sent); err != nil || a.status != 200 {
 		t.Fatalf("first get = %+v, %v", a, err)
 	}
 	for i := range 3 {
 		s.closeAll(true)
 		time.Sleep(10 * time.Millisecond)
 		sentAt = sentAt[:0]
-		a, err := c.get(context.Background(), s.url+"/", 5*time.Second, sent)
+		a, err := c.get(s.url+"/", 5*time.Second, sent)
 		if err != nil || a.status != 200 || a.server != "raw" {
 			t.Fatalf("get %d after a reset = %+v, %v; want 200 (retried on a new connection)", i, a, err)
 		}
@@ -659,7 +659,7 @@ func TestHTTPClientResetMidAnswer(t *testing.T) {
 			key := "http://" + strings.TrimPrefix(s.url, "http://")
 			c := newWireClient(t, context.Background(), wireTransport())
 			var sent atomic.Int32
-			a, err := c.get(context.Background(), s.url+"/", 5*time.Second, func() { sent.Add(1) })
+			a, err := c.get(s.url+"/", 5*time.Second, func() { sent.Add(1) })
 			if err == nil {
 				t.Fatalf("get = %+v; want an error for a reset answer", a)
 			}
@@ -683,10 +683,10 @@ func TestHTTPClientResetMidAnswer(t *testing.T) {
 			return rawCloseRST
 		})
 		c := newWireClient(t, context.Background(), wireTransport())
-		if _, err := c.get(context.Background(), s.url+"/", 5*time.Second, nil); err != nil {
+		if _, err := c.get(s.url+"/", 5*time.Second, nil); err != nil {
 			t.Fatal(err)
 		}
-		if a, err := c.get(context.Background(), s.url+"/", 5*time.Second, nil); err == nil {
+		if a, err := c.get(s.url+"/", 5*time.Second, nil); err == nil {
 			t.Fatalf("get = %+v; want an error", a)
 		}
 		// A reset in the body is not stale: the request was processed.
@@ -708,11 +708,11 @@ func TestHTTPClientResetMidAnswer(t *testing.T) {
 			return rawCloseRST
 		})
 		c := newWireClient(t, context.Background(), wireTransport())
-		if _, err := c.get(context.Background(), s.url+"/", 5*time.Second, nil); err != nil {
+		if _, err := c.get(s.url+"/", 5*time.Second, nil); err != nil {
 			t.Fatal(err)
 		}
 		var sent atomic.Int32
-		a, err := c.get(context.Background(), s.url+"/", 5*time.Second, func() { sent.Add(1) })
+		a, err := c.get(s.url+"/", 5*time.Second, func() { sent.Add(1) })
 		if err == nil {
 			t.Fatalf("get = %+v; want an error", a)
 		}
@@ -746,7 +746,7 @@ func TestHTTPClientTimeout(t *testing.T) {
 	c := newWireClient(t, context.Background(), wireTransport())
 	for _, p := range []string{"/slow", "/slowbody"} {
 		start := time.Now()
-		a, err := c.get(context.Background(), srv.URL+p, 50*time.Millisecond, nil)
+		a, err := c.get(srv.URL+p, 50*time.Millisecond, nil)
 		took := time.Since(start)
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Errorf("get %s = %+v, %v; want an error wrapping os.ErrDeadlineExceeded", p, a, err)
@@ -757,7 +757,7 @@ func TestHTTPClientTimeout(t *testing.T) {
 	}
 	checkPoolAtRest(t, c, key, 0) // timed-out connections are not kept
 	// The client still works.
-	if a, err := c.get(context.Background(), srv.URL+"/", 5*time.Second, nil); err != nil || a.status != 200 {
+	if a, err := c.get(srv.URL+"/", 5*time.Second, nil); err != nil || a.status != 200 {
 		t.Fatalf("get after timeouts = %+v, %v", a, err)
 	}
 }
@@ -809,7 +809,7 @@ func TestHTTPClientDialTimeout(t *testing.T) {
 		srv, _, key := trackedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 		c := newWireClient(t, context.Background(), wireTransport())
 		for _, timeout := range []time.Duration{time.Nanosecond, 0, -time.Millisecond} {
-			a, err := c.get(context.Background(), srv.URL+"/", timeout, nil)
+			a, err := c.get(srv.URL+"/", timeout, nil)
 			if !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Errorf("get with timeout %v = %+v, %v; want an error wrapping os.ErrDeadlineExceeded", timeout, a, err)
 			}
@@ -826,7 +826,7 @@ func TestHTTPClientDialTimeout(t *testing.T) {
 		c := newWireClient(t, context.Background(), tr)
 		for i := range 5 {
 			start := time.Now()
-			a, err := c.get(context.Background(), "http://"+addr+"/", 20*time.Millisecond, nil)
+			a, err := c.get("http://"+addr+"/", 20*time.Millisecond, nil)
 			if !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Errorf("get %d to a server that never accepts = %+v, %v; want an error wrapping os.ErrDeadlineExceeded", i, a, err)
 			}
@@ -850,7 +850,7 @@ func TestHTTPClientDialTimeoutFrees(t *testing.T) {
 	c := newWireClient(t, context.Background(), tr)
 	for i := range 2 {
 		start := time.Now()
-		if a, err := c.get(context.Background(), key+"/", 50*time.Millisecond, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
+		if a, err := c.get(key+"/", 50*time.Millisecond, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("get %d to a server that never accepts = %+v, %v; want a timeout", i, a, err)
 		}
 		if took := time.Since(start); took > 1500*time.Millisecond {
@@ -877,7 +877,7 @@ func TestHTTPClientConnRefused(t *testing.T) {
 	c := newWireClient(t, context.Background(), tr)
 	var sent atomic.Int32
 	for i := range 3 {
-		if a, err := c.get(context.Background(), "http://"+addr+"/", time.Second, func() { sent.Add(1) }); err == nil {
+		if a, err := c.get("http://"+addr+"/", time.Second, func() { sent.Add(1) }); err == nil {
 			t.Fatalf("get %d to a closed port = %+v; want an error", i, a)
 		}
 	}
@@ -897,7 +897,7 @@ func TestHTTPClientMaxConnsPerHost(t *testing.T) {
 	c := newWireClient(t, context.Background(), tr)
 	var pending []<-chan getResult
 	for range 6 {
-		pending = append(pending, goGet(context.Background(), c, srv.URL+"/", 5*time.Second))
+		pending = append(pending, goGet(c, srv.URL+"/", 5*time.Second))
 	}
 	waitFor(t, "2 requests at the server and 4 waiting", func() bool {
 		_, _, w := poolState(c, key)
@@ -931,12 +931,12 @@ func TestHTTPClientMaxConnsWaiterTimeout(t *testing.T) {
 	c := newWireClient(t, context.Background(), tr)
 	for round := range 2 {
 		base := h.entered.Load()
-		a := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
-		b := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
+		a := goGet(c, srv.URL+"/", 5*time.Second)
+		b := goGet(c, srv.URL+"/", 5*time.Second)
 		waitFor(t, "both slots in use", func() bool { return h.entered.Load() == base+2 })
 		start := time.Now()
 		var sent atomic.Int32
-		r, err := c.get(context.Background(), srv.URL+"/", 50*time.Millisecond, func() { sent.Add(1) })
+		r, err := c.get(srv.URL+"/", 50*time.Millisecond, func() { sent.Add(1) })
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("round %d: waiting get = %+v, %v; want os.ErrDeadlineExceeded", round, r, err)
 		}
@@ -973,9 +973,9 @@ func TestHTTPClientMaxConnsHandsOverSlot(t *testing.T) {
 	tr := wireTransport()
 	tr.MaxConnsPerHost = 1
 	c := newWireClient(t, context.Background(), tr)
-	a := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
+	a := goGet(c, srv.URL+"/", 5*time.Second)
 	waitFor(t, "the first request at the server", func() bool { return h.entered.Load() == 1 })
-	b := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
+	b := goGet(c, srv.URL+"/", 5*time.Second)
 	waitFor(t, "the second request waiting", func() bool { _, _, w := poolState(c, key); return w == 1 })
 	h.release(t, 1)
 	if r := awaitGet(t, a); r.err != nil {
@@ -1015,7 +1015,7 @@ func TestHTTPClientWaiterChurn(t *testing.T) {
 		wg.Go(func() {
 			for i := range 25 {
 				timeout := time.Duration(1+(g+i)%4) * time.Millisecond
-				_, err := c.get(context.Background(), srv.URL+"/"+strings.Repeat("p", i), timeout, nil)
+				_, err := c.get(srv.URL+"/"+strings.Repeat("p", i), timeout, nil)
 				switch {
 				case err == nil:
 					okN.Add(1)
@@ -1034,10 +1034,10 @@ func TestHTTPClientWaiterChurn(t *testing.T) {
 		t.Errorf("%d gets failed other than by their timeout, e.g. %v", otherN.Load(), other.Load())
 	}
 	checkPoolAtRest(t, c, key, 2)
-	a := goGet(context.Background(), c, srv.URL+"/hold", 5*time.Second)
-	b := goGet(context.Background(), c, srv.URL+"/hold", 5*time.Second)
+	a := goGet(c, srv.URL+"/hold", 5*time.Second)
+	b := goGet(c, srv.URL+"/hold", 5*time.Second)
 	waitFor(t, "2 requests at the server", func() bool { return h.entered.Load() == 2 })
-	if _, err := c.get(context.Background(), srv.URL+"/hold", 30*time.Millisecond, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, err := c.get(srv.URL+"/hold", 30*time.Millisecond, nil); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("third get with both slots held = %v; want it to wait and time out", err)
 	}
 	h.release(t, 2)
@@ -1059,7 +1059,7 @@ func TestHTTPClientMaxIdleConnsPerHost(t *testing.T) {
 	c := newWireClient(t, context.Background(), tr)
 	var pending []<-chan getResult
 	for range 3 {
-		pending = append(pending, goGet(context.Background(), c, srv.URL+"/", 5*time.Second))
+		pending = append(pending, goGet(c, srv.URL+"/", 5*time.Second))
 	}
 	waitFor(t, "3 requests at the server", func() bool { return h.entered.Load() == 3 })
 	h.release(t, 3)
@@ -1076,7 +1076,7 @@ func TestHTTPClientMaxIdleConnsPerHost(t *testing.T) {
 	waitFor(t, "the server to see 2 connections closed", func() bool { _, closed, _ := cc.counts(); return closed == 2 })
 	// The idle one is reused.
 	h.releaseLater(1)
-	if r, err := c.get(context.Background(), srv.URL+"/", 5*time.Second, nil); err != nil || r.status != 200 {
+	if r, err := c.get(srv.URL+"/", 5*time.Second, nil); err != nil || r.status != 200 {
 		t.Fatalf("get = %+v, %v", r, err)
 	}
 	if news, _, _ := cc.counts(); news != 3 {
@@ -1098,7 +1098,7 @@ func TestHTTPClientIdleConnTimeout(t *testing.T) {
 		if i > 0 {
 			time.Sleep(120 * time.Millisecond)
 		}
-		if a, err := c.get(context.Background(), srv.URL+"/", 5*time.Second, nil); err != nil || a.status != 200 {
+		if a, err := c.get(srv.URL+"/", 5*time.Second, nil); err != nil || a.status != 200 {
 			t.Fatalf("get %d = %+v, %v", i, a, err)
 		}
 	}
@@ -1122,12 +1122,12 @@ func TestHTTPClientCancel(t *testing.T) {
 	c := newWireClient(t, ctx, tr)
 	// An idle connection first, so that cancel finds idle and busy ones.
 	h.releaseLater(1)
-	if _, err := c.get(ctx, srv.URL+"/", 5*time.Second, nil); err != nil {
+	if _, err := c.get(srv.URL+"/", 5*time.Second, nil); err != nil {
 		t.Fatal(err)
 	}
-	busy := goGet(ctx, c, srv.URL+"/", 5*time.Second)
+	busy := goGet(c, srv.URL+"/", 5*time.Second)
 	waitFor(t, "a request at the server", func() bool { return h.entered.Load() == 2 })
-	waiting := goGet(ctx, c, srv.URL+"/", 5*time.Second)
+	waiting := goGet(c, srv.URL+"/", 5*time.Second)
 	waitFor(t, "a request waiting", func() bool { _, _, w := poolState(c, key); return w == 1 })
 	start := time.Now()
 	cancel()
@@ -1140,7 +1140,7 @@ func TestHTTPClientCancel(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("gets took %v to end after cancel (the server holds them 5s)", took)
 	}
-	if _, err := c.get(ctx, srv.URL+"/", 5*time.Second, nil); !errors.Is(err, context.Canceled) {
+	if _, err := c.get(srv.URL+"/", 5*time.Second, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("get after cancel = %v; want context.Canceled", err)
 	}
 	if n := h.entered.Load(); n != 2 {
@@ -1158,7 +1158,7 @@ func TestHTTPClientCancelDuringDial(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := newWireClient(t, ctx, wireTransport())
-	ch := goGet(ctx, c, "http://"+addr+"/", 5*time.Second)
+	ch := goGet(c, "http://"+addr+"/", 5*time.Second)
 	time.Sleep(20 * time.Millisecond)
 	cancel()
 	if r := awaitGet(t, ch); !errors.Is(r.err, context.Canceled) {
@@ -1174,8 +1174,8 @@ func TestHTTPClientClose(t *testing.T) {
 	srv, cc, key := trackedServer(t, h)
 	c := newWireClient(t, context.Background(), wireTransport())
 	// Two idle connections.
-	a := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
-	b := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
+	a := goGet(c, srv.URL+"/", 5*time.Second)
+	b := goGet(c, srv.URL+"/", 5*time.Second)
 	waitFor(t, "2 requests at the server", func() bool { return h.entered.Load() == 2 })
 	h.release(t, 2)
 	for _, ch := range []<-chan getResult{a, b} {
@@ -1184,14 +1184,14 @@ func TestHTTPClientClose(t *testing.T) {
 		}
 	}
 	// One of them carries a request, the other stays idle.
-	busy := goGet(context.Background(), c, srv.URL+"/", 5*time.Second)
+	busy := goGet(c, srv.URL+"/", 5*time.Second)
 	waitFor(t, "a request at the server", func() bool { return h.entered.Load() == 3 })
 	if open, idle, _ := poolState(c, key); open != 2 || idle != 1 {
 		t.Fatalf("open %d, idle %d; want 2, 1", open, idle)
 	}
 	c.close()
 	waitFor(t, "the idle connection closed", func() bool { _, closed, _ := cc.counts(); return closed == 1 })
-	if _, err := c.get(context.Background(), srv.URL+"/", 5*time.Second, nil); !errors.Is(err, errClientClosed) {
+	if _, err := c.get(srv.URL+"/", 5*time.Second, nil); !errors.Is(err, errClientClosed) {
 		t.Errorf("get after close = %v; want errClientClosed", err)
 	}
 	h.release(t, 1)
@@ -1219,7 +1219,7 @@ func TestHTTPClientSentOrder(t *testing.T) {
 		var calls int
 		var at int64
 		path := fmt.Sprintf("/r%d", i)
-		if _, err := c.get(context.Background(), srv.URL+path, 5*time.Second, func() { calls++; at = seq.Add(1) }); err != nil {
+		if _, err := c.get(srv.URL+path, 5*time.Second, func() { calls++; at = seq.Add(1) }); err != nil {
 			t.Fatal(err)
 		}
 		v, _ := arrivals.Load(path)
@@ -1254,7 +1254,7 @@ func TestHTTPClientTLS(t *testing.T) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
 		c := newWireClient(t, context.Background(), tr)
 		for i := range 3 {
-			a, err := c.get(context.Background(), srv.URL+"/page", 5*time.Second, nil)
+			a, err := c.get(srv.URL+"/page", 5*time.Second, nil)
 			if err != nil || a.status != 200 || a.server != "tls" {
 				t.Fatalf("https get %d = %+v, %v; want 200 from tls", i, a, err)
 			}
@@ -1270,7 +1270,7 @@ func TestHTTPClientTLS(t *testing.T) {
 	t.Run("untrusted", func(t *testing.T) {
 		c := newWireClient(t, context.Background(), wireTransport())
 		var sent atomic.Int32
-		a, err := c.get(context.Background(), srv.URL+"/page", 5*time.Second, func() { sent.Add(1) })
+		a, err := c.get(srv.URL+"/page", 5*time.Second, func() { sent.Add(1) })
 		var unknown x509.UnknownAuthorityError
 		if !errors.As(err, &unknown) {
 			t.Errorf("https get with the system roots = %+v, %v; want x509.UnknownAuthorityError", a, err)
@@ -1283,7 +1283,7 @@ func TestHTTPClientTLS(t *testing.T) {
 	t.Run("http to https", func(t *testing.T) {
 		// The same host and port over plain http is another pool.
 		c := newWireClient(t, context.Background(), wireTransport())
-		if a, err := c.get(context.Background(), "http://"+strings.TrimPrefix(srv.URL, "https://")+"/", 5*time.Second, nil); err == nil && a.status == 200 {
+		if a, err := c.get("http://"+strings.TrimPrefix(srv.URL, "https://")+"/", 5*time.Second, nil); err == nil && a.status == 200 {
 			t.Errorf("plain http to a TLS server answered 200")
 		}
 	})
@@ -1311,7 +1311,7 @@ func TestHTTPClientConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				var sent int
-				a, err := c.get(context.Background(), fmt.Sprintf("%s/p%d?i=%d", srv.URL, g, i%10), 10*time.Second, func() { sent++ })
+				a, err := c.get(fmt.Sprintf("%s/p%d?i=%d", srv.URL, g, i%10), 10*time.Second, func() { sent++ })
 				want := 200
 				if i%10 == 0 {
 					want = 302
@@ -1345,7 +1345,7 @@ func TestHTTPClientInterimResponse(t *testing.T) {
 	}))
 	c := newWireClient(t, context.Background(), wireTransport())
 	for _, p := range []string{"/one", "/two"} {
-		a, err := c.get(context.Background(), srv.URL+p, 5*time.Second, nil)
+		a, err := c.get(srv.URL+p, 5*time.Second, nil)
 		if err != nil || a.status != 200 || a.server != p {
 			t.Errorf("get %s = %+v, %v; want 200 from %s", p, a, err, p)
 		}
