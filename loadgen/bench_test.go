@@ -60,7 +60,7 @@ func BenchmarkHeyRequest(b *testing.B) {
 // BenchmarkDispatch is the pacer's per-request dispatch decision.
 func BenchmarkDispatch(b *testing.B) {
 	out := []int64{3, 1, 4, 1, 5, 9, 2, 6}
-	f := func(i int) int64 { return out[i] }
+	f := func(i int) (int64, bool) { return out[i], true }
 	for _, p := range []dispatch.Policy{dispatch.Random, dispatch.RoundRobin, dispatch.Weighted, dispatch.JSQ, dispatch.P2C} {
 		b.Run(p.String(), func(b *testing.B) {
 			d, err := newDispatcher(p, []float64{1, 2, 1, 2, 1, 2, 1, 2}, rand.New(rand.NewPCG(1, 2)))

@@ -34,10 +34,9 @@ func newDispatcher(p dispatch.Policy, weights []float64, rng *rand.Rand) (*dispa
 	return &dispatcher{d: d, rng: rng}, nil
 }
 
-// pick chooses a server. outstanding(i) is the generator's own requests
-// outstanding at server i (what an ideal front end sees); only jsq and p2c
-// read it. The generator knows of no server being down: every server
-// counts as up.
-func (d *dispatcher) pick(outstanding func(i int) int64) int {
-	return d.d.Pick(func(i int) (int64, bool) { return outstanding(i), true }, d.rng)
+// pick chooses a server. load(i) is server i's load as the generator's
+// front end sees it and whether it is up; only jsq and p2c call it (the
+// closed loop passes nil).
+func (d *dispatcher) pick(load func(i int) (int64, bool)) int {
+	return d.d.Pick(load, d.rng)
 }

@@ -63,8 +63,8 @@ type openLoop struct {
 	think   time.Duration
 
 	disp        *dispatcher
-	outstanding []atomic.Int64 // page requests per first server, for jsq/p2c
-	outFn       func(int) int64
+	outstanding []atomic.Int64          // page requests per first server, for jsq/p2c
+	outFn       func(int) (int64, bool) // dispatch's view: outstanding, up
 	maxInFlight int64
 	busy        atomic.Int64 // page requests being served by workers
 	jobs        chan job
@@ -131,7 +131,8 @@ func newOpenLoop(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, 
 		jobs:        make(chan job),
 		wake:        make(chan struct{}, 1),
 	}
-	o.outFn = func(i int) int64 { return o.outstanding[i].Load() }
+	// The generator knows of no server being down: every one counts as up.
+	o.outFn = func(i int) (int64, bool) { return o.outstanding[i].Load(), true }
 	o.serve = o.serveHTTP
 	return o, proc, nil
 }
