@@ -156,24 +156,5 @@ func (c *closedLoop) progress(opts *Options, total time.Duration) (stop func()) 
 		c.mu.Unlock()
 		opts.Progress(Progress{Elapsed: c.elapsed(), Total: total, Scheduled: n})
 	}
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := c.clock.NewTimer(opts.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C():
-				report()
-				t.Reset(opts.ProgressInterval)
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		report()
-	}
+	return reportEvery(c.clock, opts.ProgressInterval, report)
 }

@@ -418,17 +418,23 @@ func (o *openLoop) progress() (stop func()) {
 			Scheduled: o.scheduled.Load(), InFlight: o.busy.Load(), ClientRejected: o.rejected.Load(),
 		})
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
+	return reportEvery(o.clock, o.opts.ProgressInterval, report)
+}
+
+// reportEvery calls report every interval of clock's time from a
+// goroutine of its own, until the returned stop function is called, which
+// also reports once more; the open and closed loops' progress.
+func reportEvery(clock Clock, interval time.Duration, report func()) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		t := o.clock.NewTimer(o.opts.ProgressInterval)
+		t := clock.NewTimer(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C():
 				report()
-				t.Reset(o.opts.ProgressInterval)
+				t.Reset(interval)
 			case <-done:
 				return
 			}
