@@ -154,9 +154,9 @@ type Transport struct {
 	// request beyond it waits for a connection, and the wait counts in its
 	// send lag (Sent is when a request gets its connection). 0, the
 	// default, means no bound, as for a crowd of browsers, so that a slow
-	// server, not the client, holds the queue. A bound avoids storms of
-	// new connections when a generator short of CPU falls behind (used by
-	// the throughput measurement against a zero-service server).
+	// server, not the client, holds the queue. Either way at most 8
+	// connections to a server are being set up at once per pool, so that
+	// a burst of requests does not overflow the server's accept backlog.
 	MaxConnsPerHost int
 	// IdleConnTimeout closes idle connections after this long. Default 30s.
 	IdleConnTimeout time.Duration
