@@ -22,7 +22,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/redirlab/redirlab/loadgen/arrival"
+	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/results"
 )
 

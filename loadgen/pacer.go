@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/redirlab/redirlab/internal/alarm"
-	"github.com/redirlab/redirlab/loadgen/arrival"
+	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )

@@ -91,7 +91,7 @@
 //
 // # Browsers
 //
-// Sessions start at the times of loadgen/arrival's schedule for
+// Sessions start at the times of arrival's schedule for
 // rand.NewPCG(seed, 1), the same schedule a real run uses. Each page
 // request's first server is chosen by workload.dispatch through package
 // dispatch, the load generator's own, from the stream (seed, 2): random,

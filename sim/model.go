@@ -8,7 +8,7 @@ import (
 
 	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/dist"
-	"github.com/redirlab/redirlab/loadgen/arrival"
+	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"

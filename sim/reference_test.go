@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/redirlab/redirlab/dist"
-	"github.com/redirlab/redirlab/loadgen/arrival"
+	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
