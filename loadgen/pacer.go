@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redirlab/redirlab/internal/alarm"
 	"github.com/redirlab/redirlab/arrival"
+	"github.com/redirlab/redirlab/internal/alarm"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )

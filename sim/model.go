@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/dist"
-	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redirlab/redirlab/dist"
 	"github.com/redirlab/redirlab/arrival"
+	"github.com/redirlab/redirlab/dist"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
