@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -121,6 +120,8 @@ type cluster2 struct {
 	tr      *handlerTransport
 	cancel  [2]context.CancelFunc
 	done    [2]chan struct{}
+	// held is web-1's request that occupies a worker until released.
+	held held
 }
 
 func newCluster2(t *testing.T, mutate ...func(*scenarios.Scenario)) *cluster2 {
@@ -148,7 +149,7 @@ func newCluster2(t *testing.T, mutate ...func(*scenarios.Scenario)) *cluster2 {
 		s.agent = s.newAgent()
 		c.servers[i] = s
 	}
-	occupy(c.servers[0], 1)
+	c.held = occupy(c.servers[0], 1)[0]
 	for i := range c.servers {
 		c.startAgent(i)
 	}
@@ -324,7 +325,7 @@ func TestCentralPlacement(t *testing.T) {
 		// says 0, the next tick clears the flag, the next report brings it.
 		s := c.servers[0]
 		s.mu.Lock()
-		s.m.Finish(s.now(), 1, false, math.MaxInt64) // occupy's end
+		release(s, c.held)
 		s.mu.Unlock()
 		time.Sleep(30 * ms)
 		synctest.Wait()

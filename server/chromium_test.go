@@ -58,7 +58,7 @@ func TestBrowserFollowsRedirect(t *testing.T) {
 	waitFor(t, "hot-1 to see cool-1 up", func() bool {
 		hot.mu.Lock()
 		defer hot.mu.Unlock()
-		v := hot.m.currentView(hot.now())
+		v := hot.view.Current(hot.now())
 		return len(v.Servers) == 2 && v.Servers[1].Up
 	})
 

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -33,6 +34,7 @@ type ClusterOptions struct {
 // with the scenario's faults applied at their times.
 type Cluster struct {
 	sc      *scenarios.Scenario
+	plan    *plan.Plan
 	opts    ClusterOptions
 	manager *Manager
 	servers []*Server
@@ -60,14 +62,18 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 	if opts.Host == "" {
 		opts.Host = "127.0.0.1"
 	}
+	p, err := plan.Resolve(sc)
+	if err != nil {
+		return nil, err
+	}
 	listen := net.JoinHostPort(opts.Host, "0")
-	c := &Cluster{sc: sc, opts: opts, stop: make(chan struct{})}
+	c := &Cluster{sc: sc, plan: p, opts: opts, stop: make(chan struct{})}
 	m, err := NewManager(ManagerConfig{Scenario: sc, Listen: listen, Clock: opts.Clock})
 	if err != nil {
 		return nil, err
 	}
 	c.manager = m
-	for i := range sc.Instances() {
+	for i := range p.Servers {
 		s, err := New(Config{
 			Scenario:     sc,
 			Index:        i,
@@ -216,97 +222,53 @@ func (c *Cluster) closeLocked() error {
 	return errors.Join(errs...)
 }
 
-// faultAction is one step of a fault, at a time since run start.
+// faultAction is one step of the fault plan, at a time since run start.
 type faultAction struct {
 	at   time.Duration
 	what string
 	do   func() error
 }
 
-// faultActions turns the scenario's faults into timed steps, in time
-// order (faults at the same time in file order).
+// faultActions turns the plan's fault steps into timed actions. Each
+// carries its step into one model.Faults, which says what changes, so
+// overlapping faults mean here what they mean in simulation.
 func (c *Cluster) faultActions() ([]faultAction, error) {
+	state := model.NewFaults(c.plan.Faults, len(c.servers))
 	var out []faultAction
-	add := func(at time.Duration, what string, do func() error) {
-		out = append(out, faultAction{at: at, what: what, do: do})
+	for _, st := range c.plan.FaultSteps {
+		f := c.plan.Faults[st.Fault]
+		what := fmt.Sprintf("faults[%d] %s", st.Fault, f.Kind)
+		if st.End {
+			what += " ends"
+		}
+		out = append(out, faultAction{at: st.At, what: what, do: func() error {
+			var errs []error
+			for _, ch := range state.Apply(st) {
+				errs = append(errs, c.change(state, ch))
+			}
+			return errors.Join(errs...)
+		}})
 	}
-	for k, f := range c.sc.Faults {
-		where := fmt.Sprintf("faults[%d]", k)
-		var s *Server
-		if f.Action == "lost-reports" && f.Server == "" {
-			// Without a server, every agent's reports are lost.
-			loss := f.Loss
-			if loss <= 0 {
-				loss = 1
-			}
-			all := c.servers
-			add(f.At, where+" lost reports (all servers)", func() error {
-				for _, s := range all {
-					s.SetReportLoss(loss)
-				}
-				return nil
-			})
-			if f.For > 0 {
-				add(f.At+f.For, where+" lost reports end (all servers)", func() error {
-					for _, s := range all {
-						s.SetReportLoss(0)
-					}
-					return nil
-				})
-			}
-			continue
-		}
-		if f.Action != "manager-outage" {
-			i := f.ServerIndex
-			if i < 0 || i >= len(c.servers) {
-				j, ok := c.sc.Lookup(f.Server)
-				if !ok {
-					return nil, fmt.Errorf("%s.server: unknown server %q", where, f.Server)
-				}
-				i = j
-			}
-			s = c.servers[i]
-		}
-		end := f.At + f.For
-		switch f.Action {
-		case "slowdown":
-			if f.Factor <= 0 {
-				return nil, fmt.Errorf("%s.factor: must be > 0, got %g", where, f.Factor)
-			}
-			factor := f.Factor
-			add(f.At, where+" slowdown", func() error { s.SetSlowdown(factor); return nil })
-			if f.For > 0 {
-				add(end, where+" slowdown ends", func() error { s.SetSlowdown(1); return nil })
-			}
-		case "crash":
-			add(f.At, where+" crash", func() error { s.Crash(); return nil })
-			if f.For > 0 {
-				add(end, where+" restart", s.Restart)
-			}
-		case "restart":
-			add(f.At, where+" restart", s.Restart)
-		case "manager-outage":
-			m := c.manager
-			add(f.At, where+" manager outage", func() error { m.SetOutage(true); return nil })
-			if f.For > 0 {
-				add(end, where+" manager outage ends", func() error { m.SetOutage(false); return nil })
-			}
-		case "lost-reports":
-			loss := f.Loss
-			if loss <= 0 {
-				// The scenario default is 1; 0 would make the fault a no-op.
-				loss = 1
-			}
-			add(f.At, where+" lost reports", func() error { s.SetReportLoss(loss); return nil })
-			if f.For > 0 {
-				add(end, where+" lost reports end", func() error { s.SetReportLoss(0); return nil })
-			}
-		default:
-			return nil, fmt.Errorf("%s.action: unknown action %q", where, f.Action)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].at < out[j].at })
 	return out, nil
+}
+
+// change carries out one change of the fault state.
+func (c *Cluster) change(state *model.Faults, ch model.Change) error {
+	switch ch.Kind {
+	case model.SetSlowdown:
+		c.servers[ch.Server].SetSlowdown(ch.Factor)
+	case model.CrashServer:
+		c.servers[ch.Server].Crash()
+	case model.RestartServer:
+		return c.servers[ch.Server].Restart()
+	case model.SetOutage:
+		c.manager.SetOutage(ch.On)
+	case model.SetReportLoss:
+		for i, s := range c.servers {
+			s.SetReportLoss(state.ReportLoss(i))
+		}
+	}
+	return nil
 }
 
 // runFaults applies the steps at their times.

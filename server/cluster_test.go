@@ -231,9 +231,9 @@ func TestClusterFaultSteps(t *testing.T) {
 		got = append(got, s.at.String()+" "+s.what)
 	}
 	want := []string{
-		"100ms faults[1] manager outage",
-		"150ms faults[1] manager outage ends",
-		"200ms faults[2] lost reports",
+		"100ms faults[1] manager-outage",
+		"150ms faults[1] manager-outage ends",
+		"200ms faults[2] lost-reports",
 		"200ms faults[3] crash",
 		"300ms faults[0] slowdown",
 		"400ms faults[0] slowdown ends",
@@ -252,7 +252,7 @@ func TestClusterFaultSteps(t *testing.T) {
 	}
 	steps[4].do()
 	c.servers[0].mu.Lock()
-	slow := c.servers[0].m.slowdown
+	slow := c.servers[0].m.Slowdown()
 	c.servers[0].mu.Unlock()
 	if slow != 3 {
 		t.Fatalf("slowdown %v, want 3", slow)
@@ -283,7 +283,7 @@ func TestClusterFaultSteps(t *testing.T) {
 	}{
 		{scenarios.Fault{Action: "explode", Server: "web-1", ServerIndex: 0}, `faults[0].action: unknown action "explode"`},
 		{scenarios.Fault{Action: "crash", Server: "web-9", ServerIndex: -1}, `faults[0].server: unknown server "web-9"`},
-		{scenarios.Fault{Action: "slowdown", Server: "web-1", ServerIndex: 0}, `faults[0].factor: must be > 0, got 0`},
+		{scenarios.Fault{Action: "slowdown", Server: "web-1", ServerIndex: 0}, `faults[0].factor: must be above 0, got 0`},
 	} {
 		sc := testScenario()
 		sc.Faults = []scenarios.Fault{tc.f}
@@ -371,6 +371,7 @@ func TestAdvertiseURL(t *testing.T) {
 // every step at once, replacing the one Start made.
 func TestApplyFaults(t *testing.T) {
 	sc := testScenario()
+	sc.Duration = time.Hour // faults after the horizon never happen
 	sc.Faults = []scenarios.Fault{
 		{At: 10 * time.Minute, Server: "web-3", Action: "slowdown", Factor: 2, ServerIndex: 2},
 		{At: 20 * time.Minute, Action: "manager-outage", ServerIndex: -1},
@@ -392,7 +393,7 @@ func TestApplyFaults(t *testing.T) {
 	waitFor(t, "the outage", c.manager.outage.Load)
 	s := c.Server(2)
 	s.mu.Lock()
-	slow := s.m.slowdown
+	slow := s.m.Slowdown()
 	s.mu.Unlock()
 	if slow != 2 {
 		t.Fatalf("slowdown %v, want 2", slow)

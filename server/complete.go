@@ -159,13 +159,13 @@ func (s *Server) complete(done chan struct{}) {
 
 // finishDueLocked finishes every service whose end is at or before now,
 // in order of end, and wakes their handlers. A waiter handed a worker
-// starts when the previous service was due to end (Machine.Finish), so a
+// starts when the previous service was due to end (model.Server.Finish), so a
 // late completer does not stretch services: one whose end has passed as
 // well finishes in the same call. s.mu is held.
 func (s *Server) finishDueLocked(now time.Duration) {
 	for len(s.ends) > 0 && s.ends[0].end <= now {
 		w := s.ends.pop()
-		next, nextEnd, ok := s.m.Finish(now, w.epoch, w.page, w.end)
+		next, nextEnd, ok := s.m.Finish(now, w.epoch, w.page, w.end, w)
 		if ok {
 			next.end, next.epoch = nextEnd, w.epoch
 			s.ends.push(next)

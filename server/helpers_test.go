@@ -1,11 +1,8 @@
 package server
 
 import (
-	"math/rand/v2"
-	"testing"
 	"time"
 
-	"github.com/redirlab/redirlab/dist"
 	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -66,23 +63,6 @@ func group(name string, count, workers, capacity int, service scenarios.Service)
 
 func constService(d time.Duration) scenarios.Service {
 	return scenarios.Service{Dist: "const", Mean: d}
-}
-
-// machineConfig is a machine for server index of n with the given policy.
-func machineConfig(t testing.TB, index, workers, capacity int, service time.Duration, p policy.Config) MachineConfig {
-	t.Helper()
-	page, err := dist.New(constService(service))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := dist.New(constService(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return MachineConfig{
-		Index: index, Workers: workers, Capacity: capacity, Page: page, Object: obj,
-		Policy: p, EWMAWeight: 0.5, ViewTTL: time.Second, Rand: rand.New(rand.NewPCG(1, 2)),
-	}
 }
 
 // upView is a view in which every server is up with the given queue

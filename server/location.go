@@ -6,11 +6,16 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/redirlab/redirlab/model"
 )
 
-// HopParam is the query parameter carrying how many times a page request
-// has been redirected (browsers drop custom headers across redirects).
-const HopParam = "redirlab_hop"
+// HopParam and DemandParam are the protocol's query parameters
+// (model.HopParam, model.DemandParam).
+const (
+	HopParam    = model.HopParam
+	DemandParam = model.DemandParam
+)
 
 // maxHopDigits bounds the hop counter parsed from a query; longer values
 // are malformed.
@@ -172,29 +177,25 @@ func NormalizeBaseURL(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// DemandParam is the query parameter carrying a page request's id (see
-// Demand); loadgen sends it on pages and objects, redirects keep it.
-const DemandParam = "redirlab_req"
-
 // parseDemand reads a request's demand: the id from the first
 // redirlab_req parameter of a raw query (absent or malformed: no demand)
 // and the part from the path, k+1 for /object/<k>.
-func parseDemand(rawQuery, cleanedPath string, page bool) Demand {
+func parseDemand(rawQuery, cleanedPath string, page bool) model.Demand {
 	value, ok := firstValue(rawQuery, DemandParam)
 	if !ok {
-		return Demand{}
+		return model.Demand{}
 	}
 	id, err := strconv.ParseUint(value, 10, 64)
 	if err != nil {
-		return Demand{}
+		return model.Demand{}
 	}
-	d := Demand{ID: id, OK: true}
+	d := model.Demand{ID: id, OK: true}
 	if page {
 		return d
 	}
 	k, err := strconv.ParseUint(strings.TrimPrefix(cleanedPath, "/object/"), 10, 32)
 	if err != nil {
-		return Demand{} // an object without a numeric index draws afresh
+		return model.Demand{} // an object without a numeric index draws afresh
 	}
 	d.Part = k + 1
 	return d

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
@@ -16,28 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/scenarios"
 )
-
-// Random streams derived from the scenario seed: rand.NewPCG(seed, stream).
-// Each server index gets its own stream so that adding a server does not
-// shift the others' draws.
-const (
-	streamManager = 0x6d616e61 // "mana"
-	streamServer  = 0x73727600 // "srv\0" + index
-	streamAgent   = 0x61676e00 // "agn\0" + index
-)
-
-// realInterval is the report interval real runs use: the scenario's, or
-// 10ms when the scenario asks for an exact view (interval 0), which only
-// the simulator can give.
-func realInterval(sc *scenarios.Scenario) time.Duration {
-	if d := sc.Interval(); d > 0 {
-		return d
-	}
-	return 10 * time.Millisecond
-}
 
 // maxReportBytes bounds a report body.
 const maxReportBytes = 64 << 10
@@ -51,17 +33,14 @@ type ManagerConfig struct {
 	Listen string
 	// Clock reads the time. Default time.Now.
 	Clock func() time.Time
-	// Registry is where the manager's metrics are registered and what its
+	// Metrics is where the manager's metrics are registered and what its
 	// /metrics serves. Default: a fresh registry.
-	Registry *prometheus.Registry
+	Metrics *prometheus.Registry
 }
 
 func (c *ManagerConfig) validate() error {
 	if c.Scenario == nil {
 		return errors.New("manager: no scenario")
-	}
-	if len(c.Scenario.Instances()) == 0 {
-		return errors.New("manager: scenario has no servers")
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
@@ -69,8 +48,8 @@ func (c *ManagerConfig) validate() error {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
-	if c.Registry == nil {
-		c.Registry = prometheus.NewRegistry()
+	if c.Metrics == nil {
+		c.Metrics = prometheus.NewRegistry()
 	}
 	return nil
 }
@@ -86,8 +65,11 @@ type Manager struct {
 	interval time.Duration
 	start    time.Time
 
+	names []string
+	index map[string]int
+
 	mu  sync.Mutex
-	reg *Registry
+	reg *model.Registry
 
 	outage atomic.Bool
 
@@ -105,33 +87,31 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	sc := cfg.Scenario
-	insts := sc.Instances()
-	names := make([]string, len(insts))
-	for i, in := range insts {
-		names[i] = in.Name
-	}
-	interval := realInterval(sc)
-	expire := sc.Manager.Expire
-	if expire <= 0 {
-		expire = max(3*interval, 300*time.Millisecond)
+	p, err := plan.Resolve(cfg.Scenario)
+	if err != nil {
+		return nil, fmt.Errorf("manager: %w", err)
 	}
 	m := &Manager{
 		cfg:      cfg,
-		interval: interval,
+		interval: p.Manager.RealInterval,
 		start:    cfg.Clock(),
-		reg:      NewRegistry(names, sc.PolicyConfig(), expire, rand.New(rand.NewPCG(sc.Seed, streamManager))),
+		names:    p.Names(),
+		index:    make(map[string]int, len(p.Servers)),
+		reg:      model.NewRegistry(p.RegistryConfig()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	if err := m.registerMetrics(cfg.Registry); err != nil {
+	for i, n := range m.names {
+		m.index[n] = i
+	}
+	if err := m.registerMetrics(cfg.Metrics); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/report", m.handleReport)
 	mux.HandleFunc("GET /v1/view", m.handleView)
 	mux.HandleFunc("GET /v1/servers", m.handleServers)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	m.handler = m.outageGate(mux)
 	return m, nil
 }
@@ -149,7 +129,7 @@ func (m *Manager) registerMetrics(r *prometheus.Registry) error {
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			n := 0
-			for i := range m.reg.entries {
+			for i := range m.reg.Len() {
 				if m.reg.Up(i) {
 					n++
 				}
@@ -208,10 +188,10 @@ func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.mu.Lock()
-	_, err := m.reg.Report(m.now(), msg)
+	err := m.report(m.now(), msg)
 	var v ViewMessage
 	if err == nil {
-		v = m.reg.View()
+		v = m.viewLocked()
 	}
 	m.mu.Unlock()
 	if err != nil {
@@ -233,11 +213,50 @@ func (m *Manager) handleServers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, v.Servers)
 }
 
+// report records a report received at now. The name must be one of the
+// scenario's servers and the URL a valid base URL. m.mu is held.
+func (m *Manager) report(now time.Duration, msg ReportMessage) error {
+	i, ok := m.index[msg.Name]
+	if !ok {
+		return fmt.Errorf("report: unknown server %q", msg.Name)
+	}
+	u, err := NormalizeBaseURL(msg.URL)
+	if err != nil {
+		return fmt.Errorf("report from %s: %v", msg.Name, err)
+	}
+	return m.reg.Report(now, i, model.Report{Status: msg.Status.Status(), InService: msg.Status.InService, URL: u})
+}
+
+// viewLocked is the published view: every server's last report,
+// up-ness and URL, and the instructions of the last tick. m.mu is held.
+func (m *Manager) viewLocked() ViewMessage {
+	var pv policy.View
+	m.reg.ViewInto(&pv)
+	v := ViewMessage{AtNS: int64(pv.At), Servers: make([]ServerView, len(pv.Servers))}
+	for i, st := range pv.Servers {
+		rep, last, seen := m.reg.Reported(i)
+		sv := ServerView{StatusMessage: statusMessage(m.names[i], st, rep.InService), URL: rep.URL, LastReportNS: -1}
+		if seen {
+			sv.LastReportNS = int64(last)
+		} else {
+			sv.StatusMessage = StatusMessage{Name: m.names[i], Server: i}
+		}
+		v.Servers[i] = sv
+	}
+	if pv.Instructions != nil {
+		v.Instructions = make([]InstructionMessage, len(pv.Instructions))
+		for i, in := range pv.Instructions {
+			v.Instructions[i] = InstructionMessage{Redirect: in.Redirect, Target: in.Target}
+		}
+	}
+	return v
+}
+
 // View is the currently published view.
 func (m *Manager) View() ViewMessage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reg.View()
+	return m.viewLocked()
 }
 
 // Reported is what the manager's view says of server i, and whether it
@@ -245,18 +264,18 @@ func (m *Manager) View() ViewMessage {
 func (m *Manager) Reported(i int) (policy.Status, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reg.Reported(i)
+	rep, _, seen := m.reg.Reported(i)
+	return rep.Status, seen
 }
 
 // SetOutage starts (true) or ends (false) an outage: while it lasts the
 // manager answers 503 to everything and neither expires servers nor
 // recomputes instructions.
 func (m *Manager) SetOutage(on bool) {
-	if m.outage.Swap(on) && !on {
-		m.mu.Lock()
-		m.reg.Resume(m.now())
-		m.mu.Unlock()
-	}
+	m.outage.Store(on)
+	m.mu.Lock()
+	m.reg.SetOutage(m.now(), on)
+	m.mu.Unlock()
 }
 
 // Start listens on the configured address and starts publishing ticks.
@@ -283,9 +302,6 @@ func (m *Manager) tickLoop() {
 		case <-m.stop:
 			return
 		case <-t.C:
-			if m.outage.Load() {
-				continue
-			}
 			m.mu.Lock()
 			m.reg.Tick(m.now())
 			m.mu.Unlock()

@@ -10,15 +10,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/policy"
 )
+
+// testRegistry drives a manager's registry and report checks directly,
+// without HTTP or clock.
+type testRegistry struct{ m *Manager }
+
+func newTestRegistry(names []string, p policy.Config, expire time.Duration, rng *rand.Rand) *testRegistry {
+	workers := make([]int, len(names))
+	for i := range workers {
+		workers[i] = 1
+	}
+	m := &Manager{names: names, index: map[string]int{},
+		reg: model.NewRegistry(model.RegistryConfig{Workers: workers, Policy: p, Expire: expire, Rand: rng})}
+	for i, n := range names {
+		m.index[n] = i
+	}
+	return &testRegistry{m}
+}
+
+func (r *testRegistry) Report(now time.Duration, msg ReportMessage) (int, error) {
+	if err := r.m.report(now, msg); err != nil {
+		return -1, err
+	}
+	return r.m.index[msg.Name], nil
+}
+func (r *testRegistry) Tick(now time.Duration) { r.m.reg.Tick(now) }
+func (r *testRegistry) Resume(now time.Duration) {
+	r.m.reg.SetOutage(now, true)
+	r.m.reg.SetOutage(now, false)
+}
+func (r *testRegistry) Up(i int) bool     { return r.m.reg.Up(i) }
+func (r *testRegistry) View() ViewMessage { return r.m.viewLocked() }
 
 func report(name, url string, length int) ReportMessage {
 	return ReportMessage{Name: name, URL: url, Status: StatusMessage{QueueLength: length, Workers: 1, Up: true}}
 }
 
 func TestRegistryExpiry(t *testing.T) {
-	r := NewRegistry([]string{"web-1", "web-2"}, policy.Config{}, 300*ms, rand.New(rand.NewPCG(1, 1)))
+	r := newTestRegistry([]string{"web-1", "web-2"}, policy.Config{}, 300*ms, rand.New(rand.NewPCG(1, 1)))
 	if v := r.View(); v.Servers[0].Up || v.Servers[0].URL != "" || v.Servers[0].LastReportNS != -1 {
 		t.Fatalf("before any report: %+v", v.Servers[0])
 	}
@@ -55,7 +87,7 @@ func TestRegistryExpiry(t *testing.T) {
 }
 
 func TestRegistryRefusesBadReports(t *testing.T) {
-	r := NewRegistry([]string{"web-1"}, policy.Config{}, 300*ms, rand.New(rand.NewPCG(1, 1)))
+	r := newTestRegistry([]string{"web-1"}, policy.Config{}, 300*ms, rand.New(rand.NewPCG(1, 1)))
 	for _, m := range []ReportMessage{
 		report("web-9", "http://127.0.0.1:1", 0),      // unknown server
 		report("web-1", "http://evil.com/x?y", 0),     // URL with path and query
@@ -74,7 +106,7 @@ func TestRegistryRefusesBadReports(t *testing.T) {
 
 func TestRegistryCentral(t *testing.T) {
 	p := policy.Config{Condition: policy.QueueLength, LengthThreshold: 2, Placement: policy.Central, MaxHops: 1, Fraction: 1}
-	r := NewRegistry([]string{"a", "b", "c"}, p, time.Second, rand.New(rand.NewPCG(1, 1)))
+	r := newTestRegistry([]string{"a", "b", "c"}, p, time.Second, rand.New(rand.NewPCG(1, 1)))
 	r.Report(0, report("a", "http://127.0.0.1:1", 5))
 	r.Report(0, report("b", "http://127.0.0.1:2", 1))
 	r.Report(0, report("c", "http://127.0.0.1:3", 0))

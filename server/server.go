@@ -16,7 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/redirlab/redirlab/dist"
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -57,9 +58,9 @@ type Config struct {
 	// RunStart is when the run started; statuses and samples count time
 	// from it. Default: the time New is called.
 	RunStart time.Time
-	// Registry is where the server's metrics are registered and what its
+	// Metrics is where the server's metrics are registered and what its
 	// /metrics serves. Default: a fresh registry.
-	Registry *prometheus.Registry
+	Metrics *prometheus.Registry
 	// AlsoRegister, when set, also receives the server's metrics (for
 	// example one registry for a whole cluster); they carry the label
 	// server=<name>.
@@ -90,8 +91,9 @@ type Server struct {
 
 	// mu guards everything below; it is held only for state transitions,
 	// never across service or I/O.
-	mu sync.Mutex
-	m  *Machine[*waiter]
+	mu   sync.Mutex
+	m    *model.Server[*waiter]
+	view model.ViewHolder
 	// static are the configured peer URLs; urls the effective ones
 	// (static, else from the view) by index.
 	static, urls []string
@@ -106,7 +108,7 @@ type Server struct {
 	kick          chan struct{}
 	completerDone chan struct{} // closed when the completer ends
 
-	last    Counters
+	last    model.Counters
 	ln      net.Listener
 	httpSrv *http.Server
 	addr    string
@@ -123,25 +125,19 @@ type Server struct {
 	bufs    sync.Pool // *[]byte
 }
 
-func (c *Config) validate() (*scenarios.Instance, error) {
+func (c *Config) validate() (*plan.Plan, error) {
 	if c.Scenario == nil {
 		return nil, errors.New("server: no scenario")
 	}
-	insts := c.Scenario.Instances()
-	if c.Index < 0 || c.Index >= len(insts) {
-		return nil, fmt.Errorf("server: index %d out of range: the scenario has %d servers", c.Index, len(insts))
+	p, err := plan.Resolve(c.Scenario)
+	if err != nil {
+		return nil, err // plan's errors name the server or the field
 	}
-	in := insts[c.Index]
-	if in.Group == nil {
-		return nil, fmt.Errorf("server %s: no server group", in.Name)
+	if c.Index < 0 || c.Index >= len(p.Servers) {
+		return nil, fmt.Errorf("server: index %d out of range: the scenario has %d servers", c.Index, len(p.Servers))
 	}
-	g := in.Group
-	if g.Workers < 1 {
-		return nil, fmt.Errorf("server %s: workers must be at least 1, got %d", in.Name, g.Workers)
-	}
-	if g.QueueCapacity < 1 {
-		return nil, fmt.Errorf("server %s: queue_capacity must be at least 1, got %d", in.Name, g.QueueCapacity)
-	}
+	insts := p.Servers
+	in := &p.Servers[c.Index]
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
 	}
@@ -151,8 +147,8 @@ func (c *Config) validate() (*scenarios.Instance, error) {
 	if c.RunStart.IsZero() {
 		c.RunStart = c.Clock()
 	}
-	if c.Registry == nil {
-		c.Registry = prometheus.NewRegistry()
+	if c.Metrics == nil {
+		c.Metrics = prometheus.NewRegistry()
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = time.Second
@@ -184,60 +180,29 @@ func (c *Config) validate() (*scenarios.Instance, error) {
 		}
 		c.Advertise = u
 	}
-	return &in, nil
+	return p, nil
 }
 
 // New validates cfg and builds a server; Start makes it listen.
 func New(cfg Config) (*Server, error) {
 	cfg.Peers = append([]string(nil), cfg.Peers...)
-	in, err := cfg.validate()
+	p, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	sc, g := cfg.Scenario, in.Group
-	page, err := dist.New(g.Service)
-	if err != nil {
-		return nil, fmt.Errorf("server %s: service: %v", in.Name, err)
-	}
-	object, err := dist.New(g.ObjectService)
-	if err != nil {
-		return nil, fmt.Errorf("server %s: object_service: %v", in.Name, err)
-	}
-	pc := sc.PolicyConfig()
-	status := sc.Policy.Status
-	if status == 0 {
-		status = http.StatusFound
-	}
-	if status != http.StatusFound && status != http.StatusTemporaryRedirect {
-		return nil, fmt.Errorf("server %s: policy.status must be 302 or 307, got %d", in.Name, status)
-	}
-	pagePath := sc.Workload.Path
-	if pagePath == "" {
-		pagePath = "/page"
-	}
-	if pagePath[0] != '/' {
-		return nil, fmt.Errorf("server %s: workload.path must start with '/', got %q", in.Name, pagePath)
-	}
-	pagePath = cleanPath(pagePath)
-	interval := realInterval(sc)
-	ttl := sc.Manager.ViewTTL
-	if ttl <= 0 {
-		ttl = max(10*interval, time.Second)
-	}
-	ewmaWeight := sc.Policy.EWMAWeight
-	if ewmaWeight <= 0 || ewmaWeight > 1 {
-		ewmaWeight = 0.1
-	}
-	n := len(sc.Instances())
+	in := &p.Servers[cfg.Index]
+	pagePath := cleanPath(p.PagePath)
+	interval := p.Manager.RealInterval
+	n := len(p.Servers)
 	s := &Server{
 		cfg:            cfg,
 		name:           in.Name,
 		index:          cfg.Index,
 		pagePath:       pagePath,
-		redirect:       status,
+		redirect:       p.RedirectStatus,
 		interval:       interval,
-		pageBody:       pageBody(in.Name, g.PageBytes),
-		objectBody:     objectBody(in.Name, g.ObjectBytes),
+		pageBody:       pageBody(in.Name, in.PageBytes),
+		objectBody:     objectBody(in.Name, in.ObjectBytes),
 		hdrName:        []string{in.Name},
 		hdrHTML:        []string{"text/html; charset=utf-8"},
 		hdrOctet:       []string{"application/octet-stream"},
@@ -248,24 +213,14 @@ func New(cfg Config) (*Server, error) {
 		urls:           make([]string, n),
 		crashed:        make(chan struct{}),
 		kick:           make(chan struct{}, 1),
-		metricsHandler: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
+		metricsHandler: promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}),
 	}
 	s.hdrPageLen = []string{strconv.Itoa(len(s.pageBody))}
 	s.hdrObjectLen = []string{strconv.Itoa(len(s.objectBody))}
 	copy(s.static, cfg.Peers)
 	copy(s.urls, cfg.Peers)
-	s.m = NewMachine[*waiter](MachineConfig{
-		Index:      cfg.Index,
-		Workers:    g.Workers,
-		Capacity:   g.QueueCapacity,
-		Page:       page,
-		Object:     object,
-		Policy:     pc,
-		EWMAWeight: ewmaWeight,
-		ViewTTL:    ttl,
-		Rand:       rand.New(rand.NewPCG(sc.Seed, streamServer+uint64(cfg.Index))),
-		Seed:       sc.Seed,
-	})
+	s.m = model.NewServer[*waiter](p.ServerConfig(cfg.Index, p.PolicyStream(cfg.Index)))
+	s.view.TTL = p.Manager.ViewTTL
 	s.waiters.New = func() any { return &waiter{ch: make(chan time.Duration, 1)} }
 	s.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	if err := s.registerMetrics(); err != nil {
@@ -348,7 +303,7 @@ func (s *Server) newAgent() *Agent {
 		Client:     client,
 		Report:     s.report,
 		Apply:      s.applyView,
-		Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, streamAgent+uint64(s.index))),
+		Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, model.StreamAgent+uint64(s.index))),
 	}
 	a.SetLoss(s.loss)
 	return a
@@ -510,7 +465,7 @@ func (s *Server) applyView(v *ViewMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	copy(s.urls, urls)
-	s.m.SetView(s.now(), pv, s.urls)
+	s.view.Set(s.now(), pv, s.urls)
 }
 
 // SetView installs a view directly (tests, or a caller without a manager).
@@ -548,7 +503,7 @@ func (s *Server) Sample(at time.Duration) results.ServerSample {
 }
 
 // Counters are the server's cumulative counters.
-func (s *Server) Counters() Counters {
+func (s *Server) Counters() model.Counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m.Counters(s.now())
@@ -558,7 +513,7 @@ func (s *Server) Counters() Counters {
 // workload path; everything else is 404. Every answer names the server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h["X-Redirlab-Server"] = s.hdrName
+	h[model.ServerHeader] = s.hdrName
 	p := cleanPath(r.URL.Path)
 	switch {
 	case p == "/status":
@@ -596,9 +551,9 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	wt.page = page
 	s.mu.Lock()
 	arrived := s.now()
-	var a Arrival
+	var a model.Arrival
 	if page {
-		a = s.m.ArrivePage(arrived, hops, demand, wt)
+		a = s.m.ArrivePage(arrived, hops, demand, wt, &s.view)
 	} else {
 		a = s.m.ArriveObject(arrived, demand, wt)
 	}
@@ -606,37 +561,37 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	var base string
 	done, finished := arrived, false
 	switch a.Kind {
-	case Redirect:
+	case model.Redirected:
 		base = s.urls[a.Target]
-	case Start:
+	case model.Started:
 		if a.End <= arrived {
 			// A zero-length service (objects served from memory, const 0)
 			// ends as it starts: settle it in the same critical section.
 			// A worker was free, so nobody waits for it.
-			s.m.Finish(arrived, a.Epoch, page, a.End)
+			s.m.Finish(arrived, a.Epoch, page, a.End, wt)
 			finished = true
 		} else {
 			wt.end, wt.epoch = a.End, a.Epoch
 			s.inServiceLocked(wt)
 		}
-	case Wait:
+	case model.Queued:
 		wt.epoch = a.Epoch // its end is known when it gets a worker
 	}
 	s.mu.Unlock()
 
 	switch a.Kind {
-	case Redirect:
+	case model.Redirected:
 		s.waiters.Put(wt)
 		s.answerRedirect(w, a.Target, base, cleaned, r.URL.RawQuery, hops+1)
 		return
-	case Reject:
+	case model.Rejected:
 		s.waiters.Put(wt)
 		h := w.Header()
 		h["Retry-After"] = s.hdrRetry
 		h["Cache-Control"] = s.hdrNoStore
 		http.Error(w, "queue full", http.StatusServiceUnavailable)
 		return
-	case Down:
+	case model.Refused:
 		s.waiters.Put(wt)
 		panic(http.ErrAbortHandler)
 	}
@@ -751,7 +706,7 @@ func (s *Server) registerMetrics() error {
 			func(time.Duration) float64 { return float64(b2i(s.m.Up())) }),
 		gauge("redirlab_view_age_seconds", "Age of the last view from the manager; -1 without one.",
 			func(now time.Duration) float64 {
-				if age, ok := s.m.ViewAge(now); ok {
+				if age, ok := s.view.Age(now); ok {
 					return age.Seconds()
 				}
 				return -1
@@ -770,7 +725,7 @@ func (s *Server) registerMetrics() error {
 			func(now time.Duration) float64 { return s.m.Counters(now).Busy.Seconds() }),
 	}
 	for _, c := range cs {
-		if err := s.cfg.Registry.Register(c); err != nil {
+		if err := s.cfg.Metrics.Register(c); err != nil {
 			return fmt.Errorf("server %s: metrics: %v", s.name, err)
 		}
 		if s.cfg.AlsoRegister != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
@@ -39,17 +39,32 @@ func startServer(t *testing.T, sc *scenarios.Scenario, index int, peers ...strin
 	return s
 }
 
-// occupy admits n requests that never finish (objects, so never
-// redirected): the first take workers, the rest wait.
-func occupy(s *Server, n int) {
+// held is a request occupy admitted.
+type held struct {
+	w     *waiter
+	end   time.Duration
+	epoch uint64
+}
+
+// occupy admits n requests that never finish by themselves (never
+// redirected): the first take workers, the rest wait. It returns those
+// that took a worker, for release.
+func occupy(s *Server, n int) []held {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var out []held
 	for i := 0; i < n; i++ {
-		if a := s.m.ArriveObject(s.now(), Demand{}, &waiter{ch: make(chan time.Duration, 1)}); a.Kind == Start {
-			// Objects take no time here: make this one last for ever.
-			s.m.ends[len(s.m.ends)-1] = math.MaxInt64
+		w := &waiter{ch: make(chan time.Duration, 1)}
+		if a := s.m.ArriveHeld(s.now(), w); a.Kind == model.Started {
+			out = append(out, held{w: w, end: a.End, epoch: a.Epoch})
 		}
 	}
+	return out
+}
+
+// release finishes a request occupy admitted. s.mu is held.
+func release(s *Server, h held) {
+	s.m.Finish(s.now(), h.epoch, false, h.end, h.w)
 }
 
 // allUp installs a view in which every server is up and idle, at the
@@ -394,11 +409,11 @@ func TestNewErrors(t *testing.T) {
 		// An index past the last instance.
 		{"index", func(c *Config) { c.Index = 3 }, "server: index 3 out of range: the scenario has 3 servers"},
 		// Zero workers (a hand-built scenario; Load would refuse it first).
-		{"workers", func(c *Config) { c.Scenario.Servers[0].Workers = 0 }, "server web-1: workers must be at least 1, got 0"},
+		{"workers", func(c *Config) { c.Scenario.Servers[0].Workers = -1 }, "server web-1: workers: must be at least 1, got -1"},
 		// An unknown service distribution.
 		{"service", func(c *Config) { c.Scenario.Servers[0].Service.Dist = "gamma" }, `server web-1: service: unknown service distribution "gamma"`},
 		// A redirect status other than 302 and 307.
-		{"status", func(c *Config) { c.Scenario.Policy.Status = 301 }, "server web-1: policy.status must be 302 or 307, got 301"},
+		{"status", func(c *Config) { c.Scenario.Policy.Status = 301 }, "policy.status: must be 302 or 307, got 301"},
 		// A peer URL with a path.
 		{"peer", func(c *Config) { c.Peers = []string{"", "http://127.0.0.1:1/x"} }, `server web-1: peer 1: base URL "http://127.0.0.1:1/x": must not have a path, query or fragment`},
 		// More peers than servers.
@@ -406,7 +421,7 @@ func TestNewErrors(t *testing.T) {
 		// A manager URL that is not http.
 		{"manager", func(c *Config) { c.ManagerURL = "ftp://127.0.0.1:1" }, `server web-1: manager: base URL "ftp://127.0.0.1:1": scheme must be http or https`},
 		// A page path that is not rooted.
-		{"path", func(c *Config) { c.Scenario.Workload.Path = "page" }, `server web-1: workload.path must start with '/', got "page"`},
+		{"path", func(c *Config) { c.Scenario.Workload.Path = "page" }, `workload.path: must start with '/', got "page"`},
 	} {
 		cfg := Config{Scenario: testScenario()}
 		tc.mut(&cfg)

@@ -76,7 +76,7 @@ func TestDispatchErrors(t *testing.T) {
 			"sim: workload.dispatch: weighted dispatch needs a server with a positive weight"},
 		// A negative weight is the server's error, by name.
 		{"negative", func(sc *scenarios.Scenario) { sc.Servers[0].Weight = -1 },
-			"sim: server web-1: weight must not be negative, got -1"},
+			"sim: server web-1: weight: must not be negative, got -1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

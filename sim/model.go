@@ -8,7 +8,8 @@ import (
 
 	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/dispatch"
-	"github.com/redirlab/redirlab/dist"
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
@@ -21,17 +22,6 @@ type recorder interface {
 	AddSample(s *results.ServerSample)
 	Note(msg string)
 }
-
-// Random stream IDs, combined with the scenario seed. Arrivals use stream
-// 1 as a real run does; every server has its own policy stream so that one
-// server's draws do not shift another's. Service times are no stream:
-// each request carries its demand (dist.Uniform of seed, id and part).
-const (
-	streamArrivals = 1
-	streamBrowsers = 2
-	streamManager  = 3
-	streamPolicy   = 3 << 20
-)
 
 // ctxEvery is how many events run between context checks.
 const ctxEvery = 1 << 16
@@ -49,16 +39,13 @@ const (
 	phObjects         // a page whose embedded objects are being fetched
 )
 
-// maxParallelObjects is how many embedded objects a browser fetches at
-// once, over as many keep-alive connections, as loadgen's browsers do.
-const maxParallelObjects = 6
-
 // request is one browser page request and its embedded-object fetches.
 // Slots are recycled through a free list so that the hot loop does not
 // allocate; gen changes on every reuse and invalidates stale events.
 type request struct {
 	rec      results.Request
-	enqueued time.Duration // when it joined the current server's queue
+	end      time.Duration // when the service in progress ends
+	epoch    uint64        // the server incarnation that admitted it
 	gen      uint32
 	server   int32 // server of the current exchange
 	target   int32 // redirect target carried by the answer in flight
@@ -81,41 +68,13 @@ type request struct {
 	browser  int32 // closed-loop browser, -1 for open loop
 }
 
-// server is one simulated web server: Workers workers serving a bounded
-// FIFO (QueueCapacity counts waiting plus in service).
-type server struct {
-	workers  int
-	capacity int
-	queue    ring[int32]
-	busy     int
-	up       bool
-	slow     float64 // product of active slowdown factors
-	svc, obj dist.Sampler
-	meanSvc  time.Duration
-	polRng   *rand.Rand
-	arrivals uint64  // page arrivals decided, the seq passed to Decide
-	ewma     float64 // moving average of measured waits, ns
-
-	// Since the last sample.
-	served, redirected, rejected int
-	busyArea                     time.Duration
-	lastChange                   time.Duration
-}
-
-// account adds worker-time up to now before busy changes.
-func (s *server) account(now time.Duration) {
-	if s.busy > 0 {
-		s.busyArea += time.Duration(s.busy) * (now - s.lastChange)
-	}
-	s.lastChange = now
-}
-
-// simulation is the single-goroutine driver: all model state and the
-// event loop. Nothing in it reads a clock or sleeps.
+// simulation is the single-goroutine driver: the event loop, the network
+// and the browsers, around the model's servers, registry, faults and
+// sessions. Nothing in it reads a clock or sleeps.
 type simulation struct {
 	rec  recorder
+	plan *plan.Plan
 	cfg  policy.Config
-	seed uint64 // the run's seed, for requests' demands
 
 	now     time.Duration
 	horizon time.Duration // warmup + duration: no page is scheduled at or after it
@@ -125,26 +84,20 @@ type simulation struct {
 	free    []int32
 	inUse   int // allocated slots
 
-	servers []server
-	live    []policy.Status // exact status of every server, kept current
+	servers []*model.Server[int32]
+	last    []model.Counters // each server's counters at its last sample
+	live    []policy.Status  // every server's queue length and up-ness, kept current
 
 	// Manager and agents.
-	interval   time.Duration // 0: exact view
-	viewTTL    time.Duration
-	expire     time.Duration
-	view       policy.View // the exact view frozen by a manager outage
-	exact      policy.View // the exact view handed to decisions
-	agents     []agent     // reporting mode: each server's agent and view
-	reported   []policy.Status
-	lastReport []time.Duration
-	seen       []bool
-	mgrUp      []bool // whether the manager believes each server up
-	instr      []policy.Instruction
-	tickedAt   time.Duration
-	outages    int   // active manager outages
-	lossFaults []int // active lost-reports faults
-	frozen     bool  // exact view frozen by a manager outage
-	mgrRng     *rand.Rand
+	interval time.Duration // 0: exact view
+	registry *model.Registry
+	agents   []agent          // reporting mode: each server's agent and view
+	scratch  policy.View      // the registry's view, copied into agents
+	view     model.ViewHolder // exact mode: the view frozen by a manager outage
+	exact    policy.View      // the exact view handed to decisions
+	frozen   bool             // exact view frozen by a manager outage
+	faults   *model.Faults
+	mgrRng   *rand.Rand
 
 	// Browsers.
 	proc         arrival.Process // nil for closed loop
@@ -156,21 +109,17 @@ type simulation struct {
 	closedLeft   int // closed loop: page requests still to issue; -1 unbounded
 	disp         *dispatch.Dispatcher
 	dispLoad     func(i int) (int64, bool) // what jsq and p2c see: live queue length, up
-	brRng        *rand.Rand                // the dispatch stream, (seed, 2) as in a real run
+	brRng        *rand.Rand                // the dispatch stream, as in a real run
 	nextID       uint64
 	inFlight     int // page requests issued and not recorded
 	maxInFlight  int
 	half         time.Duration // RTT/2: one way
 	overhead     time.Duration
 	timeout      time.Duration
-	pages        int32
+	session      model.Session
 	objects      int32
-	think        time.Duration
 	maxRedirects int32
 	redirStatus  int16
-	faults       []scenarios.Fault
-
-	ewmaWeight float64
 
 	sampleEvery time.Duration
 	lastSample  time.Duration
@@ -178,170 +127,92 @@ type simulation struct {
 	events64    int
 }
 
-// newSimulation builds the model of sc. Zero values that the scenarios
-// package would have filled get the documented defaults, so that a
-// scenario built in code behaves like one loaded from a file.
+// newSimulation builds the simulation of sc.
 func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
-	inst := sc.Instances()
-	if len(inst) == 0 {
-		return nil, fmt.Errorf("sim: scenario %q has no servers", sc.Name)
+	p, err := plan.Resolve(sc)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
 	}
-	if sc.Duration <= 0 {
-		return nil, fmt.Errorf("sim: scenario %q: duration must be > 0", sc.Name)
-	}
+	n := len(p.Servers)
 	s := &simulation{
-		rec:      rec,
-		cfg:      sc.PolicyConfig(),
-		seed:     sc.Seed,
-		horizon:  sc.Warmup + sc.Duration,
-		servers:  make([]server, len(inst)),
-		live:     make([]policy.Status, len(inst)),
-		interval: sc.Interval(),
-		mgrRng:   rand.New(rand.NewPCG(sc.Seed, streamManager)),
-		brRng:    rand.New(rand.NewPCG(sc.Seed, streamBrowsers)),
-		faults:   sc.Faults,
+		rec:          rec,
+		plan:         p,
+		cfg:          p.Policy,
+		horizon:      p.Horizon,
+		servers:      make([]*model.Server[int32], n),
+		last:         make([]model.Counters, n),
+		live:         make([]policy.Status, n),
+		interval:     p.Manager.Interval,
+		mgrRng:       p.Stream(model.StreamManager),
+		brRng:        p.Stream(model.StreamDispatch),
+		faults:       model.NewFaults(p.Faults, n),
+		half:         p.RTT / 2,
+		overhead:     p.Overhead,
+		timeout:      p.Timeout,
+		maxInFlight:  p.MaxInFlight,
+		session:      p.Session,
+		objects:      int32(p.Session.Objects),
+		maxRedirects: int32(p.MaxRedirects),
+		redirStatus:  int16(p.RedirectStatus),
+		sampleEvery:  p.SampleInterval,
 	}
-	weights := make([]float64, len(inst))
-	for i, in := range inst {
-		g := in.Group
-		svc, err := dist.New(g.Service)
-		if err != nil {
-			return nil, fmt.Errorf("sim: server %s: service: %w", in.Name, err)
-		}
-		obj, err := dist.New(g.ObjectService)
-		if err != nil {
-			return nil, fmt.Errorf("sim: server %s: object_service: %w", in.Name, err)
-		}
-		sv := &s.servers[i]
-		sv.workers = max(g.Workers, 1)
-		sv.capacity = g.QueueCapacity
-		if sv.capacity <= 0 {
-			sv.capacity = 1024
-		}
-		sv.up = true
-		sv.slow = 1
-		sv.svc, sv.obj, sv.meanSvc = svc, obj, svc.Mean()
-		sv.polRng = rand.New(rand.NewPCG(sc.Seed, streamPolicy+uint64(i)))
-		s.live[i] = policy.Status{Server: i, Workers: sv.workers, Up: true}
-		if g.Weight < 0 {
-			return nil, fmt.Errorf("sim: server %s: weight must not be negative, got %g", in.Name, g.Weight)
-		}
-		weights[i] = g.Weight
-	}
-
-	// Manager.
-	if s.interval < 0 {
-		return nil, fmt.Errorf("sim: manager.report_interval must be >= 0")
-	}
-	s.viewTTL = sc.Manager.ViewTTL
-	if s.viewTTL <= 0 {
-		s.viewTTL = max(10*s.interval, time.Second)
-	}
-	s.expire = sc.Manager.Expire
-	if s.expire <= 0 {
-		s.expire = max(3*s.interval, 300*time.Millisecond)
+	s.view.TTL = p.Manager.ViewTTL
+	for i := range p.Servers {
+		s.servers[i] = model.NewServer[int32](p.ServerConfig(i, p.PolicyStream(i)))
+		s.live[i] = policy.Status{Server: i, Workers: p.Servers[i].Workers, Up: true}
 	}
 	if s.interval > 0 {
-		n := len(inst)
-		s.reported = make([]policy.Status, n)
-		s.lastReport = make([]time.Duration, n)
-		s.seen = make([]bool, n)
-		s.mgrUp = make([]bool, n)
+		rc := p.RegistryConfig()
+		rc.Rand = s.mgrRng // one manager stream, as the agents' order and lost reports draw from it too
+		s.registry = model.NewRegistry(rc)
 		s.agents = make([]agent, n)
 		for i := range s.agents {
-			s.agents[i].view.Servers = make([]policy.Status, n)
-			if s.cfg.Placement == policy.Central {
-				s.agents[i].view.Instructions = make([]policy.Instruction, n)
-			}
-		}
-		if s.cfg.Placement == policy.Central {
-			s.instr = make([]policy.Instruction, n)
-			for i := range s.instr {
-				s.instr[i].Target = -1
-			}
+			s.agents[i].view.TTL = p.Manager.ViewTTL
 		}
 	}
 
-	// Workload.
-	w := &sc.Workload
-	dp, err := dispatch.Parse(w.Dispatch)
-	if err != nil {
-		return nil, fmt.Errorf("sim: workload.dispatch: %w", err)
-	}
-	if s.disp, err = dispatch.New(dp, weights); err != nil {
+	if s.disp, err = dispatch.New(p.Dispatch, p.Weights); err != nil {
 		return nil, fmt.Errorf("sim: workload.dispatch: %w", err)
 	}
 	s.dispLoad = func(i int) (int64, bool) { return int64(s.live[i].QueueLength), s.live[i].Up }
-	s.half = sc.Network.RTT / 2
-	s.overhead = sc.Network.Overhead
-	s.timeout = w.Timeout
-	s.maxInFlight = w.MaxInFlight
-	s.pages = int32(max(w.Session.Pages, 1))
-	s.objects = int32(max(w.Session.Objects, 0))
-	s.think = w.Session.Think
-	s.maxRedirects = int32(w.MaxRedirects)
-	if s.maxRedirects <= 0 {
-		s.maxRedirects = 10
-	}
-	s.redirStatus = int16(sc.Policy.Status)
-	if s.redirStatus == 0 {
-		s.redirStatus = 302
-	}
-	s.ewmaWeight = sc.Policy.EWMAWeight
-	if s.ewmaWeight <= 0 {
-		s.ewmaWeight = 0.1
-	}
-	s.sampleEvery = sc.SampleInterval
-	if s.sampleEvery <= 0 {
-		s.sampleEvery = 100 * time.Millisecond
-	}
 
-	if w.Arrival.Process == "closed" {
+	if p.Closed {
 		s.closed = true
 		s.arrivalsDone = true
 		s.closedLeft = -1
-		if w.Arrival.Requests > 0 {
-			s.closedLeft = w.Arrival.Requests
+		if p.Requests > 0 {
+			s.closedLeft = p.Requests
 		}
-		for b := 0; b < max(w.Arrival.Concurrency, 1); b++ {
+		for b := 0; b < p.Concurrency; b++ {
 			slot := s.alloc()
 			r := &s.reqs[slot]
 			r.browser = int32(b)
-			r.pagesLeft = s.pages - 1
+			r.pagesLeft = int32(p.Session.Pages) - 1
 			r.phase = phPending
 			s.events.push(0, evPage, slot, r.gen)
 		}
 	} else {
-		p, err := arrival.New(w.Arrival, s.horizon, rand.New(rand.NewPCG(sc.Seed, streamArrivals)))
+		proc, err := arrival.New(p.Arrival, s.horizon, p.Stream(model.StreamArrivals))
 		if err != nil {
 			return nil, fmt.Errorf("sim: workload.arrival: %w", err)
 		}
-		s.proc = p
+		s.proc = proc
 		s.nextSession()
 	}
 
-	for i, f := range sc.Faults {
-		switch f.Action {
-		case "slowdown", "crash", "restart":
-			if f.ServerIndex < 0 || f.ServerIndex >= len(inst) {
-				return nil, fmt.Errorf("sim: faults[%d]: %s needs a server", i, f.Action)
-			}
-		case "manager-outage", "lost-reports":
-		default:
-			return nil, fmt.Errorf("sim: faults[%d].action: unknown action %q", i, f.Action)
-		}
-		if f.At < s.horizon {
-			s.events.push(f.At, evFault, int32(2*i), 0)
-		}
-		if f.Action == "lost-reports" && s.interval == 0 {
-			rec.Note(fmt.Sprintf("fault %d (lost-reports at %v) has no effect: report_interval 0 is an exact view with no reports", i, f.At))
+	for k, st := range p.FaultSteps {
+		s.events.push(st.At, evFault, int32(k), 0)
+	}
+	for k, f := range p.Faults {
+		if f.Kind == model.LostReports && s.interval == 0 && f.At < s.horizon {
+			rec.Note(fmt.Sprintf("fault %d (lost-reports at %v) has no effect: report_interval 0 is an exact view with no reports", k, f.At))
 		}
 	}
 	if s.interval > 0 {
 		// The manager ticks first at each instant; agents then report in
 		// a fixed random order, each on its own schedule.
 		s.events.push(0, evReport, -1, 0)
-		for _, i := range s.mgrRng.Perm(len(inst)) {
+		for _, i := range s.mgrRng.Perm(n) {
 			s.events.push(0, evReport, int32(i), 0)
 		}
 	}
@@ -415,7 +286,7 @@ func (s *simulation) run(ctx context.Context) error {
 			}
 		case evReport:
 			if e.slot < 0 {
-				s.managerTick()
+				s.registry.Tick(s.now)
 				s.events.push(s.now+s.interval, evReport, -1, 0)
 			} else {
 				s.events.push(s.now+s.agentReport(int(e.slot)), evReport, e.slot, 0)
@@ -472,7 +343,7 @@ func (s *simulation) sessionStarts() {
 	slot := s.alloc()
 	r := &s.reqs[slot]
 	r.browser = -1
-	r.pagesLeft = s.pages - 1
+	r.pagesLeft = int32(s.session.Pages) - 1
 	s.issuePage(slot)
 	s.nextSession()
 }
@@ -544,7 +415,7 @@ func (s *simulation) answer(slot int32, status int16, target int32, overhead tim
 	s.events.push(s.now+d, evResponse, slot, r.gen)
 }
 
-// reach: an exchange arrives at its server.
+// reach: an exchange arrives at its server, whose model answers it.
 func (s *simulation) reach(slot int32) {
 	r := &s.reqs[slot]
 	if r.abandoned {
@@ -552,75 +423,39 @@ func (s *simulation) reach(slot int32) {
 		return
 	}
 	i := r.server
-	sv := &s.servers[i]
-	if !sv.up {
+	m := s.servers[i]
+	d := model.Demand{ID: r.demandID, Part: uint64(r.part), OK: true}
+	var a model.Arrival
+	if r.object {
+		a = m.ArriveObject(s.now, d, slot)
+	} else {
+		a = m.ArrivePage(s.now, int(r.hops), d, slot, s)
+	}
+	switch a.Kind {
+	case model.Refused:
 		// Connection refused: no server CPU, the refusal takes RTT/2 back.
 		s.answer(slot, 0, -1, 0)
 		return
-	}
-	seq := sv.arrivals // page arrivals at this server, the seq Decide takes
-	if !r.object {
-		sv.arrivals++
-	}
-	// Decide serves, drawing nothing, a request at its hop limit, under
-	// condition none, or (local placement) when the condition does not
-	// hold: the call is skipped then, which is most arrivals.
-	if !r.object && int(r.hops) < s.cfg.MaxHops && s.cfg.Condition != policy.None {
-		self := s.live[i]
-		self.At = s.now
-		if s.cfg.Condition == policy.QueueDelay {
-			self.QueueDelay = s.queueDelay(int(i))
-		}
-		if s.cfg.Placement == policy.Central || s.cfg.Holds(self) {
-			d := s.cfg.Decide(self, *s.currentView(int(i)), int(r.hops), seq, sv.polRng)
-			if d.Redirect {
-				sv.redirected++
-				s.answer(slot, s.redirStatus, int32(d.Target), s.overhead)
-				return
-			}
-		}
-	}
-	if sv.busy+sv.queue.len() >= sv.capacity {
-		sv.rejected++
+	case model.Redirected:
+		s.answer(slot, s.redirStatus, int32(a.Target), s.overhead)
+		return
+	case model.Rejected:
 		s.answer(slot, 503, -1, s.overhead)
 		return
-	}
-	r.enqueued = s.now
-	if sv.busy < sv.workers {
-		s.startService(int(i), slot)
-	} else {
+	case model.Started:
+		s.serve(slot, a.End, a.Epoch)
+	case model.Queued:
 		r.phase = phWaiting
-		sv.queue.push(slot)
+		r.epoch = a.Epoch
 	}
-	st := &s.live[i]
-	st.QueueLength++
-	st.Waiting = sv.queue.len()
+	s.live[i].QueueLength++
 }
 
-// startService gives slot a worker at server i.
-func (s *simulation) startService(i int, slot int32) {
-	sv := &s.servers[i]
+// serve puts slot in service until end.
+func (s *simulation) serve(slot int32, end time.Duration, epoch uint64) {
 	r := &s.reqs[slot]
-	sv.account(s.now)
-	sv.busy++
-	if s.cfg.Estimator == policy.EWMA {
-		// From 0, like the real server's estimator.
-		sv.ewma += s.ewmaWeight * (float64(s.now-r.enqueued) - sv.ewma)
-	}
-	// The request's own demand (common random numbers), as the real
-	// server draws it: the same page costs the same wherever it lands.
-	u := dist.Uniform(s.seed, r.demandID, uint64(r.part))
-	var d time.Duration
-	if r.object {
-		d = sv.obj.Quantile(u)
-	} else {
-		d = sv.svc.Quantile(u)
-	}
-	if sv.slow != 1 {
-		d = time.Duration(float64(d) * sv.slow)
-	}
-	r.phase = phServing
-	s.events.push(s.now+d, evDone, slot, r.gen)
+	r.phase, r.end, r.epoch = phServing, end, epoch
+	s.events.push(end, evDone, slot, r.gen)
 }
 
 // serviceDone: a worker finishes slot. The next waiting request starts
@@ -631,16 +466,10 @@ func (s *simulation) serviceDone(slot int32, gen uint32) {
 		return // failed by a crash meanwhile
 	}
 	i := r.server
-	sv := &s.servers[i]
-	sv.account(s.now)
-	sv.busy--
-	sv.served++
-	if sv.queue.len() > 0 {
-		s.startService(int(i), sv.queue.pop())
+	if next, end, ok := s.servers[i].Finish(s.now, r.epoch, !r.object, r.end, slot); ok {
+		s.serve(next, end, r.epoch)
 	}
-	st := &s.live[i]
-	st.QueueLength--
-	st.Waiting = sv.queue.len()
+	s.live[i].QueueLength--
 	s.answer(slot, 200, -1, s.overhead)
 }
 
@@ -692,7 +521,7 @@ func (s *simulation) response(slot int32) {
 }
 
 // fetchObjects starts fetching the embedded objects of the page in slot
-// from the server that served it, maxParallelObjects at a time.
+// from the server that served it, model.MaxParallelObjects at a time.
 func (s *simulation) fetchObjects(page int32) {
 	p := &s.reqs[page]
 	p.phase = phObjects
@@ -703,7 +532,7 @@ func (s *simulation) fetchObjects(page int32) {
 	// again at the page before each start.
 	for {
 		p = &s.reqs[page]
-		if p.gen != gen || p.phase != phObjects || p.objectsLeft == 0 || p.objectsOut >= maxParallelObjects {
+		if p.gen != gen || p.phase != phObjects || p.objectsLeft == 0 || p.objectsOut >= model.MaxParallelObjects {
 			return
 		}
 		s.nextObject(page, s.alloc())
@@ -762,20 +591,11 @@ func (s *simulation) finishPage(slot int32) {
 }
 
 // nextPage reuses slot (or a fresh slot when slot < 0) for the session's
-// next page, Think after done; a closed-loop browser then starts its next
+// next page (model.Session); a closed-loop browser then starts its next
 // session. Pages due at or after the horizon are not issued.
 func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Duration) {
-	if pagesLeft <= 0 {
-		if browser < 0 {
-			if slot >= 0 {
-				s.release(slot)
-			}
-			return
-		}
-		pagesLeft = s.pages
-	}
-	at := done + s.think
-	if at >= s.horizon || (s.closed && s.closedLeft == 0) {
+	at, after, ok := s.session.Next(int(pagesLeft), browser >= 0, done)
+	if !ok || (s.closed && s.closedLeft == 0) {
 		if slot >= 0 {
 			s.release(slot)
 		}
@@ -785,7 +605,7 @@ func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Du
 		slot = s.alloc()
 	}
 	r := &s.reqs[slot]
-	r.pagesLeft = pagesLeft - 1
+	r.pagesLeft = int32(after)
 	r.browser = browser
 	r.phase = phPending
 	s.events.push(at, evPage, slot, r.gen)
@@ -814,69 +634,40 @@ func (s *simulation) expireRequest(dl deadline) {
 	s.nextPage(-1, r.pagesLeft, r.browser, s.now)
 }
 
-// queueDelay is server i's queue delay now, by the configured estimator.
-func (s *simulation) queueDelay(i int) time.Duration {
-	sv := &s.servers[i]
-	switch s.cfg.Estimator {
-	case policy.EWMA:
-		return time.Duration(sv.ewma)
-	case policy.Predicted:
-		return policy.EstimateDelay(policy.Predicted, 0, 0, sv.queue.len(), sv.workers, sv.meanSvc)
-	}
-	if sv.queue.len() == 0 {
-		return 0
-	}
-	return s.now - s.reqs[*sv.queue.front()].enqueued
-}
-
-// currentView is the view server i decides with now: the exact live
-// state (interval 0), or the view its agent last received; a view older
-// than ViewTTL is no view at all, so the server stops redirecting.
-func (s *simulation) currentView(i int) *policy.View {
+// ViewFor is the view server i decides with now (model.ViewSource): the
+// exact live state (interval 0), or the view its agent last received; a
+// view older than the view TTL is no view at all, so the server stops
+// redirecting.
+func (s *simulation) ViewFor(i int, now time.Duration) *policy.View {
 	if s.interval == 0 {
 		if s.frozen {
-			if s.now-s.view.At > s.viewTTL {
-				return &noView
-			}
-			return &s.view
+			return s.view.Current(now)
 		}
-		if s.cfg.Condition == policy.QueueDelay {
-			for j := range s.live {
-				s.live[j].QueueDelay = s.queueDelay(j)
-			}
-		}
-		v := &s.exact
-		v.Servers, v.At = s.live, s.now
-		if s.cfg.Placement == policy.Central {
-			v.Instructions = s.cfg.Instruct(s.live, s.mgrRng)
-		}
-		return v
+		return s.exactView()
 	}
-	a := &s.agents[i]
-	if !a.hasView || s.now-a.viewAt > s.viewTTL {
-		return &noView
-	}
-	return &a.view
+	return s.agents[i].view.Current(now)
 }
 
-// noView is the empty view: no peer known, so no redirect.
-var noView policy.View
-
-// status is what server i's agent measures now.
-func (s *simulation) status(i int) policy.Status {
-	st := s.live[i]
-	st.QueueDelay = s.queueDelay(i)
-	st.At = s.now
-	return st
+// exactView is every server's live state now.
+func (s *simulation) exactView() *policy.View {
+	if s.cfg.Condition == policy.QueueDelay {
+		for j := range s.live {
+			s.live[j].QueueDelay = s.servers[j].Status(s.now).QueueDelay
+		}
+	}
+	v := &s.exact
+	v.Servers, v.At = s.live, s.now
+	if s.cfg.Placement == policy.Central {
+		v.Instructions = s.cfg.Instruct(s.live, s.mgrRng)
+	}
+	return v
 }
 
 // agent is one server's agent in reporting mode, with the view it last
 // received.
 type agent struct {
-	view    policy.View
-	viewAt  time.Duration
-	hasView bool
-	failed  int // consecutive failed exchanges (manager unreachable)
+	view   model.ViewHolder
+	failed int // consecutive failed exchanges (manager unreachable)
 }
 
 // agentMaxBackoff caps an agent's retry delay, as the real agent's
@@ -891,10 +682,11 @@ const agentMaxBackoff = time.Second
 // capped at agentMaxBackoff). It returns the delay to the next exchange.
 func (s *simulation) agentReport(i int) time.Duration {
 	a := &s.agents[i]
-	if s.reportLost(i) {
+	if s.faults.ReportLost(i, s.mgrRng.Float64) {
 		return s.interval
 	}
-	if s.outages > 0 {
+	m := s.servers[i]
+	if err := s.registry.Report(s.now, i, model.Report{Status: m.Status(s.now), InService: m.InService(s.now)}); err != nil {
 		a.failed++
 		d := s.interval
 		for k := 0; k < a.failed && d < agentMaxBackoff; k++ {
@@ -903,202 +695,90 @@ func (s *simulation) agentReport(i int) time.Duration {
 		return min(d, agentMaxBackoff)
 	}
 	a.failed = 0
-	st := s.status(i)
-	s.reported[i] = st
-	s.lastReport[i] = s.now
-	s.seen[i] = true
-	s.mgrUp[i] = st.Up
-	v := a.view.Servers
-	for j := range v {
-		v[j] = s.reported[j]
-		v[j].Server = j
-		v[j].Workers = s.servers[j].workers
-		v[j].Up = s.mgrUp[j] // false for a server never heard of
-	}
-	copy(a.view.Instructions, s.instr)
-	a.view.At = s.tickedAt
-	a.viewAt, a.hasView = s.now, true
+	s.registry.ViewInto(&s.scratch)
+	a.view.Set(s.now, s.scratch, nil)
 	return s.interval
-}
-
-// managerTick is the manager's periodic work: it marks down servers
-// silent for longer than Expire and, under central placement, recomputes
-// the instructions from the reported statuses. Nothing happens while the
-// manager is away.
-func (s *simulation) managerTick() {
-	if s.outages > 0 {
-		return
-	}
-	for i := range s.mgrUp {
-		if s.mgrUp[i] && s.now-s.lastReport[i] > s.expire {
-			s.mgrUp[i] = false
-		}
-	}
-	s.tickedAt = s.now
-	if s.instr != nil {
-		st := make([]policy.Status, len(s.reported))
-		for i := range st {
-			st[i] = s.reported[i]
-			st[i].Server = i
-			st[i].Workers = s.servers[i].workers
-			st[i].Up = s.mgrUp[i]
-		}
-		copy(s.instr, s.cfg.Instruct(st, s.mgrRng))
-	}
-}
-
-func (s *simulation) reportLost(i int) bool {
-	for _, k := range s.lossFaults {
-		f := &s.faults[k]
-		if f.ServerIndex >= 0 && f.ServerIndex != i {
-			continue
-		}
-		loss := f.Loss
-		if loss <= 0 {
-			loss = 1
-		}
-		if s.mgrRng.Float64() < loss {
-			return true
-		}
-	}
-	return false
 }
 
 // takeSample records every server's state at now.
 func (s *simulation) takeSample() {
-	for i := range s.servers {
-		sv := &s.servers[i]
-		sv.account(s.now)
+	for i, m := range s.servers {
+		st := m.Status(s.now)
+		c := m.Counters(s.now)
+		prev := s.last[i]
+		s.last[i] = c
 		sm := &s.sample
 		*sm = results.ServerSample{
 			At: s.now, Server: i,
-			QueueLength: sv.busy + sv.queue.len(), InService: sv.busy,
-			QueueDelay: s.queueDelay(i),
-			Served:     sv.served, Redirected: sv.redirected, Rejected: sv.rejected,
-			Up:       sv.up,
-			BusyTime: sv.busyArea,
+			QueueLength: st.QueueLength, InService: m.InService(s.now),
+			QueueDelay: st.QueueDelay,
+			Served:     int(c.Served - prev.Served), Redirected: int(c.Redirected - prev.Redirected),
+			Rejected: int(c.Rejected - prev.Rejected),
+			Up:       m.Up(),
+			BusyTime: c.Busy - prev.Busy,
 		}
 		switch {
-		case s.interval > 0:
-			sm.ReportedQueueLength = s.reported[i].QueueLength
-			sm.ReportedQueueDelay = s.reported[i].QueueDelay
+		case s.registry != nil:
+			rep, _, _ := s.registry.Reported(i)
+			sm.ReportedQueueLength = rep.Status.QueueLength
+			sm.ReportedQueueDelay = rep.Status.QueueDelay
 		case s.frozen:
-			sm.ReportedQueueLength = s.view.Servers[i].QueueLength
-			sm.ReportedQueueDelay = s.view.Servers[i].QueueDelay
+			v := s.view.Current(s.now)
+			if i < len(v.Servers) {
+				sm.ReportedQueueLength = v.Servers[i].QueueLength
+				sm.ReportedQueueDelay = v.Servers[i].QueueDelay
+			}
 		default:
 			sm.ReportedQueueLength = sm.QueueLength
 			sm.ReportedQueueDelay = sm.QueueDelay
 		}
 		s.rec.AddSample(sm)
-		sv.served, sv.redirected, sv.rejected, sv.busyArea = 0, 0, 0, 0
 	}
 	s.lastSample = s.now
 }
 
-// fault applies the start (even code) or end (odd code) of fault code/2.
-func (s *simulation) fault(code int) {
-	k, ending := code/2, code%2 == 1
-	f := &s.faults[k]
-	if !ending && f.For > 0 && f.Action != "restart" {
-		s.events.push(s.now+f.For, evFault, int32(code+1), 0)
-	}
-	i := f.ServerIndex
-	switch f.Action {
-	case "slowdown":
-		factor := f.Factor
-		if factor <= 0 {
-			factor = 1
-		}
-		if ending {
-			s.servers[i].slow /= factor
-		} else {
-			s.servers[i].slow *= factor
-		}
-	case "crash":
-		if ending {
-			s.restart(i)
-		} else {
-			s.crash(i)
-		}
-	case "restart":
-		s.restart(i)
-	case "manager-outage":
-		if ending {
-			s.outages--
-			if s.outages == 0 && s.interval == 0 {
-				s.frozen = false
-				s.view = policy.View{}
-			}
-			if s.outages == 0 && s.interval > 0 {
-				// Back, the manager treats every known server as having
-				// just reported, so the outage itself expires none.
-				for i := range s.seen {
-					if s.seen[i] {
-						s.lastReport[i] = s.now
-					}
-				}
-			}
-			return
-		}
-		if s.outages == 0 && s.interval == 0 {
-			// The exact view freezes as it was when the manager went away.
-			v := *s.currentView(0)
-			s.view = policy.View{Servers: append([]policy.Status(nil), v.Servers...), At: s.now}
-			if v.Instructions != nil {
-				s.view.Instructions = append([]policy.Instruction(nil), v.Instructions...)
-			}
-			s.frozen = true
-		}
-		s.outages++
-	case "lost-reports":
-		if ending {
-			for j, x := range s.lossFaults {
-				if x == k {
-					s.lossFaults = append(s.lossFaults[:j], s.lossFaults[j+1:]...)
-					break
-				}
-			}
-		} else {
-			s.lossFaults = append(s.lossFaults, k)
+// fault carries out fault step k (model.Faults says what changes).
+func (s *simulation) fault(k int) {
+	for _, c := range s.faults.Apply(s.plan.FaultSteps[k]) {
+		switch c.Kind {
+		case model.SetSlowdown:
+			s.servers[c.Server].SetSlowdown(c.Factor)
+		case model.CrashServer:
+			s.crash(c.Server)
+		case model.RestartServer:
+			s.servers[c.Server].Restart(s.now)
+			s.live[c.Server].Up = true
+		case model.SetOutage:
+			s.setOutage(c.On)
+		case model.SetReportLoss:
+			// Agents ask s.faults at each report.
 		}
 	}
+}
+
+// setOutage starts or ends a manager outage. With reports, the registry
+// refuses them meanwhile; with an exact view, the view freezes as it was
+// when the manager went away.
+func (s *simulation) setOutage(on bool) {
+	if s.registry != nil {
+		s.registry.SetOutage(s.now, on)
+		return
+	}
+	if !on {
+		s.frozen = false
+		return
+	}
+	s.view.Set(s.now, *s.exactView(), nil)
+	s.frozen = true
 }
 
 // crash takes server i down: requests waiting or in service fail (the
 // browser sees a reset RTT/2 later); later arrivals are refused.
 func (s *simulation) crash(i int) {
-	sv := &s.servers[i]
-	if !sv.up {
-		return
-	}
-	sv.account(s.now)
-	sv.up = false
-	var failed []int32
-	for sv.queue.len() > 0 {
-		failed = append(failed, sv.queue.pop())
-	}
-	for slot := range s.reqs {
-		r := &s.reqs[slot]
-		if r.phase == phServing && int(r.server) == i {
-			failed = append(failed, int32(slot))
-		}
-	}
-	sv.busy = 0
-	sv.ewma = 0
+	lost := s.servers[i].Crash(s.now)
 	st := &s.live[i]
 	st.QueueLength, st.Waiting, st.Up = 0, 0, false
-	for _, slot := range failed {
+	for _, slot := range lost {
 		s.answer(slot, 0, -1, 0)
 	}
-}
-
-// restart brings server i back up with an empty queue.
-func (s *simulation) restart(i int) {
-	sv := &s.servers[i]
-	if sv.up {
-		return
-	}
-	sv.account(s.now)
-	sv.up = true
-	s.live[i].Up = true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/dist"
+	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
@@ -19,11 +20,11 @@ import (
 func naiveLatencies(t *testing.T, sc *scenarios.Scenario) []time.Duration {
 	t.Helper()
 	n, c := sc.Servers[0].Count, sc.Servers[0].Workers
-	proc, err := arrival.New(sc.Workload.Arrival, sc.Warmup+sc.Duration, rand.New(rand.NewPCG(sc.Seed, streamArrivals)))
+	proc, err := arrival.New(sc.Workload.Arrival, sc.Warmup+sc.Duration, rand.New(rand.NewPCG(sc.Seed, model.StreamArrivals)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	browsers := rand.New(rand.NewPCG(sc.Seed, streamBrowsers))
+	browsers := rand.New(rand.NewPCG(sc.Seed, model.StreamDispatch))
 	svc, err := dist.New(sc.Servers[0].Service)
 	if err != nil {
 		t.Fatal(err)
