@@ -23,6 +23,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/redirlab/redirlab/arrival"
+	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/results"
 )
 
@@ -285,7 +286,7 @@ func TestAccuracyShort(t *testing.T) {
 	a := measureOpen(t, urls[0], "poisson", rate, d, Options{})
 	t.Log(a)
 	want := 0
-	proc, err := arrival.New(poisson(rate), d, rand.New(rand.NewPCG(1, streamArrivals)))
+	proc, err := arrival.New(poisson(rate), d, rand.New(rand.NewPCG(1, model.StreamArrivals)))
 	if err != nil {
 		t.Fatal(err)
 	}

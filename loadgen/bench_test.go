@@ -13,6 +13,7 @@ import (
 	"github.com/rakyll/hey/requester"
 
 	"github.com/redirlab/redirlab/dispatch"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 )
 
@@ -34,10 +35,14 @@ func BenchmarkBrowserPage(b *testing.B) {
 	u, _ := url.Parse(benchServer(b))
 	sc := scenario(1, poisson(1), time.Second)
 	opts := Options{}
-	if err := opts.validate(&sc.Workload); err != nil {
+	pl, err := plan.Resolve(sc)
+	if err != nil {
 		b.Fatal(err)
 	}
-	br := newBrowsers(context.Background(), sc, []*url.URL{u}, opts.Transport, WallClock, time.Now())
+	if err := opts.validate(pl); err != nil {
+		b.Fatal(err)
+	}
+	br := newBrowsers(context.Background(), pl, []*url.URL{u}, opts.Transport, WallClock, time.Now())
 	defer br.close()
 	var r results.Request
 	pt := br.newPageTrace()

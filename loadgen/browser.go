@@ -12,16 +12,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
 // ServerHeader names the server that answered, on every redirlab response.
-const ServerHeader = "X-Redirlab-Server"
-
-// maxParallelObjects is how many embedded objects a browser fetches at
-// once from one server (the per-host connection limit of browsers).
-const maxParallelObjects = 6
+const ServerHeader = model.ServerHeader
 
 // classify maps a final HTTP status to an outcome: 2xx is a page, 503 is a
 // server turning the request away for lack of room, anything else
@@ -49,14 +47,15 @@ func isRedirect(status int) bool {
 // (shared by the sessions assigned to each) and the knowledge to tell
 // which server answered. Every redirect is followed by hand.
 type browsers struct {
-	clients  []*httpClient
-	pages    []string // page URL per target
-	demand   []string // page URL per target with the demand parameter, up to its value
-	names    map[string]int
-	hosts    map[string]int
-	workload scenarios.Workload
-	clock    Clock
-	start    time.Time
+	clients      []*httpClient
+	pages        []string // page URL per target
+	demand       []string // page URL per target with the demand parameter, up to its value
+	names        map[string]int
+	hosts        map[string]int
+	timeout      time.Duration // workload.timeout, per page and per object
+	maxRedirects int           // workload.max_redirects
+	clock        Clock
+	start        time.Time
 }
 
 // DemandParam is the query parameter that carries a page request's id to
@@ -64,20 +63,18 @@ type browsers struct {
 // service time from dist.Uniform(seed, id, part), part 0 for the page and
 // k+1 for /object/<k>, so that a real run and a simulation of the same
 // scenario serve the same demands (common random numbers).
-const DemandParam = "redirlab_req"
+const DemandParam = model.DemandParam
 
-func newBrowsers(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, t Transport, clock Clock, start time.Time) *browsers {
+func newBrowsers(ctx context.Context, p *plan.Plan, bases []*url.URL, t Transport, clock Clock, start time.Time) *browsers {
 	b := &browsers{
-		names:    serverNames(sc),
-		hosts:    make(map[string]int, len(bases)),
-		workload: sc.Workload,
-		clock:    clock,
-		start:    start,
+		names:        serverNames(p.Scenario),
+		hosts:        make(map[string]int, len(bases)),
+		timeout:      p.Timeout,
+		maxRedirects: p.MaxRedirects,
+		clock:        clock,
+		start:        start,
 	}
-	path := sc.Workload.Path
-	if path == "" {
-		path = "/page"
-	}
+	path := p.PagePath
 	for i, u := range bases {
 		if _, dup := b.hosts[u.Host]; !dup {
 			b.hosts[u.Host] = i
@@ -100,7 +97,7 @@ func newBrowsers(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, 
 // server indexes.
 func serverNames(sc *scenarios.Scenario) map[string]int {
 	names := map[string]int{}
-	for _, in := range instancesOf(sc) {
+	for _, in := range sc.Instances() {
 		names[in.Name] = in.Index
 		if in.Group != nil && in.Group.Count == 1 {
 			if _, taken := names[in.Group.Name]; !taken {
@@ -109,22 +106,6 @@ func serverNames(sc *scenarios.Scenario) map[string]int {
 		}
 	}
 	return names
-}
-
-// instancesOf is sc.Instances(), or the same naming rule ("<group>-<i>",
-// in file order) for a scenarios package built without it.
-func instancesOf(sc *scenarios.Scenario) []scenarios.Instance {
-	if x, ok := any(sc).(interface{ Instances() []scenarios.Instance }); ok {
-		return x.Instances()
-	}
-	var out []scenarios.Instance
-	for gi := range sc.Servers {
-		g := &sc.Servers[gi]
-		for i := 1; i <= max(g.Count, 1); i++ {
-			out = append(out, scenarios.Instance{Index: len(out), Name: g.Name + "-" + strconv.Itoa(i), Group: g})
-		}
-	}
-	return out
 }
 
 func (b *browsers) close() {
@@ -178,7 +159,7 @@ func (t *pageTrace) sent() { t.r.Sent = t.b.elapsed() }
 func (b *browsers) page(pool, first int, r *results.Request, pt *pageTrace) string {
 	c := b.clients[pool]
 	r.First, r.Final = first, -1
-	deadline := r.Scheduled + b.workload.Timeout
+	deadline := r.Scheduled + b.timeout
 	// The request id travels in the query (redirects keep it) so that
 	// servers draw this request's own demand, as the simulator does.
 	pt.url = strconv.AppendUint(append(pt.url[:0], b.demand[first]...), r.ID, 10)
@@ -208,7 +189,7 @@ func (b *browsers) page(pool, first int, r *results.Request, pt *pageTrace) stri
 			r.Outcome = classify(a.status)
 			return a.origin
 		}
-		if a.location == "" || r.Redirects >= b.workload.MaxRedirects {
+		if a.location == "" || r.Redirects >= b.maxRedirects {
 			r.Outcome = results.Error
 			return ""
 		}
@@ -241,7 +222,7 @@ func resolve(base, location string) (string, error) {
 }
 
 // objects fetches n embedded objects /object/<k> (k = 0..n-1) from the
-// server at origin (scheme://host), up to maxParallelObjects at once over
+// server at origin (scheme://host), up to model.MaxParallelObjects at once over
 // pool's keep-alive connections, each bounded by the workload timeout. It
 // sets r.Objects to the number fetched with a 2xx answer and
 // r.ObjectsDone to when the last one ended.
@@ -259,13 +240,13 @@ func (b *browsers) objects(pool int, origin string, n int, r *results.Request) {
 			if k >= int64(n) {
 				return
 			}
-			a, err := c.get(prefix+strconv.FormatInt(k, 10)+demand, b.workload.Timeout, nil)
+			a, err := c.get(prefix+strconv.FormatInt(k, 10)+demand, b.timeout, nil)
 			if err == nil && a.status >= 200 && a.status < 300 {
 				fetched.Add(1)
 			}
 		}
 	}
-	par := min(n, maxParallelObjects)
+	par := min(n, model.MaxParallelObjects)
 	var wg sync.WaitGroup
 	for range par - 1 {
 		wg.Go(fetch)

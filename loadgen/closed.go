@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -20,6 +19,8 @@ import (
 	"github.com/rakyll/hey/requester"
 
 	"github.com/redirlab/redirlab/dispatch"
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -178,30 +179,21 @@ type closedLoop struct {
 	failed      int64 // requests hey reported as errors (no latency)
 }
 
-func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) error {
-	a := sc.Workload.Arrival
-	if a.Concurrency < 1 {
-		return fmt.Errorf("workload.arrival.concurrency: must be at least 1 for the closed process, got %d", a.Concurrency)
-	}
-	if a.Requests < 0 {
-		return fmt.Errorf("workload.arrival.requests: must not be negative, got %d", a.Requests)
-	}
-	policy, _ := parseDispatch(sc.Workload.Dispatch)
+func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) error {
+	sc := p.Scenario
+	policy := p.Dispatch
 	if policy == dispatch.JSQ || policy == dispatch.P2C {
 		return fmt.Errorf("workload.dispatch: %s needs each request's completion, which hey does not expose; "+
 			"the closed process supports random, round-robin and weighted", policy)
 	}
-	disp, err := newDispatcher(policy, targetWeights(sc, len(bases)), rand.New(rand.NewPCG(sc.Seed, streamDispatch)))
+	disp, err := newDispatcher(policy, targetWeights(p, len(bases)), p.Stream(model.StreamDispatch))
 	if err != nil {
 		return err
 	}
-	path := sc.Workload.Path
-	if path == "" {
-		path = "/page"
-	}
+	path := p.PagePath
 	c := &closedLoop{
 		ctx: ctx, sc: sc, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
-		timeout: int(math.Ceil(sc.Workload.Timeout.Seconds())), noKeepAlive: opts.Transport.DisableKeepAlives,
+		timeout: int(math.Ceil(p.Timeout.Seconds())), noKeepAlive: opts.Transport.DisableKeepAlives,
 	}
 	c.conns.untracked = c.noKeepAlive
 	for _, u := range bases {
@@ -218,9 +210,8 @@ func runClosed(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, re
 	if !opts.Start.IsZero() {
 		c.start = opts.Start
 	}
-	horizon := sc.Warmup + sc.Duration
-	stopProgress := c.progress(opts, horizon)
-	err = c.loop(a.Concurrency, a.Requests, horizon)
+	stopProgress := c.progress(opts, p.Horizon)
+	err = c.loop(p.Concurrency, p.Requests, p.Horizon)
 	stopProgress()
 	after, afterErr := c.serverRedirects(opts)
 

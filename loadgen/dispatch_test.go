@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redirlab/redirlab/dispatch"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
@@ -29,14 +30,18 @@ func TestDispatchSharedStream(t *testing.T) {
 			sc.Seed = 42
 			sc.Workload.Dispatch = name
 			opts := Options{}
-			if err := opts.validate(&sc.Workload); err != nil {
+			pl, err := plan.Resolve(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := opts.validate(pl); err != nil {
 				t.Fatal(err)
 			}
 			bases := make([]*url.URL, len(weights))
 			for i := range bases {
 				bases[i] = &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", i+1)}
 			}
-			o, _, err := newOpenLoop(context.Background(), sc, bases, &collector{}, &opts)
+			o, _, err := newOpenLoop(context.Background(), pl, bases, &collector{}, &opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -85,6 +85,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -224,7 +225,7 @@ type Options struct {
 const maxPacerSpin = 5 * time.Millisecond
 
 // validate fills defaults and checks o against the workload.
-func (o *Options) validate(w *scenarios.Workload) error {
+func (o *Options) validate(p *plan.Plan) error {
 	if o.Clock == nil {
 		o.Clock = WallClock
 	}
@@ -238,7 +239,7 @@ func (o *Options) validate(w *scenarios.Workload) error {
 		return fmt.Errorf("loadgen options: MaxInFlight must not be negative, got %d", o.MaxInFlight)
 	}
 	if o.MaxInFlight == 0 {
-		o.MaxInFlight = w.MaxInFlight
+		o.MaxInFlight = p.MaxInFlight
 	}
 	if o.MaxInFlight <= 0 {
 		return fmt.Errorf("workload.max_in_flight: must be at least 1, got %d", o.MaxInFlight)
@@ -299,48 +300,34 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 	if sc == nil {
 		return errors.New("loadgen: nil scenario")
 	}
-	if err := checkWorkload(sc); err != nil {
+	p, err := plan.Resolve(sc)
+	if err != nil {
+		return err
+	}
+	if err := checkWorkload(p); err != nil {
 		return err
 	}
 	bases, err := parseTargets(targets)
 	if err != nil {
 		return err
 	}
-	if err := opts.validate(&sc.Workload); err != nil {
+	if err := opts.validate(p); err != nil {
 		return err
 	}
 	if opts.GCPercent > 0 {
 		defer tuneGC(opts.GCPercent)()
 	}
-	if sc.Workload.Arrival.Process == "closed" {
-		return runClosed(ctx, sc, bases, rec, &opts)
+	if p.Closed {
+		return runClosed(ctx, p, bases, rec, &opts)
 	}
-	return runOpen(ctx, sc, bases, rec, &opts)
+	return runOpen(ctx, p, bases, rec, &opts)
 }
 
-// checkWorkload rejects workloads the generator cannot run, naming the
-// scenario field (scenarios.Load fills defaults; a hand-built Scenario may
-// not have).
-func checkWorkload(sc *scenarios.Scenario) error {
-	w := &sc.Workload
-	switch {
-	case sc.Duration <= 0:
-		return fmt.Errorf("duration: must be > 0, got %v", sc.Duration)
-	case sc.Warmup < 0:
-		return fmt.Errorf("warmup: must not be negative, got %v", sc.Warmup)
-	case w.Timeout <= 0:
-		return fmt.Errorf("workload.timeout: must be > 0, got %v", w.Timeout)
-	case w.MaxRedirects < 0:
-		return fmt.Errorf("workload.max_redirects: must not be negative, got %d", w.MaxRedirects)
-	case w.Session.Pages < 0:
-		return fmt.Errorf("workload.session.pages: must not be negative, got %d", w.Session.Pages)
-	case w.Session.Objects < 0:
-		return fmt.Errorf("workload.session.objects: must not be negative, got %d", w.Session.Objects)
-	case w.Session.Think < 0:
-		return fmt.Errorf("workload.session.think: must not be negative, got %v", w.Session.Think)
-	}
-	if _, err := parseDispatch(w.Dispatch); err != nil {
-		return err
+// checkWorkload rejects workloads the generator cannot run: a real
+// browser needs a timeout.
+func checkWorkload(p *plan.Plan) error {
+	if p.Timeout <= 0 {
+		return fmt.Errorf("workload.timeout: must be > 0, got %v", p.Timeout)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"runtime"
 	"sync"
@@ -13,15 +12,9 @@ import (
 
 	"github.com/redirlab/redirlab/arrival"
 	"github.com/redirlab/redirlab/internal/alarm"
+	"github.com/redirlab/redirlab/model"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
-	"github.com/redirlab/redirlab/scenarios"
-)
-
-// Random streams derived from the scenario seed. Arrivals use stream 1, as
-// in the simulator, so both see the same session start times.
-const (
-	streamArrivals = 1
-	streamDispatch = 2
 )
 
 // job is one page request of a session, due at scheduled.
@@ -58,9 +51,7 @@ type openLoop struct {
 	clock   Clock
 	start   time.Time
 	horizon time.Duration
-	pages   int
-	objects int
-	think   time.Duration
+	session model.Session
 
 	disp        *dispatcher
 	outstanding []atomic.Int64          // page requests per first server, for jsq/p2c
@@ -91,22 +82,20 @@ type openLoop struct {
 	rejected  atomic.Int64
 }
 
-func runOpen(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) error {
-	o, proc, err := newOpenLoop(ctx, sc, bases, rec, opts)
+func runOpen(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) error {
+	o, proc, err := newOpenLoop(ctx, p, bases, rec, opts)
 	if err != nil {
 		return err
 	}
 	return o.run(proc)
 }
 
-func newOpenLoop(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, rec sink, opts *Options) (*openLoop, arrival.Process, error) {
-	horizon := sc.Warmup + sc.Duration
-	proc, err := arrival.New(sc.Workload.Arrival, horizon, rand.New(rand.NewPCG(sc.Seed, streamArrivals)))
+func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) (*openLoop, arrival.Process, error) {
+	proc, err := arrival.New(p.Arrival, p.Horizon, p.Stream(model.StreamArrivals))
 	if err != nil {
 		return nil, nil, fmt.Errorf("workload.arrival: %w", err)
 	}
-	policy, _ := parseDispatch(sc.Workload.Dispatch) // checked by checkWorkload
-	disp, err := newDispatcher(policy, targetWeights(sc, len(bases)), rand.New(rand.NewPCG(sc.Seed, streamDispatch)))
+	disp, err := newDispatcher(p.Dispatch, targetWeights(p, len(bases)), p.Stream(model.StreamDispatch))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,13 +107,11 @@ func newOpenLoop(ctx context.Context, sc *scenarios.Scenario, bases []*url.URL, 
 		ctx:         ctx,
 		rec:         rec,
 		opts:        opts,
-		b:           newBrowsers(ctx, sc, bases, opts.Transport, opts.Clock, start),
+		b:           newBrowsers(ctx, p, bases, opts.Transport, opts.Clock, start),
 		clock:       opts.Clock,
 		start:       start,
-		horizon:     horizon,
-		pages:       max(1, sc.Workload.Session.Pages),
-		objects:     sc.Workload.Session.Objects,
-		think:       sc.Workload.Session.Think,
+		horizon:     p.Horizon,
+		session:     p.Session,
 		disp:        disp,
 		outstanding: make([]atomic.Int64, len(bases)),
 		maxInFlight: int64(opts.MaxInFlight),
@@ -153,13 +140,12 @@ func (o *openLoop) run(proc arrival.Process) error {
 // group's weight as the simulator reads it (the scenarios package fills 1
 // when absent; an explicit 0 gets no traffic), 1 for a target beyond the
 // scenario's servers.
-func targetWeights(sc *scenarios.Scenario, n int) []float64 {
+func targetWeights(p *plan.Plan, n int) []float64 {
 	w := make([]float64, n)
-	inst := instancesOf(sc)
 	for i := range w {
 		w[i] = 1
-		if i < len(inst) && inst[i].Group != nil {
-			w[i] = inst[i].Group.Weight
+		if i < len(p.Weights) {
+			w[i] = p.Weights[i]
 		}
 	}
 	return w
@@ -221,7 +207,7 @@ func (o *openLoop) pace(proc arrival.Process) {
 		}
 		var j job
 		if fromArrival {
-			j = job{scheduled: nextArrival, pool: o.nextPool, pagesLeft: o.pages}
+			j = job{scheduled: nextArrival, pool: o.nextPool, pagesLeft: o.session.Pages}
 			o.nextPool = (o.nextPool + 1) % len(o.b.clients)
 			o.sessions.Add(1)
 			nextArrival, haveArrival = proc.Next()
@@ -366,10 +352,9 @@ func (o *openLoop) rejectByClient(j job) {
 // load does not depend on the servers; pages that would fall beyond the
 // horizon are not scheduled.
 func (o *openLoop) followUp(j job, end time.Duration) {
-	due := end + o.think
-	if j.pagesLeft > 1 && due < o.horizon {
+	if due, after, ok := o.session.Next(j.pagesLeft-1, false, end); ok {
 		o.mu.Lock()
-		heap.Push(&o.later, job{scheduled: due, pool: j.pool, pagesLeft: j.pagesLeft - 1})
+		heap.Push(&o.later, job{scheduled: due, pool: j.pool, pagesLeft: after + 1})
 		o.mu.Unlock()
 	} else {
 		o.sessions.Add(-1)
@@ -399,10 +384,10 @@ func (o *openLoop) worker(j job) {
 func (o *openLoop) serveHTTP(j job, r *results.Request, pt *pageTrace) time.Duration {
 	u := o.b.page(j.pool, j.server, r, pt)
 	o.outstanding[j.server].Add(-1)
-	if u == "" || r.Outcome != results.Completed || o.objects == 0 {
+	if u == "" || r.Outcome != results.Completed || o.session.Objects == 0 {
 		return r.Done
 	}
-	o.b.objects(j.pool, u, o.objects, r)
+	o.b.objects(j.pool, u, o.session.Objects, r)
 	return r.ObjectsDone
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -18,10 +19,14 @@ func runFake(t *testing.T, sc *scenarios.Scenario, service time.Duration, opts O
 	var c collector
 	synctest.Test(t, func(t *testing.T) {
 		opts.NoSpin = true // the virtual clock does not move while the pacer spins
-		if err := opts.validate(&sc.Workload); err != nil {
+		pl, err := plan.Resolve(sc)
+		if err != nil {
 			t.Fatal(err)
 		}
-		o, proc, err := newOpenLoop(context.Background(), sc, []*url.URL{{Scheme: "http", Host: "127.0.0.1:1"}}, &c, &opts)
+		if err := opts.validate(pl); err != nil {
+			t.Fatal(err)
+		}
+		o, proc, err := newOpenLoop(context.Background(), pl, []*url.URL{{Scheme: "http", Host: "127.0.0.1:1"}}, &c, &opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,7 +33,7 @@ func (k FaultKind) String() string {
 }
 
 // FaultKindNames lists the fault actions as written in scenario files.
-func FaultKindNames() []string { return faultKindNames[:] }
+func FaultKindNames() []string { return slices.Clone(faultKindNames[:]) }
 
 // ParseFaultKind parses a fault action name.
 func ParseFaultKind(s string) (FaultKind, bool) {

@@ -296,6 +296,9 @@ func (m *Server[W]) Finish(now time.Duration, epoch uint64, page bool, end time.
 	if epoch != m.epoch || !m.up {
 		return next, 0, false
 	}
+	// A held request (ArriveHeld) ends when the driver says, before its
+	// nominal end.
+	end = min(end, now)
 	m.counters.Served++
 	if page {
 		m.counters.Pages++

@@ -195,19 +195,32 @@ func Resolve(sc *scenarios.Scenario) (*Plan, error) {
 	}
 	p.Arrival = w.Arrival
 	p.Closed = w.Arrival.Process == "closed"
-	p.Concurrency = max(w.Arrival.Concurrency, 1)
-	p.Requests = max(w.Arrival.Requests, 0)
+	p.Concurrency, p.Requests = w.Arrival.Concurrency, w.Arrival.Requests
+	if p.Closed && p.Concurrency < 1 {
+		return nil, fmt.Errorf("workload.arrival.concurrency: must be at least 1 for the closed process, got %d", p.Concurrency)
+	}
+	if p.Closed && p.Requests < 0 {
+		return nil, fmt.Errorf("workload.arrival.requests: must not be negative, got %d", p.Requests)
+	}
+	switch ss := w.Session; {
+	case ss.Pages < 0:
+		return nil, fmt.Errorf("workload.session.pages: must not be negative, got %d", ss.Pages)
+	case ss.Objects < 0:
+		return nil, fmt.Errorf("workload.session.objects: must not be negative, got %d", ss.Objects)
+	case ss.Think < 0:
+		return nil, fmt.Errorf("workload.session.think: must not be negative, got %v", ss.Think)
+	}
 	p.Session = model.Session{
-		Pages:   max(w.Session.Pages, 1),
-		Objects: max(w.Session.Objects, 0),
-		Think:   max(w.Session.Think, 0),
+		Pages:   max(w.Session.Pages, 1), // 0: the scenario default, for a session built in code
+		Objects: w.Session.Objects,
+		Think:   w.Session.Think,
 		Horizon: p.Horizon,
 	}
 	p.Timeout = w.Timeout
 	p.MaxInFlight = w.MaxInFlight
 	p.MaxRedirects = w.MaxRedirects
-	if p.MaxRedirects <= 0 {
-		p.MaxRedirects = 10
+	if p.MaxRedirects < 0 {
+		return nil, fmt.Errorf("workload.max_redirects: must not be negative, got %d", p.MaxRedirects)
 	}
 	p.PagePath = w.Path
 	if p.PagePath == "" {
