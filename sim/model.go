@@ -121,6 +121,9 @@ type simulation struct {
 	maxRedirects int32
 	redirStatus  int16
 
+	// trace, when set, sees every arrival, view, fault change and sample.
+	trace func(*Event)
+
 	sampleEvery time.Duration
 	lastSample  time.Duration
 	sample      results.ServerSample
@@ -431,6 +434,9 @@ func (s *simulation) reach(slot int32) {
 	} else {
 		a = m.ArrivePage(s.now, int(r.hops), d, slot, s)
 	}
+	if s.trace != nil {
+		s.trace(&Event{Kind: Arrival, At: s.now, Server: int(i), Hops: int(r.hops), Object: r.object, Demand: d, Answer: a, Request: r.demandID})
+	}
 	switch a.Kind {
 	case model.Refused:
 		// Connection refused: no server CPU, the refusal takes RTT/2 back.
@@ -697,6 +703,9 @@ func (s *simulation) agentReport(i int) time.Duration {
 	a.failed = 0
 	s.registry.ViewInto(&s.scratch)
 	a.view.Set(s.now, s.scratch, nil)
+	if s.trace != nil {
+		s.traceView(i)
+	}
 	return s.interval
 }
 
@@ -733,6 +742,9 @@ func (s *simulation) takeSample() {
 			sm.ReportedQueueDelay = sm.QueueDelay
 		}
 		s.rec.AddSample(sm)
+		if s.trace != nil {
+			s.trace(&Event{Kind: Sample, At: s.now, Server: i, Sample: *sm})
+		}
 	}
 	s.lastSample = s.now
 }
@@ -740,6 +752,9 @@ func (s *simulation) takeSample() {
 // fault carries out fault step k (model.Faults says what changes).
 func (s *simulation) fault(k int) {
 	for _, c := range s.faults.Apply(s.plan.FaultSteps[k]) {
+		if s.trace != nil {
+			s.trace(&Event{Kind: Fault, At: s.now, Server: c.Server, Change: c})
+		}
 		switch c.Kind {
 		case model.SetSlowdown:
 			s.servers[c.Server].SetSlowdown(c.Factor)
