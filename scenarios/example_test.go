@@ -20,8 +20,7 @@ func ExampleLoad() {
 		return
 	}
 	for _, v := range all {
-		p := v.PolicyConfig()
-		fmt.Printf("%-12s %s %-12s threshold %-4s %v\n", v.Variant, v.Duration, p.Condition, v.Policy.Threshold.Raw, len(v.Instances()))
+		fmt.Printf("%-12s %s %-12s threshold %-4s %v\n", v.Variant, v.Duration, v.Policy.Condition, v.Policy.Threshold.Raw, len(v.Instances()))
 	}
 	// Output:
 	// base         5s queue-length threshold 4    4

@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/redirlab/redirlab/policy"
 )
 
 // The embedded example scenarios; files they name are embedded beside them.
@@ -341,26 +339,6 @@ func (s *Scenario) Lookup(name string) (int, bool) {
 		index += g.Count
 	}
 	return -1, false
-}
-
-// PolicyConfig is the scenario's redirect policy for policy.Decide.
-func (s *Scenario) PolicyConfig() policy.Config {
-	p := s.Policy
-	c := policy.Config{ProbeLimit: p.ProbeLimit, MaxHops: p.MaxHops, Fraction: 1}
-	c.Condition, _ = policy.ParseCondition(p.Condition)
-	c.Estimator, _ = policy.ParseEstimator(p.Estimator)
-	c.Target, _ = policy.ParseTarget(p.Target)
-	c.Placement, _ = policy.ParsePlacement(s.Manager.Decision)
-	if p.Fraction != nil {
-		c.Fraction = *p.Fraction
-	}
-	switch c.Condition {
-	case policy.QueueLength:
-		c.LengthThreshold = p.Threshold.Count
-	case policy.QueueDelay:
-		c.DelayThreshold = p.Threshold.Delay
-	}
-	return c
 }
 
 // Interval is the report interval after defaults; 0 means an exact view.

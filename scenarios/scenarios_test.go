@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redirlab/redirlab/policy"
 )
 
 func mustParse(t *testing.T, src string, sets ...string) *Scenario {
@@ -130,8 +128,7 @@ func TestSet(t *testing.T) {
 		}},
 		// Condition and threshold switched together.
 		{[]string{"policy.condition=queue-delay", "policy.threshold=40ms"}, func(s *Scenario) bool {
-			c := s.PolicyConfig()
-			return c.Condition == policy.QueueDelay && c.DelayThreshold == 40*time.Millisecond
+			return s.Policy.Condition == "queue-delay" && s.Policy.Threshold.Delay == 40*time.Millisecond
 		}},
 		// An empty value returns a field to its default.
 		{[]string{"policy.target=p2c", "policy.target="}, func(s *Scenario) bool { return s.Policy.Target == "least-loaded" }},
@@ -194,14 +191,14 @@ func TestExpand(t *testing.T) {
 	if got := strings.Join(names, ","); got != "base,no-redirect,delay,busy" {
 		t.Errorf("order %s", got)
 	}
-	if c := all[0].PolicyConfig(); c.Condition != policy.QueueLength || c.LengthThreshold != 8 {
-		t.Errorf("base policy %+v", c)
+	if p := all[0].Policy; p.Condition != "queue-length" || p.Threshold.Count != 8 {
+		t.Errorf("base policy %+v", p)
 	}
 	if all[1].Policy.Condition != "none" {
 		t.Errorf("no-redirect: %s", all[1].Policy.Condition)
 	}
-	if c := all[2].PolicyConfig(); c.Condition != policy.QueueDelay || c.DelayThreshold != 40*time.Millisecond {
-		t.Errorf("delay policy %+v", c)
+	if p := all[2].Policy; p.Condition != "queue-delay" || p.Threshold.Delay != 40*time.Millisecond {
+		t.Errorf("delay policy %+v", p)
 	}
 	if all[3].Workload.Arrival.Rate != 1000 || all[3].Interval() != 0 {
 		t.Errorf("busy: rate %v interval %v", all[3].Workload.Arrival.Rate, all[3].Interval())
@@ -276,17 +273,6 @@ func TestInstancesAndLookup(t *testing.T) {
 		if i != c.want || ok != c.ok {
 			t.Errorf("Lookup(%q) = %d %v, want %d %v", c.name, i, ok, c.want, c.ok)
 		}
-	}
-}
-
-func TestPolicyConfig(t *testing.T) {
-	s := mustParse(t, base, "policy.target=probe", "policy.probe_limit=5", "policy.max_hops=2",
-		"policy.fraction=0.5", "manager.decision=central", "policy.estimator=ewma")
-	got := s.PolicyConfig()
-	want := policy.Config{Condition: policy.QueueLength, LengthThreshold: 8, Estimator: policy.EWMA,
-		Target: policy.Probe, ProbeLimit: 5, MaxHops: 2, Fraction: 0.5, Placement: policy.Central}
-	if got != want {
-		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
 
