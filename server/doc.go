@@ -5,12 +5,14 @@
 //
 // # Layers
 //
-// Like etcd's raft: policy (another package) is the pure decision.
-// Machine (one server) and Registry (the manager) are single-threaded
-// state machines that take the time as an argument and never read a
-// clock, sleep, lock or start a goroutine; they are unit-tested with
-// hand-picked times. Server, Agent and Manager wrap them with a mutex,
-// timers, goroutines and net/http.
+// Like etcd's raft: policy is the pure decision; package model holds the
+// single-threaded, clock-free state machines (model.Server for one
+// server, model.ViewHolder for its view, model.Registry for the manager,
+// model.Faults for the fault plan), the same ones the simulator drives;
+// package plan resolves the scenario for both. Server, Agent, Manager and
+// Cluster wrap them with a mutex, timers, goroutines and net/http, and
+// TestDifferentialSimAndServer checks that both drivers use the model
+// alike.
 //
 // # Server
 //

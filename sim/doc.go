@@ -39,6 +39,10 @@
 //
 // # Servers
 //
+// Servers, their views, the manager's registry, the fault state and the
+// sessions are package model's state machines, the ones the real servers
+// use; this package drives them from its event loop.
+//
 // A server has `workers` workers serving one FIFO. queue_capacity counts
 // waiting plus in service. At a page arrival the server first asks
 // policy.Decide with its live status (queue length and waiting counted
@@ -47,9 +51,9 @@
 // and its own random stream. A redirect is answered with policy.status
 // (302/307) naming the target, without using a worker; otherwise the
 // request is rejected with 503 if the queue is full, else queued. Service
-// times come from the group's service distribution (objects: object_service)
-// drawn from the server's own seeded stream at service start, multiplied
-// by the active slowdown factors. Queue delay estimators: hol = age of the
+// times are the request's own demand (dist.Uniform of the seed, its id and
+// part) under the group's service distribution (objects: object_service),
+// multiplied at service start by the slowdown in force. Queue delay estimators: hol = age of the
 // oldest waiting request; ewma = moving average of measured waits
 // (enqueue to service start, pages and objects, 0 for an immediate
 // start) with weight policy.ewma_weight, starting from 0 and reset by a
@@ -146,5 +150,9 @@
 // later) and refuses arrivals until a restart (crash with `for` restarts
 // itself); manager-outage makes the manager unreachable (see above);
 // lost-reports loses each report of the named server (or of all servers)
-// with probability loss.
+// with probability loss. Overlapping faults mean what model.Faults says:
+// slowdowns multiply, a server is down while any of its crashes lasts and
+// a restart ends them all, outages nest, and each lost-reports fault
+// drops a report independently. A fault that starts before the horizon
+// ends when it ends, even while the run drains.
 package sim
