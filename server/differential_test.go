@@ -21,7 +21,7 @@ import (
 // nullRecorder takes a simulation's records and drops them.
 type nullRecorder struct{}
 
-func (nullRecorder) Add(*results.Request)           {}
+func (nullRecorder) Add(*results.Request)            {}
 func (nullRecorder) AddSample(*results.ServerSample) {}
 func (nullRecorder) Note(string)                     {}
 
