@@ -306,6 +306,7 @@ func (s *Scenario) Expand() ([]*Scenario, error) {
 		}
 		v.Variant = s.Variants[i].Name
 		v.src = src
+		v.from = &variantOf{index: i, set: s.Variants[i].Set}
 		out = append(out, v)
 	}
 	return out, nil

@@ -280,6 +280,7 @@ func TestInstancesAndLookup(t *testing.T) {
 func sameScenario(a, b *Scenario) bool {
 	x, y := *a, *b
 	x.src, y.src = nil, nil
+	x.from, y.from = nil, nil
 	return reflect.DeepEqual(x, y)
 }
 

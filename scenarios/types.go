@@ -53,6 +53,15 @@ type Scenario struct {
 	// src is what the scenario was decoded from; Expand decodes it again
 	// with each variant's settings.
 	src *source
+	// from is the variant this scenario was expanded from (nil for the
+	// base and a scenario without variants).
+	from *variantOf
+}
+
+// variantOf is a variant's place in its file and its settings.
+type variantOf struct {
+	index int
+	set   map[string]string
 }
 
 // ServerGroup is Count identical servers. Instances are named
