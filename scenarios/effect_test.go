@@ -69,3 +69,23 @@ variants:
 		}
 	}
 }
+
+// TestEmbeddedHaveEffect: every embedded scenario's variants change
+// something they use, in both modes.
+func TestEmbeddedHaveEffect(t *testing.T) {
+	for _, name := range embeddedNames() {
+		sc, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs, err := sc.Expand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []Mode{Sim, Real} {
+			if err := CheckEffect(runs, m); err != nil {
+				t.Errorf("%s (%s): %v", name, m, err)
+			}
+		}
+	}
+}
