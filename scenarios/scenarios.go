@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -194,6 +195,14 @@ func decodeSource(src *source, index int, variant *Variant) (*Scenario, *reader,
 		return nil, nil, err
 	}
 	s.File = src.file
+	if variant != nil && len(variant.Thresholds) > 0 {
+		merged := maps.Clone(s.Thresholds)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, variant.Thresholds)
+		s.Thresholds = merged
+	}
 	if err := s.validate(r); err != nil {
 		return nil, nil, err
 	}

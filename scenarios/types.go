@@ -43,6 +43,13 @@ type Scenario struct {
 	Faults []Fault `yaml:"faults"`
 	// Variants are the same workload and seed under other settings.
 	Variants []Variant `yaml:"variants"`
+	// Thresholds are pass/fail limits on the summary, by summary.json
+	// path: {latency_ms.p99: "< 150ms", redirects.rate: "< 0.25"}. A run
+	// that misses one fails (exit 1).
+	Thresholds map[string]string `yaml:"thresholds"`
+	// Limits are Thresholds resolved, sorted by metric (a variant's own
+	// thresholds override the base's by metric).
+	Limits []Limit `yaml:"-"`
 
 	// File is the path (or "embedded:NAME") the scenario was read from.
 	File string `yaml:"-"`
@@ -282,6 +289,9 @@ type Variant struct {
 	Name string `yaml:"name"`
 	// Set maps dotted paths to values, as --set does.
 	Set map[string]string `yaml:"set"`
+	// Thresholds override the scenario's thresholds by metric in this
+	// variant.
+	Thresholds map[string]string `yaml:"thresholds"`
 }
 
 // Instance is one server of the expanded cluster.

@@ -106,7 +106,12 @@ func (s *Scenario) validate(r *reader) error {
 			return err
 		}
 	}
-	return s.checkVariants(r)
+	if err := s.checkVariants(r); err != nil {
+		return err
+	}
+	var err error
+	s.Limits, err = s.resolveThresholds(r, "thresholds", s.Thresholds)
+	return err
 }
 
 // defaultName names a scenario without a name after its file.
@@ -180,7 +185,12 @@ func (s *Scenario) checkVariants(r *reader) error {
 			switch segs[0].key {
 			case "variants", "name", "seed":
 				return r.errf(kp, "variants share the scenario's %s; a variant cannot set it", segs[0].key)
+			case "thresholds":
+				return r.errf(kp, "a variant's thresholds go under its own thresholds key, not set")
 			}
+		}
+		if _, err := s.resolveThresholds(r, joinPath(p, "thresholds"), v.Thresholds); err != nil {
+			return err
 		}
 	}
 	return nil
