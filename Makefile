@@ -20,10 +20,17 @@ vet:
 	$(GO) vet $(PKGS)
 
 # Speed figures: the simulator against the plain typed-heap reference
-# (../shared/reference/baredes), the recorder, the policy core.
+# (../shared/reference/baredes), then every hot path's go test benchmark
+# (the decision per condition and target, the server model, the
+# simulator, the server's page and redirect paths, the generator's
+# per-request cost, aggregation per record) into bench.txt, which
+# benchstat reads: `benchstat old.txt bench.txt`.
+BENCH_PKGS := ./policy/ ./model/ ./sim/ ./server/ ./loadgen/ ./results/ ./dispatch/
+BENCH_COUNT ?= 6
+
 bench:
 	./scripts/bench-sim.sh
-	$(GO) test -run '^$$' -bench . -benchmem ./policy/ ./results/ ./sim/
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) | tee bench.txt
 
 run:
 	$(GO) run ./cmd/redirlab run

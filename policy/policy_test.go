@@ -292,17 +292,3 @@ func TestParseNames(t *testing.T) {
 		t.Error("unknown target accepted")
 	}
 }
-
-func BenchmarkDecideP2C(b *testing.B) {
-	cfg := Config{Condition: QueueLength, LengthThreshold: 2, Target: P2C, MaxHops: 1, Fraction: 1}
-	servers := make([]Status, 100)
-	for i := range servers {
-		servers[i] = Status{Server: i, QueueLength: i % 5, Workers: 1, Up: true}
-	}
-	view := View{Servers: servers}
-	r := rand.New(rand.NewPCG(1, 1))
-	self := Status{Server: 0, QueueLength: 3, Workers: 1, Up: true}
-	for i := 0; b.Loop(); i++ {
-		cfg.Decide(self, view, 0, uint64(i), r)
-	}
-}
