@@ -12,6 +12,17 @@ import (
 // ErrOutage is a report refused because the manager is in an outage.
 var ErrOutage = errors.New("manager outage")
 
+// HeldError is a report refused because another server, at another URL,
+// holds the name and is live: it reported within the expiry.
+type HeldError struct {
+	Server int
+	URL    string // the holder's
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("server %d is held by %s, which reported within the expiry", e.Server, e.URL)
+}
+
 // Report is what one agent tells the manager about its server.
 type Report struct {
 	// Status is the server's live status when the agent measured it.
@@ -77,7 +88,10 @@ func (r *Registry) Len() int { return len(r.entries) }
 
 // Report records server i's report received at now. The server is up
 // from now until it reports down or falls silent. During an outage the
-// report is refused with ErrOutage.
+// report is refused with ErrOutage. A report from another URL than the
+// one that holds the name is refused with a HeldError while the holder
+// is live (it reported within the expiry): nobody takes over a live
+// server's place.
 func (r *Registry) Report(now time.Duration, i int, rep Report) error {
 	if r.outage {
 		return ErrOutage
@@ -86,6 +100,9 @@ func (r *Registry) Report(now time.Duration, i int, rep Report) error {
 		return fmt.Errorf("report: server index %d out of range", i)
 	}
 	e := &r.entries[i]
+	if e.seen && rep.URL != e.report.URL && now-e.last <= r.cfg.Expire {
+		return &HeldError{Server: i, URL: e.report.URL}
+	}
 	e.report = rep
 	e.report.Status.Server = i
 	e.last, e.seen, e.up = now, true, rep.Status.Up

@@ -33,6 +33,8 @@ type Agent struct {
 	// Rand decides which reports are lost (SetLoss); used only by Run's
 	// goroutine.
 	Rand *rand.Rand
+	// Token is the manager's, sent as a bearer token ("" for none).
+	Token string
 
 	loss                 atomic.Uint64 // math.Float64bits of the loss probability
 	sent, lost, failures atomic.Int64
@@ -114,6 +116,9 @@ func (a *Agent) exchange(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if a.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Token)
+	}
 	resp, err := a.Client.Do(req)
 	if err != nil {
 		return err

@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -68,7 +70,14 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 	}
 	listen := net.JoinHostPort(opts.Host, "0")
 	c := &Cluster{sc: sc, plan: p, opts: opts, stop: make(chan struct{})}
-	m, err := NewManager(ManagerConfig{Scenario: sc, Listen: listen, Clock: opts.Clock})
+	// The cluster's own control plane: a fresh token, and servers only
+	// where the cluster binds them.
+	token := rand.Text()
+	allow := LoopbackOnly
+	if a, err := netip.ParseAddr(opts.Host); err == nil && !a.IsLoopback() {
+		allow = []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}
+	}
+	m, err := NewManager(ManagerConfig{Scenario: sc, Listen: listen, Clock: opts.Clock, Token: token, Allow: allow})
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +89,7 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 			Listen:       listen,
 			Clock:        opts.Clock,
 			AlsoRegister: opts.Registry,
+			Token:        token,
 			// The manager URL is known only once it listens; Start fills it.
 		})
 		if err != nil {
@@ -297,7 +307,15 @@ func (c *Cluster) runFaults(ctx context.Context, start time.Time, actions []faul
 // is done: name is its instance name, listenAddr where it listens,
 // managerURL where its agent reports. Peers are learnt from the manager's
 // registry; peers given here (base URLs by index, "" to learn) win.
-func Serve(ctx context.Context, sc *scenarios.Scenario, name, listenAddr, managerURL string, peers ...string) error {
+//
+// cfg.Index is set from name. ready, when set, is told the address once
+// the server listens; warn is told when the agent has not reached the
+// manager within a few report intervals, and again when it does.
+func Serve(ctx context.Context, cfg Config, name string, ready func(addr string), warn func(msg string)) error {
+	sc := cfg.Scenario
+	if sc == nil {
+		return errors.New("serve: no scenario")
+	}
 	i, ok := sc.Lookup(name)
 	if !ok {
 		var names []string
@@ -306,18 +324,53 @@ func Serve(ctx context.Context, sc *scenarios.Scenario, name, listenAddr, manage
 		}
 		return fmt.Errorf("serve: no server %q in scenario %s (servers: %v)", name, sc.Name, names)
 	}
-	if managerURL == "" {
+	if cfg.ManagerURL == "" {
 		return errors.New("serve: a manager URL is required")
 	}
-	s, err := New(Config{Scenario: sc, Index: i, Listen: listenAddr, ManagerURL: managerURL, Peers: peers})
+	cfg.Index = i
+	s, err := New(cfg)
 	if err != nil {
 		return err
 	}
 	if err := s.Start(); err != nil {
 		return err
 	}
-	<-ctx.Done()
+	if ready != nil {
+		ready(s.Addr())
+	}
+	watchAgent(ctx, s.Agent(), s.interval, warn)
 	return s.Close()
+}
+
+// watchAgent tells warn when the agent has had no answer from the
+// manager for 5 report intervals (at least 2s), and when it has one
+// again, until ctx is done.
+func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func(string)) {
+	every := max(5*interval, 2*time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last, lost := a.Counts().Sent, false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sent := a.Counts().Sent
+		switch {
+		case sent == last && !lost:
+			lost = true
+			if warn != nil {
+				warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
+			}
+		case sent != last && lost:
+			lost = false
+			if warn != nil {
+				warn("the manager answers again")
+			}
+		}
+		last = sent
+	}
 }
 
 // advertiseURL is the base URL a server listening on addr tells the

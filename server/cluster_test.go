@@ -309,7 +309,9 @@ func TestServeAlone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	for _, name := range []string{"web-1", "web-2"} {
-		go func() { done <- Serve(ctx, sc, name, "127.0.0.1:0", m.URL()) }()
+		go func() {
+			done <- Serve(ctx, Config{Scenario: sc, Listen: "127.0.0.1:0", ManagerURL: m.URL()}, name, nil, nil)
+		}()
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -344,7 +346,7 @@ func TestServeAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := Serve(context.Background(), sc, "web-7", "127.0.0.1:0", m.URL()); err == nil || !strings.Contains(err.Error(), "web-7") {
+	if err := Serve(context.Background(), Config{Scenario: sc, Listen: "127.0.0.1:0", ManagerURL: m.URL()}, "web-7", nil, nil); err == nil || !strings.Contains(err.Error(), "web-7") {
 		t.Fatalf("unknown server: %v", err)
 	}
 }

@@ -3,14 +3,18 @@ package server
 import (
 	"context"
 	"encoding/json"
+
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,6 +40,18 @@ type ManagerConfig struct {
 	// Metrics is where the manager's metrics are registered and what its
 	// /metrics serves. Default: a fresh registry.
 	Metrics *prometheus.Registry
+	// Token, when set, is required of every request to /v1/ as
+	// "Authorization: Bearer TOKEN": without it the answer is 401.
+	Token string
+	// Allow are the networks a server's registered URL may point into.
+	// Default: loopback (LoopbackOnly).
+	Allow []netip.Prefix
+	// Insecure lets the manager listen beyond loopback without a token.
+	// Without it that is refused: whoever reaches an open manager steers
+	// every browser the servers redirect.
+	Insecure bool
+	// Timeouts bound each client's connection (Write defaults to 10s).
+	Timeouts Timeouts
 }
 
 func (c *ManagerConfig) validate() error {
@@ -45,6 +61,13 @@ func (c *ManagerConfig) validate() error {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
 	}
+	if c.Token == "" && !c.Insecure && !isLoopbackListen(c.Listen) {
+		return fmt.Errorf("manager: listening on %s without a token: anyone who reaches it could register a server anywhere and steer the browsers; give a token (--token-file), or --insecure", c.Listen)
+	}
+	if len(c.Allow) == 0 {
+		c.Allow = LoopbackOnly
+	}
+	c.Timeouts.fill(10 * time.Second)
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -67,6 +90,8 @@ type Manager struct {
 
 	names []string
 	index map[string]int
+	token *tokenCheck
+	allow []netip.Prefix
 
 	mu  sync.Mutex
 	reg *model.Registry
@@ -79,13 +104,13 @@ type Manager struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	reports, badReports, outageRefusals prometheus.Counter
+	reports, badReports, unauthorized, outageRefusals prometheus.Counter
 }
 
 // NewManager validates cfg and builds a manager; Start makes it listen.
 func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	p, err := plan.Resolve(cfg.Scenario)
 	if err != nil {
@@ -97,6 +122,8 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		start:    cfg.Clock(),
 		names:    p.Names(),
 		index:    make(map[string]int, len(p.Servers)),
+		token:    newTokenCheck(cfg.Token),
+		allow:    cfg.Allow,
 		reg:      model.NewRegistry(p.RegistryConfig()),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -108,9 +135,9 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/report", m.handleReport)
-	mux.HandleFunc("GET /v1/view", m.handleView)
-	mux.HandleFunc("GET /v1/servers", m.handleServers)
+	mux.HandleFunc("POST /v1/report", m.authorized(m.handleReport))
+	mux.HandleFunc("GET /v1/view", m.authorized(m.handleView))
+	mux.HandleFunc("GET /v1/servers", m.authorized(m.handleServers))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	m.handler = m.outageGate(mux)
 	return m, nil
@@ -121,6 +148,8 @@ func (m *Manager) registerMetrics(r *prometheus.Registry) error {
 		Name: "redirlab_manager_reports_total", Help: "Agent reports accepted."})
 	m.badReports = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "redirlab_manager_bad_reports_total", Help: "Agent reports refused as malformed or from unknown servers."})
+	m.unauthorized = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "redirlab_manager_unauthorized_total", Help: "Requests refused for a missing or wrong token."})
 	m.outageRefusals = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "redirlab_manager_outage_refusals_total", Help: "Requests refused during a manager outage."})
 	up := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -144,7 +173,7 @@ func (m *Manager) registerMetrics(r *prometheus.Registry) error {
 			}
 			return 0
 		})
-	for _, c := range []prometheus.Collector{m.reports, m.badReports, m.outageRefusals, up, out} {
+	for _, c := range []prometheus.Collector{m.reports, m.badReports, m.unauthorized, m.outageRefusals, up, out} {
 		if err := r.Register(c); err != nil {
 			return fmt.Errorf("manager metrics: %v", err)
 		}
@@ -178,17 +207,53 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
+// authorized answers 401 to a request without the token.
+func (m *Manager) authorized(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !m.token.ok(r) {
+			m.unauthorized.Inc()
+			w.Header().Set("WWW-Authenticate", `Bearer realm="redirlab manager"`)
+			http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// DecodeReport decodes a report strictly: unknown or duplicate members,
+// names in another case, trailing data and bodies over maxReportBytes
+// are refused.
+func DecodeReport(data []byte) (ReportMessage, error) {
 	var msg ReportMessage
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxReportBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&msg); err != nil {
+	if len(data) > maxReportBytes {
+		return msg, fmt.Errorf("report: larger than %d bytes", maxReportBytes)
+	}
+	if err := jsonv2.Unmarshal(data, &msg, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return msg, fmt.Errorf("report: %v", err)
+	}
+	return msg, nil
+}
+
+func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxReportBytes+1))
+	if err != nil {
 		m.badReports.Inc()
 		http.Error(w, "report: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if len(data) > maxReportBytes {
+		m.badReports.Inc()
+		http.Error(w, fmt.Sprintf("report: larger than %d bytes", maxReportBytes), http.StatusRequestEntityTooLarge)
+		return
+	}
+	msg, err := DecodeReport(data)
+	if err != nil {
+		m.badReports.Inc()
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	m.mu.Lock()
-	err := m.report(m.now(), msg)
+	err = m.report(m.now(), msg)
 	var v ViewMessage
 	if err == nil {
 		v = m.viewLocked()
@@ -196,7 +261,11 @@ func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	if err != nil {
 		m.badReports.Inc()
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		code := http.StatusBadRequest
+		if _, held := errors.AsType[*model.HeldError](err); held {
+			code = http.StatusConflict
+		}
+		http.Error(w, err.Error(), code)
 		return
 	}
 	m.reports.Inc()
@@ -224,7 +293,13 @@ func (m *Manager) report(now time.Duration, msg ReportMessage) error {
 	if err != nil {
 		return fmt.Errorf("report from %s: %v", msg.Name, err)
 	}
-	return m.reg.Report(now, i, model.Report{Status: msg.Status.Status(), InService: msg.Status.InService, URL: u})
+	if err := allowedURL(u, m.allow); err != nil {
+		return fmt.Errorf("report from %s: %v", msg.Name, err)
+	}
+	if err := m.reg.Report(now, i, model.Report{Status: msg.Status.Status(), InService: msg.Status.InService, URL: u}); err != nil {
+		return fmt.Errorf("report from %s: %w", msg.Name, err)
+	}
+	return nil
 }
 
 // viewLocked is the published view: every server's last report,
@@ -285,7 +360,7 @@ func (m *Manager) Start() error {
 		return fmt.Errorf("manager: %v", err)
 	}
 	m.ln = ln
-	m.srv = &http.Server{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}
+	m.srv = m.cfg.Timeouts.httpServer(m.handler)
 	go func() { _ = m.srv.Serve(ln) }()
 	go m.tickLoop()
 	return nil
@@ -331,15 +406,18 @@ func (m *Manager) Close() error {
 	return err
 }
 
-// RunManager runs the scenario's manager alone on listenAddr until ctx is
-// done (redirlab manager).
-func RunManager(ctx context.Context, sc *scenarios.Scenario, listenAddr string) error {
-	m, err := NewManager(ManagerConfig{Scenario: sc, Listen: listenAddr})
+// RunManager runs a manager alone until ctx is done (redirlab manager).
+// ready, when set, is told the address once the manager listens.
+func RunManager(ctx context.Context, cfg ManagerConfig, ready func(addr string)) error {
+	m, err := NewManager(cfg)
 	if err != nil {
 		return err
 	}
 	if err := m.Start(); err != nil {
 		return err
+	}
+	if ready != nil {
+		ready(m.Addr())
 	}
 	<-ctx.Done()
 	return m.Close()

@@ -23,7 +23,7 @@ func newTestRegistry(names []string, p policy.Config, expire time.Duration, rng 
 	for i := range workers {
 		workers[i] = 1
 	}
-	m := &Manager{names: names, index: map[string]int{},
+	m := &Manager{names: names, index: map[string]int{}, allow: LoopbackOnly,
 		reg: model.NewRegistry(model.RegistryConfig{Workers: workers, Policy: p, Expire: expire, Rand: rng})}
 	for i, n := range names {
 		m.index[n] = i

@@ -70,6 +70,11 @@ type Config struct {
 	Client *http.Client
 	// MaxBackoff caps the agent's retry backoff. Default 1s.
 	MaxBackoff time.Duration
+	// Token is the manager's bearer token, sent with every report.
+	Token string
+	// Timeouts bound each client's connection (Write defaults to 60s:
+	// an answer waits for its place in the queue and its service).
+	Timeouts Timeouts
 }
 
 // Server is one real redirecting web server.
@@ -153,6 +158,7 @@ func (c *Config) validate() (*plan.Plan, error) {
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = time.Second
 	}
+	c.Timeouts.fill(time.Minute)
 	if len(c.Peers) > len(insts) {
 		return nil, fmt.Errorf("server %s: %d peer URLs for %d servers", in.Name, len(c.Peers), len(insts))
 	}
@@ -188,7 +194,7 @@ func New(cfg Config) (*Server, error) {
 	cfg.Peers = append([]string(nil), cfg.Peers...)
 	p, err := cfg.validate()
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	in := &p.Servers[cfg.Index]
 	pagePath := cleanPath(p.PagePath)
@@ -268,7 +274,7 @@ func (s *Server) Start() error {
 // it is not running yet. s.mu is held.
 func (s *Server) serveLocked(ln net.Listener) {
 	s.ln = ln
-	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.httpSrv = s.cfg.Timeouts.httpServer(s)
 	srv := s.httpSrv
 	go func() { _ = srv.Serve(ln) }()
 	if s.cfg.ManagerURL == "" || s.stopAg != nil {
@@ -304,6 +310,7 @@ func (s *Server) newAgent() *Agent {
 		Report:     s.report,
 		Apply:      s.applyView,
 		Rand:       rand.New(rand.NewPCG(s.cfg.Scenario.Seed, model.StreamAgent+uint64(s.index))),
+		Token:      s.cfg.Token,
 	}
 	a.SetLoss(s.loss)
 	return a
@@ -515,11 +522,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h[model.ServerHeader] = s.hdrName
 	p := cleanPath(r.URL.Path)
+	if len(r.URL.Path)+len(r.URL.RawQuery) > maxRequestURI {
+		http.Error(w, "request URI too long", http.StatusRequestURITooLong)
+		return
+	}
 	switch {
 	case p == "/status":
-		s.serveStatus(w)
+		if onlyGetHead(w, r) {
+			s.serveStatus(w)
+		}
 	case p == "/metrics":
-		s.metricsHandler.ServeHTTP(w, r)
+		if onlyGetHead(w, r) {
+			s.metricsHandler.ServeHTTP(w, r)
+		}
 	case strings.HasPrefix(p, "/object/") && len(p) > len("/object/"):
 		s.serveQueued(w, r, false, p)
 	case p == s.pagePath || s.pagePath == "/" || (strings.HasPrefix(p, s.pagePath) && p[len(s.pagePath)] == '/'):
@@ -537,9 +552,7 @@ func (s *Server) serveStatus(w http.ResponseWriter) {
 // serveQueued answers a page (page true) or an embedded object: redirect,
 // reject, or wait for a worker, be served, answer.
 func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, cleaned string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header()["Allow"] = []string{"GET, HEAD"}
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !onlyGetHead(w, r) {
 		return
 	}
 	hops := 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,10 +20,12 @@ func managerCommand() *cli.Command {
 		Name:      "manager",
 		Usage:     "run the scenario's central manager alone (multi-host runs)",
 		ArgsUsage: "SCENARIO",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to listen on"},
+			&cli.StringSliceFlag{Name: "allow", Usage: "network servers may register from, such as 10.0.0.0/24 (repeat; default loopback)"},
+			&cli.BoolFlag{Name: "insecure", Usage: "listen beyond loopback without a token (anyone who reaches the manager steers the browsers)"},
 			setFlag,
-		},
+		}, append(tokenFlags(), timeoutFlags(10*time.Second)...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("manager takes one SCENARIO")
@@ -31,8 +34,20 @@ func managerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.ErrWriter, "manager of %s listening on %s\n", sc.Name, c.String("listen"))
-			return server.RunManager(c.Context, sc, c.String("listen"))
+			cfg := server.ManagerConfig{Scenario: sc, Listen: c.String("listen"), Insecure: c.Bool("insecure")}
+			if cfg.Token, err = readToken(c); err != nil {
+				return err
+			}
+			if cfg.Allow, err = server.ParseAllow(c.StringSlice("allow")); err != nil {
+				return usagef("%v", err)
+			}
+			if err := checkListen(cfg.Listen); err != nil {
+				return err
+			}
+			cfg.Timeouts = timeouts(c)
+			return badInputIf(server.RunManager(c.Context, cfg, func(addr string) {
+				fmt.Fprintf(c.App.ErrWriter, "manager of %s listening on %s\n", sc.Name, addr)
+			}))
 		},
 	}
 }
@@ -42,12 +57,12 @@ func serveCommand() *cli.Command {
 		Name:      "serve",
 		Usage:     "run one server of the scenario alone (multi-host runs)",
 		ArgsUsage: "SCENARIO",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "server", Required: true, Usage: "instance name in the scenario, e.g. web-2"},
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "manager", Required: true, Usage: "manager URL, e.g. http://10.0.0.1:7070"},
 			setFlag,
-		},
+		}, append(tokenFlags(), timeoutFlags(time.Minute)...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("serve takes one SCENARIO")
@@ -59,9 +74,19 @@ func serveCommand() *cli.Command {
 			if _, ok := sc.Lookup(c.String("server")); !ok {
 				return usagef("--server %q: %s has servers %v", c.String("server"), sc.File, instanceNames(sc))
 			}
-			fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, reporting to %s\n",
-				c.String("server"), sc.Name, c.String("listen"), c.String("manager"))
-			return server.Serve(c.Context, sc, c.String("server"), c.String("listen"), c.String("manager"))
+			if err := checkListen(c.String("listen")); err != nil {
+				return err
+			}
+			cfg := server.Config{Scenario: sc, Listen: c.String("listen"), ManagerURL: c.String("manager"), Timeouts: timeouts(c)}
+			if cfg.Token, err = readToken(c); err != nil {
+				return err
+			}
+			name := c.String("server")
+			return badInputIf(server.Serve(c.Context, cfg, name, func(addr string) {
+				fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, reporting to %s\n", name, sc.Name, addr, cfg.ManagerURL)
+			}, func(msg string) {
+				fmt.Fprintf(c.App.ErrWriter, "redirlab: %s: %s\n", name, msg)
+			}))
 		},
 	}
 }
