@@ -112,6 +112,7 @@ type simulation struct {
 	brRng        *rand.Rand                // the dispatch stream, as in a real run
 	nextID       uint64
 	inFlight     int // page requests issued and not recorded
+	pendingPages int // pages scheduled (evPage) and not issued
 	maxInFlight  int
 	half         time.Duration // RTT/2: one way
 	overhead     time.Duration
@@ -192,6 +193,7 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 			r.browser = int32(b)
 			r.pagesLeft = int32(p.Session.Pages) - 1
 			r.phase = phPending
+			s.pendingPages++
 			s.events.push(0, evPage, slot, r.gen)
 		}
 	} else {
@@ -233,9 +235,12 @@ func (s *simulation) run(ctx context.Context) error {
 				return err
 			}
 		}
-		// Done: no arrival to come, nothing in flight (so every deadline
-		// left is stale) and, open loop, the horizon reached.
-		if s.arrivalsDone && s.inUse == 0 && (s.closed || s.events.len() == 0 || s.events.top().at >= s.horizon) {
+		// Done: no arrival or page to come, every page request recorded
+		// (so every deadline left is stale) and, open loop, the horizon
+		// reached. What servers still do for browsers that gave up is not
+		// simulated further: it changes no record, and under a large
+		// slowdown it would last for ever.
+		if s.arrivalsDone && s.inFlight == 0 && s.pendingPages == 0 && (s.closed || s.events.len() == 0 || s.events.top().at >= s.horizon) {
 			break
 		}
 		// The next occurrence is the earliest (time, seq) of the heap's
@@ -285,6 +290,7 @@ func (s *simulation) run(ctx context.Context) error {
 			}
 		case evPage:
 			if r := &s.reqs[e.slot]; r.gen == e.gen && r.phase == phPending {
+				s.pendingPages--
 				s.issuePage(e.slot)
 			}
 		case evReport:
@@ -614,6 +620,7 @@ func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Du
 	r.pagesLeft = int32(after)
 	r.browser = browser
 	r.phase = phPending
+	s.pendingPages++
 	s.events.push(at, evPage, slot, r.gen)
 }
 
