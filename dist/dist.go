@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/redirlab/redirlab/scenarios"
@@ -70,7 +71,11 @@ func New(s scenarios.Service) (Sampler, error) {
 		for _, d := range s.Samples {
 			sum += float64(d)
 		}
-		return empirical{samples: s.Samples, mean: time.Duration(sum / float64(len(s.Samples)))}, nil
+		// Sorted, so that Quantile is the inverse CDF: a larger demand is
+		// a longer service, on every server (common random numbers).
+		sorted := slices.Clone(s.Samples)
+		slices.Sort(sorted)
+		return empirical{samples: sorted, mean: time.Duration(sum / float64(len(s.Samples)))}, nil
 	}
 	return nil, fmt.Errorf("unknown service distribution %q", s.Dist)
 }

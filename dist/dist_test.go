@@ -111,3 +111,30 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantileIsMonotone: every distribution's Quantile is an inverse
+// CDF, non-decreasing in u; the empirical one too, whatever the order of
+// its file.
+func TestQuantileIsMonotone(t *testing.T) {
+	ms := time.Millisecond
+	for _, sv := range []scenarios.Service{
+		{Dist: "const", Mean: 5 * ms},
+		{Dist: "exp", Mean: 10 * ms},
+		{Dist: "lognormal", Mean: 10 * ms, CV: 1.5},
+		{Dist: "pareto", Mean: 10 * ms, Alpha: 1.5, Min: 2 * ms, Max: 2000 * ms},
+		{Dist: "empirical", File: "x", Samples: []time.Duration{9 * ms, 1 * ms, 30 * ms, 2 * ms, 2 * ms}},
+	} {
+		s, err := New(sv)
+		if err != nil {
+			t.Fatalf("%s: %v", sv.Dist, err)
+		}
+		prev := time.Duration(-1)
+		for k := 0; k < 1000; k++ {
+			q := s.Quantile(float64(k) / 1000)
+			if q < prev {
+				t.Fatalf("%s: Quantile(%v) = %v below Quantile of a smaller u (%v)", sv.Dist, float64(k)/1000, q, prev)
+			}
+			prev = q
+		}
+	}
+}
