@@ -80,6 +80,35 @@ func (s *Scenario) NoEffect(path string, mode Mode) string {
 		if s.Policy.Estimator != "ewma" {
 			return fmt.Sprintf("policy.estimator is %s; ewma_weight weighs the ewma estimator only", s.Policy.Estimator)
 		}
+	case "servers.[].service.cv", "servers.[].service.alpha", "servers.[].service.min", "servers.[].service.max", "servers.[].service.file", "servers.[].service.mean",
+		"servers.[].object_service.cv", "servers.[].object_service.alpha", "servers.[].object_service.min", "servers.[].object_service.max", "servers.[].object_service.file", "servers.[].object_service.mean":
+		g := segs[1].index
+		if g < 0 || g >= len(s.Servers) {
+			return ""
+		}
+		sv := &s.Servers[g].Service
+		if parts[2] == "object_service" {
+			sv = &s.Servers[g].ObjectService
+		}
+		uses := map[string][]string{
+			"cv": {"lognormal"}, "alpha": {"pareto"}, "min": {"pareto"}, "max": {"pareto"}, "file": {"empirical"},
+			"mean": {"const", "exp", "lognormal", "pareto"},
+		}[parts[3]]
+		dist := sv.Dist
+		if dist == "" {
+			dist = "const"
+		}
+		if !slices.Contains(uses, dist) {
+			return fmt.Sprintf("servers[%d].%s.dist is %s, which does not use %s", g, parts[2], dist, parts[3])
+		}
+	case "servers.[].weight":
+		if s.Workload.Dispatch != "weighted" {
+			return fmt.Sprintf("workload.dispatch is %s; weights are for weighted dispatch", s.Workload.Dispatch)
+		}
+	case "servers.[].page_bytes", "servers.[].object_bytes":
+		if mode == Sim {
+			return "the simulator models time, not bytes: " + parts[2] + " sizes a real server's answers"
+		}
 	case "network", "network.rtt", "network.overhead":
 		if mode == Real {
 			return "network models the network in simulation; a real run has the real one"

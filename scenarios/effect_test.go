@@ -46,6 +46,14 @@ variants:
 		{"network in a real run", mmpp, []string{"network.rtt=1ms"}, Real, "network models the network in simulation"},
 		// The same in a simulation is fine.
 		{"network in a sim", mmpp, []string{"network.rtt=1ms"}, Sim, ""},
+		// cv shapes the lognormal only.
+		{"cv of exp", mmpp, []string{"servers[0].service.cv=2"}, Sim, "servers[0].service.dist is exp, which does not use cv"},
+		// Weights without weighted dispatch.
+		{"weight", mmpp, []string{"servers[0].weight=3"}, Sim, "weights are for weighted dispatch"},
+		// Bytes in a simulation.
+		{"page bytes in a sim", mmpp, []string{"servers[0].page_bytes=100"}, Sim, "the simulator models time, not bytes"},
+		// Bytes in a real run are used.
+		{"page bytes in a real run", mmpp, []string{"servers[0].page_bytes=100"}, Real, ""},
 		// One page per session: no think time.
 		{"think", mmpp, []string{"workload.session.think=1s"}, Sim, "workload.session.pages is 1"},
 		// A variant's own setting that changes nothing it uses.
