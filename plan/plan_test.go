@@ -183,3 +183,49 @@ func TestBuiltInCode(t *testing.T) {
 		}
 	}
 }
+
+// TestBudget: the cases that used to run out of memory or run for ever
+// are refused before they start, naming the field; the bench workload
+// and the embedded scenarios pass.
+func TestBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sets []string
+		want string // "" passes
+	}{
+		// The base scenario.
+		{"base", nil, ""},
+		// A million hours.
+		{"duration", []string{"duration=1000000h"}, "duration: warmup + duration is 3.6e+09 s, over the limit"},
+		// A rate no machine keeps.
+		{"rate", []string{"workload.arrival.rate=1e12/s"}, "workload.arrival: about 1e+13 page requests"},
+		// A sample every nanosecond.
+		{"sample interval", []string{"sample_interval=1ns"}, "sample_interval: 1.5e+10 server samples"},
+		// A closed loop without a request count, on very fast servers.
+		{"closed", []string{"workload.arrival={process: closed, concurrency: 100000}", "servers[0].service={dist: const, mean: 1ns}", "servers[1].service={dist: const, mean: 1ns}", "network.rtt=0s", "duration=1000s"}, "workload.arrival: about 1e+14 page requests"},
+	} {
+		err := resolve(t, base, tc.sets...).Estimate().Check(Budget{})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if err := resolve(t, base, "workload.arrival.rate=1e12/s").Estimate().Check(Budget{MaxRequests: 1e14}); err != nil {
+		t.Errorf("a raised limit: %v", err)
+	}
+	for _, info := range scenarios.Embedded() {
+		sc, _ := scenarios.Load(info.Name)
+		all, _ := sc.Expand()
+		for _, v := range all {
+			p, err := Resolve(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Estimate().Check(Budget{}); err != nil {
+				t.Errorf("%s/%s: %v", info.Name, v.Variant, err)
+			}
+		}
+	}
+}
