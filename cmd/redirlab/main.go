@@ -20,10 +20,10 @@ import (
 	"github.com/redirlab/redirlab/scenarios"
 )
 
-// Exit codes, as DESIGN.md states them.
+// Exit codes, as DESIGN.md states them (and the help text repeats).
 const (
 	exitOK       = 0
-	exitFailed   = 1 // the run failed, or a regression was found
+	exitFailed   = 1 // a run, or writing its results, failed
 	exitBadInput = 2 // usage or scenario errors
 )
 
@@ -65,8 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:      "redirlab",
-		Usage:     "study redirect-based load distribution among web servers, simulated or for real",
+		Name:  "redirlab",
+		Usage: "study redirect-based load distribution among web servers, simulated or for real",
+		Description: "Exit codes: 0 ok; 1 a run, or writing its results, failed; 2 bad input " +
+			"(usage, a scenario).",
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// Usage errors (unknown flags, missing arguments) exit 2, not 1.
