@@ -104,7 +104,7 @@ func sweepCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "set", Aliases: []string{"s"},
 				Usage: "key=v1,v2,... swept (a single value is a plain override; repeat for a grid)"},
 			&cli.StringFlag{Name: "mode", Value: "sim", Usage: "sim | real"},
-			outFlag, noRecordsFlag, quietFlag,
+			outFlag, forceFlag, noRecordsFlag, quietFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -138,9 +138,9 @@ func sweepCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("runs", fmt.Sprintf("%s-sweep-%s", base.Name, time.Now().Format("20060102-150405")))
+			out, made, err := resultsDir(c, base.Name, "sweep")
+			if err != nil {
+				return err
 			}
 			opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records")}
 			if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
@@ -154,7 +154,8 @@ func sweepCommand() *cli.Command {
 			if table != nil {
 				printSweep(c.App.Writer, table)
 			}
-			fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\nresults: %s\n", len(tableValues(table)), time.Since(start).Seconds(), out)
+			fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\n", len(tableValues(table)), time.Since(start).Seconds())
+			printResultsDir(c.App.Writer, out, made)
 			return err
 		},
 	}
