@@ -102,9 +102,9 @@ func sweepCommand() *cli.Command {
 		ArgsUsage: "SCENARIO",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "set", Aliases: []string{"s"},
-				Usage: "key=v1,v2,... swept (a single value is a plain override; repeat for a grid)"},
+				Usage: "key=v1,v2,... swept (a single value is a plain override, applied with the swept ones; repeat for a grid)"},
 			&cli.StringFlag{Name: "mode", Value: "sim", Usage: "sim | real"},
-			outFlag, forceFlag, noRecordsFlag, quietFlag,
+			variantFlag, outFlag, forceFlag, noRecordsFlag, quietFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -115,34 +115,35 @@ func sweepCommand() *cli.Command {
 				return usagef("--mode %q: want sim or real", mode)
 			}
 			var axes []runner.Axis
-			var fixed []string
 			for _, s := range c.StringSlice("set") {
 				a, err := runner.ParseAxis(s)
 				if err != nil {
 					return usageError{err}
 				}
-				if len(a.Values) == 1 {
-					fixed = append(fixed, a.Key+"="+a.Values[0])
-					continue
-				}
 				axes = append(axes, a)
 			}
-			if len(axes) == 0 {
+			if !slices.ContainsFunc(axes, runner.Axis.Swept) {
 				return usagef("sweep needs a --set key=v1,v2,... with at least two values")
 			}
 			file := c.Args().First()
 			load := func(sets ...string) (*scenarios.Scenario, error) {
-				return scenarios.Load(file, append(slices.Clone(fixed), sets...)...)
+				return scenarios.Load(file, sets...)
 			}
-			base, err := load()
+			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
+			// Every point loads and validates, and no variant run sets a
+			// swept key, before a directory is made or replaced.
+			first, err := runner.CheckSweep(load, axes, opts)
 			if err != nil {
 				return err
 			}
-			out, made, err := resultsDir(c, base.Name, "sweep")
+			if err := checkVariants(first, opts.Variants); err != nil {
+				return err
+			}
+			out, made, err := resultsDir(c, first.Name, "sweep")
 			if err != nil {
 				return err
 			}
-			opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records")}
+			opts.Out = out
 			if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 				opts.Progress = progressPrinter(c.App.ErrWriter)
 			}
@@ -152,35 +153,61 @@ func sweepCommand() *cli.Command {
 				fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 			}
 			if table != nil {
-				printSweep(c.App.Writer, table)
+				printSweep(c.App.Writer, table, axes)
+				fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\n", len(table.Values), time.Since(start).Seconds())
 			}
-			fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\n", len(tableValues(table)), time.Since(start).Seconds())
 			printResultsDir(c.App.Writer, out, made)
 			return err
 		},
 	}
 }
 
-func tableValues(t *plots.SweepTable) []string {
-	if t == nil {
-		return nil
-	}
-	return t.Values
-}
-
 // printSweep prints one row per point and variant (the first replication
-// of each; sweep.csv has them all with intervals).
-func printSweep(w io.Writer, t *plots.SweepTable) {
+// of each; sweep.csv has them all with intervals), led by the settings
+// as run: the value of each swept key, and of a plain --set where some
+// run had another value than the one given (a variant set its own).
+func printSweep(w io.Writer, t *plots.SweepTable, axes []runner.Axis) {
+	given := map[string]string{}
+	for _, a := range axes {
+		if !a.Swept() {
+			given[a.Key] = a.Values[0]
+		}
+	}
+	var cols []int
+	for k, key := range t.Keys {
+		g, plain := given[key]
+		shown := !plain
+		for _, v := range t.Variants {
+			for i := range t.Values {
+				shown = shown || v.Setting(i, k) != g
+			}
+		}
+		if shown {
+			cols = append(cols, k)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tvariant\tp50 ms\tp99 ms\tredirected\trejected\t\n", t.Parameter)
-	for i, v := range t.Values {
+	if len(cols) == 0 {
+		fmt.Fprintf(tw, "%s\t", t.Parameter)
+	}
+	for _, k := range cols {
+		fmt.Fprintf(tw, "%s\t", t.Keys[k])
+	}
+	fmt.Fprintf(tw, "variant\tp50 ms\tp99 ms\tredirected\trejected\t\n")
+	for i, val := range t.Values {
 		for _, vr := range t.Variants {
+			if len(cols) == 0 {
+				fmt.Fprintf(tw, "%s\t", val)
+			}
+			for _, k := range cols {
+				fmt.Fprintf(tw, "%s\t", vr.Setting(i, k))
+			}
 			if i >= len(vr.Points) || len(vr.Points[i]) == 0 {
-				fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\n", v, vr.Name)
+				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\n", vr.Name)
 				continue
 			}
 			s := vr.Points[i][0]
-			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", v, vr.Name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", vr.Name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
 		}
 	}
 	tw.Flush()
