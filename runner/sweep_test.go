@@ -162,8 +162,9 @@ variants:
 // TestSweepPlainAndSwept: a plain --set that is valid only with the
 // swept values (queue-delay needs a duration threshold) is applied with
 // them and validated once per point; every row records the settings it
-// ran, a variant's own value included; and the swept values give
-// different results.
+// ran, a variant's own value included; the swept values give different
+// results; and the sweep's directory reads back, redraws and lists its
+// runs for compare.
 func TestSweepPlainAndSwept(t *testing.T) {
 	out := t.TempDir()
 	ax := axes(t, "policy.condition=queue-delay", "policy.threshold=10ms,40ms", "duration=6s")
@@ -198,6 +199,89 @@ func TestSweepPlainAndSwept(t *testing.T) {
 		t.Errorf("sweep.csv row %q", r)
 	}
 
+	// Read back from the directory alone.
+	s, err := ReadSweep(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Table.Parameter != table.Parameter || !slices.Equal(s.Table.Values, table.Values) || !slices.Equal(s.Table.Keys, table.Keys) {
+		t.Errorf("read back %q %q %q", s.Table.Parameter, s.Table.Values, s.Table.Keys)
+	}
+	for i, v := range s.Table.Variants {
+		if v.Name != table.Variants[i].Name || !slices.EqualFunc(v.Settings, table.Variants[i].Settings, slices.Equal) {
+			t.Errorf("variant %d read back as %s %q", i, v.Name, v.Settings)
+		}
+		for j := range v.Points {
+			if len(v.Points[j]) != 1 || v.Points[j][0].LatencyMS != table.Variants[i].Points[j][0].LatencyMS {
+				t.Errorf("%s at %s: summaries read back differ", v.Name, s.Table.Values[j])
+			}
+		}
+	}
+	before, _ := os.ReadFile(filepath.Join(out, report.SweepFile))
+	if err := os.Remove(filepath.Join(out, "sweep-p99.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Redraw(out); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(out, report.SweepFile))
+	if string(before) != string(after) {
+		t.Errorf("Redraw changed sweep.csv:\n%s\nto\n%s", before, after)
+	}
+	for _, f := range []string{"sweep-p99.png", "report.html", "01-10ms/report.html", "01-10ms/base/report.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("after Redraw: %v", err)
+		}
+	}
+	runs, err := SweepRuns(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range runs {
+		names = append(names, r.Name)
+	}
+	if want := []string{"base at 10ms", "no-redirect at 10ms", "base at 40ms", "no-redirect at 40ms"}; !slices.Equal(names, want) {
+		t.Errorf("runs %q, want %q", names, want)
+	}
+	if !HasResults(out) || !IsSweep(out) {
+		t.Error("the sweep's directory is not recognised")
+	}
+}
+
+// TestSweepWithoutVariants: a scenario without variants sweeps into
+// point directories that are runs themselves, and reads back.
+func TestSweepWithoutVariants(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain.yaml")
+	body := `name: plain
+duration: 2s
+servers:
+  - {name: web, count: 2, workers: 2, service: {dist: exp, mean: 5ms}}
+policy: {condition: queue-length, threshold: 2}
+workload:
+  arrival: {process: poisson, rate: 300/s}
+`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	table, err := Sweep(context.Background(), loader(file), axes(t, "servers[0].workers=1,2,4"), Options{Out: out, NoRecords: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Variants) != 1 || table.Variants[0].Setting(2, 0) != "4" {
+		t.Fatalf("table %+v", table)
+	}
+	runs, err := SweepRuns(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3 || runs[0].Name != "1" || runs[0].Dir != filepath.Join(out, "01-1") {
+		t.Errorf("runs %+v", runs)
+	}
+	if err := Redraw(out); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestSetting(t *testing.T) {

@@ -26,7 +26,7 @@ func plotCommand() *cli.Command {
 				return usagef("plot takes one results DIR")
 			}
 			dir := c.Args().First()
-			if err := report.Write(dir); err != nil {
+			if err := runner.Redraw(dir); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "report: %s\n", filepath.Join(dir, report.ReportFile))
@@ -36,7 +36,8 @@ func plotCommand() *cli.Command {
 }
 
 // runsOf turns DIR arguments into runs: a run (or its replications)
-// stands for itself; a directory of variants stands for its variants.
+// stands for itself; a directory of variants stands for its variants; a
+// sweep's directory for every run of the sweep.
 func runsOf(dirs []string) ([]plots.Run, error) {
 	var runs []plots.Run
 	for _, d := range dirs {
@@ -44,7 +45,13 @@ func runsOf(dirs []string) ([]plots.Run, error) {
 			runs = append(runs, plots.Run{Name: plots.RunName(d), Dir: d})
 			continue
 		}
-		vs, err := report.Discover(d)
+		var vs []plots.Run
+		var err error
+		if runner.IsSweep(d) {
+			vs, err = runner.SweepRuns(d)
+		} else {
+			vs, err = report.Discover(d)
+		}
 		if err != nil {
 			return nil, usagef("%s: not a results directory: %v", d, err)
 		}

@@ -78,6 +78,20 @@ func TestSweepPlainAndSwept(t *testing.T) {
 	if !strings.Contains(string(b), "10ms,base,10ms,queue-delay,1,") {
 		t.Errorf("sweep.csv does not record the settings as run:\n%s", b)
 	}
+	// plot and compare take the sweep's directory.
+	if err := os.Remove(filepath.Join(out, "sweep-p99.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "plot", out); code != 0 {
+		t.Errorf("plot: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "sweep-p99.svg")); err != nil {
+		t.Errorf("plot did not redraw the sweep figure: %v", err)
+	}
+	code, stdout, stderr = runCLI(t, "compare", out)
+	if code != 0 || !strings.Contains(stdout, "base at 10ms") || !strings.Contains(stdout, "base at 40ms") {
+		t.Errorf("compare: exit %d, %s\n%s", code, stderr, stdout)
+	}
 }
 
 // TestFailedSweepNamesNoDirectory: a sweep that fails on a bad value
