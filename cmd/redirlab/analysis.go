@@ -137,13 +137,11 @@ func sweepCommand() *cli.Command {
 				return scenarios.Load(file, sets...)
 			}
 			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
-			// Every point loads and validates, and no variant run sets a
-			// swept key, before a directory is made or replaced.
+			// Every point loads and validates, every --variant exists and
+			// none of the variants run sets a swept key, before a
+			// directory is made or replaced.
 			first, err := runner.CheckSweep(load, axes, opts)
 			if err != nil {
-				return err
-			}
-			if err := checkVariants(first, opts.Variants); err != nil {
 				return err
 			}
 			out, made, err := resultsDir(c, first.Name, "sweep")
@@ -209,12 +207,16 @@ func printSweep(w io.Writer, t *plots.SweepTable, axes []runner.Axis) {
 			for _, k := range cols {
 				fmt.Fprintf(tw, "%s\t", vr.Setting(i, k))
 			}
+			name := vr.Name
+			if name == "" {
+				name = "base" // as sweep.csv names it
+			}
 			if i >= len(vr.Points) || len(vr.Points[i]) == 0 {
-				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\n", vr.Name)
+				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\n", name)
 				continue
 			}
 			s := vr.Points[i][0]
-			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", vr.Name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
 		}
 	}
 	tw.Flush()
