@@ -28,7 +28,8 @@ import (
 	"github.com/redirlab/redirlab/results"
 )
 
-// The accuracy and throughput measurements of issue 4 run for tens of
+// The long measurements of the open loop (how accurately it sends at
+// 5,000/s, and the highest rate it keeps against hey's) run for tens of
 // seconds and load the machine; they run with REDIRLAB_LONG=1 (the
 // throughput comparison also needs REDIRLAB_HEY, the path of the hey
 // command). Short versions run always.
@@ -313,7 +314,7 @@ func TestAccuracyShort(t *testing.T) {
 	}
 }
 
-// TestAccuracyLong is issue 4's accuracy measurement: open-loop Poisson at
+// TestAccuracyLong measures how accurately the open loop sends: Poisson at
 // 5,000/s for 20 s against a zero-service server in another process.
 // Requirements: achieved rate within 1% of the target, send lag p99 under
 // 1 ms, the inter-arrival times pass the KS test for the exponential at
@@ -349,15 +350,15 @@ func TestAccuracyLong(t *testing.T) {
 	}
 }
 
-// TestThroughputAgainstHey is issue 4's throughput comparison: the open
-// loop's highest rate with at least 99% of the offered rate achieved and
-// p99 send lag under 2 ms, against the requests per second hey reaches
-// alone with 50 connections on the same plain server; it must be at least
-// 90% of hey's. Each figure is the median of 3 runs (one run's p99 send
-// lag varies by a factor of two from run to run here), and the generator
-// runs with its default transport. go run ./loadgen/bench measures the
-// same through a results.Recorder (NoRecords), with the generator's CPU
-// per request.
+// TestThroughputAgainstHey compares the generator's throughput with hey's:
+// the open loop's highest rate with at least 99% of the offered rate
+// achieved and p99 send lag under 2 ms, against the requests per second
+// hey reaches alone with 50 connections on the same plain server; it must
+// be at least 90% of hey's. Each figure is the median of 3 runs (one run's
+// p99 send lag varies by a factor of two from run to run here), and the
+// generator runs with its default transport. go run ./loadgen/bench
+// measures the same through a results.Recorder (NoRecords), with the
+// generator's CPU per request.
 func TestThroughputAgainstHey(t *testing.T) {
 	long(t)
 	hey := os.Getenv("REDIRLAB_HEY")

@@ -120,7 +120,7 @@ func TestRedirectEdgeCases(t *testing.T) {
 	}
 }
 
-// TestStallShowsInLatency is the coordinated-omission check of issue 4: a
+// TestStallShowsInLatency checks that latency has no coordinated omission: a
 // server that stalls for 1 s in the middle of a 10 s open-loop run at
 // 200/s keeps receiving requests on schedule, and the ones scheduled
 // during the stall wait for its end: a tenth of all requests have

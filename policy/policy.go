@@ -151,9 +151,11 @@ func (c *Config) Holds(s Status) bool {
 	return false
 }
 
-// load is the quantity targets compare: the condition's own metric,
-// normalised per worker for queue length so that a 4-worker server with
-// 4 requests counts as less loaded than a 1-worker server with 2.
+// less reports whether a is less loaded than b, as the targets compare
+// servers: under queue-delay by queue delay first, and on equal delays
+// (both 0 when nobody waits) by queue length per worker; under the other
+// conditions by queue length per worker alone, so that a 4-worker server
+// with 4 requests counts as less loaded than a 1-worker server with 2.
 func (c *Config) less(a, b Status) bool {
 	if c.Condition == QueueDelay {
 		if a.QueueDelay != b.QueueDelay {

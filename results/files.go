@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/redirlab/redirlab/results/internal/tempfile"
 )
 
 // Files appear in a results directory only when complete: whole files are
@@ -16,7 +18,7 @@ import (
 
 // writeFileAtomic replaces dir/name with data.
 func writeFileAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	f, err := tempfile.Create(dir, "."+name+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
@@ -26,11 +28,6 @@ func writeFileAtomic(dir, name string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	// CreateTemp makes the file private; results are for sharing, like
-	// the streamed CSVs.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("results: writing %s: %w", name, err)
 	}
@@ -73,7 +70,7 @@ const streamBuffer = 1 << 20
 
 func createStream(dir, name string, header []string) (*stream, error) {
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}

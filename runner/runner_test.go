@@ -149,10 +149,10 @@ func TestSimAccountingAllScenarios(t *testing.T) {
 
 // TestRealAgreesWithSim: a real run and a simulated run of the same
 // scenario file agree on p50 within 10%, p99 within 20% and the redirect
-// rate within 0.03 (the bounds). Both see the same arrival times,
-// the same first servers and the same per-request demands (common random
-// numbers), so what is left is the system: HTTP overhead, timer lateness,
-// report timing, and decisions that diverge once queues differ.
+// rate within 0.03. Both see the same arrival times, the same first
+// servers and the same per-request demands (common random numbers), so
+// what is left is the system: HTTP overhead, timer lateness, report
+// timing, and decisions that diverge once queues differ.
 func TestRealAgreesWithSim(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real runs take a minute")

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/redirlab/redirlab/results"
@@ -14,19 +16,30 @@ import (
 	"github.com/redirlab/redirlab/scenarios"
 )
 
-// Axis is one swept parameter: a dotted scenario path and its values.
+// Axis is one --set of a sweep: a dotted scenario path and its values.
+// An axis of several values is swept; an axis of one value is a plain
+// override, applied at every point.
 type Axis struct {
 	Key    string
 	Values []string
 }
 
-// ParseAxis reads "key=v1,v2,...".
+// Swept reports whether the axis has more than one value.
+func (a Axis) Swept() bool { return len(a.Values) > 1 }
+
+// ParseAxis reads "key=v1,v2,...". A value written as a YAML flow
+// mapping or list ({...} or [...]) is one value, commas and all.
 func ParseAxis(s string) (Axis, error) {
 	key, vals, ok := strings.Cut(s, "=")
+	key = strings.TrimSpace(key)
 	if !ok || key == "" || vals == "" {
 		return Axis{}, fmt.Errorf("sweep --set %q: want key=v1,v2,...", s)
 	}
 	a := Axis{Key: key}
+	if v := strings.TrimSpace(vals); strings.HasPrefix(v, "{") || strings.HasPrefix(v, "[") {
+		a.Values = []string{v}
+		return a, nil
+	}
 	for _, v := range strings.Split(vals, ",") {
 		if v = strings.TrimSpace(v); v == "" {
 			return Axis{}, fmt.Errorf("sweep --set %s: empty value in %q", key, vals)
@@ -36,27 +49,33 @@ func ParseAxis(s string) (Axis, error) {
 	return a, nil
 }
 
-// Loader loads the swept scenario with extra overrides applied.
+// Loader loads the swept scenario with overrides ("key=value") applied
+// in order, and validates the result.
 type Loader func(sets ...string) (*scenarios.Scenario, error)
 
 // point is one cell of the grid.
 type point struct {
-	label string   // "900/s" or "900/s × 4" for several axes
-	sets  []string // key=value overrides
+	label string   // "900/s", or "900/s × 4" for several swept axes
+	sets  []string // key=value of every axis, in the order given
 }
 
-// grid is the cartesian product of the axes, first axis slowest.
+// grid is the cartesian product of the axes, first axis slowest. Every
+// point carries every axis's value, plain overrides included, so that
+// they are applied and validated together; only swept axes name it.
 func grid(axes []Axis) []point {
 	pts := []point{{}}
 	for _, a := range axes {
 		var next []point
 		for _, p := range pts {
 			for _, v := range a.Values {
-				label := v
-				if p.label != "" {
-					label = p.label + " × " + v
+				label := p.label
+				if a.Swept() {
+					label = v
+					if p.label != "" {
+						label = p.label + " × " + v
+					}
 				}
-				next = append(next, point{label: label, sets: append(append([]string(nil), p.sets...), a.Key+"="+v)})
+				next = append(next, point{label: label, sets: append(slices.Clone(p.sets), a.Key+"="+v)})
 			}
 		}
 		pts = next
@@ -64,94 +83,241 @@ func grid(axes []Axis) []point {
 	return pts
 }
 
-// dirName makes a point's label safe as a directory name.
+// dirName makes a point's label safe as a directory name: "01-900_s".
 func dirName(i int, label string) string {
 	r := strings.NewReplacer("/", "_", " × ", "_", " ", "", "\\", "_")
-	return fmt.Sprintf("%02d-%s", i+1, r.Replace(label))
+	name := r.Replace(label)
+	if name != "" {
+		name = SafeName(name)
+	}
+	return fmt.Sprintf("%02d-%s", i+1, name)
 }
 
-// Sweep runs the scenario at every point of the grid (every variant and
-// replication at each), simulations on all cores, then writes sweep.csv,
-// the sweep figures (p99 and redirect rate against the parameter, one
-// line per variant) and report.html into opts.Out.
-func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.SweepTable, error) {
-	if err := opts.validate(); err != nil {
+// keyPath splits a dotted --set path into its steps, an index written
+// [1] or .1 alike ("servers[1].workers" and "servers.1.workers" give
+// servers, [1], workers), so that two spellings of a field compare equal.
+func keyPath(key string) []string {
+	var out []string
+	for _, part := range strings.Split(strings.TrimSpace(key), ".") {
+		name, idx, _ := strings.Cut(part, "[")
+		if name != "" {
+			if strings.Trim(name, "0123456789") == "" {
+				name = "[" + name + "]"
+			}
+			out = append(out, name)
+		}
+		if idx != "" {
+			for _, ix := range strings.Split(idx, "[") {
+				out = append(out, "["+strings.TrimSuffix(ix, "]")+"]")
+			}
+		}
+	}
+	return out
+}
+
+// overlap reports whether setting one of the keys can change the
+// other's field: they are the same field, or one holds the other.
+func overlap(a, b string) bool {
+	pa, pb := keyPath(a), keyPath(b)
+	n := min(len(pa), len(pb))
+	return slices.Equal(pa[:n], pb[:n])
+}
+
+// checkAxes rejects a grid whose rows would not run the values they are
+// labelled with: a swept key that another --set also sets (the later
+// one wins, in whole or in part).
+func checkAxes(axes []Axis) error {
+	if !slices.ContainsFunc(axes, Axis.Swept) {
+		return inputErrorf("sweep needs a --set key=v1,v2,... with at least two values")
+	}
+	for i, a := range axes {
+		for _, b := range axes[i+1:] {
+			if (a.Swept() || b.Swept()) && overlap(a.Key, b.Key) {
+				return inputErrorf("sweep --set %s and --set %s set the same field; a swept key must be set once", a.Key, b.Key)
+			}
+		}
+	}
+	return nil
+}
+
+// checkVariants rejects a sweep over a key that one of the variants run
+// (only, or all) also sets: a variant's settings are applied after every
+// --set, so its own value would silently win over the swept one.
+func checkVariants(sc *scenarios.Scenario, axes []Axis, only []string) error {
+	for _, a := range axes {
+		if !a.Swept() {
+			continue
+		}
+		var clash []string
+		for _, v := range sc.Variants {
+			if len(only) > 0 && !slices.Contains(only, v.Name) {
+				continue
+			}
+			for _, k := range slices.Sorted(maps.Keys(v.Set)) {
+				if overlap(k, a.Key) {
+					if keyPathString(k) == keyPathString(a.Key) {
+						clash = append(clash, v.Name)
+					} else {
+						clash = append(clash, v.Name+" ("+k+")")
+					}
+					break
+				}
+			}
+		}
+		if len(clash) > 0 {
+			who := "variant " + clash[0] + " also sets it"
+			if len(clash) > 1 {
+				who = "variants " + strings.Join(clash, ", ") + " also set it"
+			}
+			return &scenarios.Error{File: sc.File, Field: "--set " + a.Key, Msg: "swept, but " + who +
+				", and a variant's own setting wins over --set: those rows would not run the swept values; " +
+				"sweep a key the variants leave alone, or leave them out with --variant (such as --variant base)"}
+		}
+	}
+	return nil
+}
+
+func keyPathString(key string) string { return strings.Join(keyPath(key), ".") }
+
+// sweepPlan is a sweep checked and laid out: every point loaded with all
+// its overrides and validated, every run with its directory.
+type sweepPlan struct {
+	pts      []point
+	first    *scenarios.Scenario // the scenario at the first point
+	jobs     []job
+	jobPoint []int    // the point each job belongs to
+	variants []string // in scenario order
+}
+
+// planSweep loads every point (its plain and swept overrides together,
+// validated once) and plans its runs under out, so that a bad value or
+// a clash fails before anything runs.
+func planSweep(load Loader, axes []Axis, out string, only []string) (*sweepPlan, error) {
+	if err := checkAxes(axes); err != nil {
 		return nil, err
 	}
-	if len(axes) == 0 {
-		return nil, errors.New("sweep needs at least one --set key=v1,v2,...")
-	}
-	pts := grid(axes)
-	var keys []string
-	for _, a := range axes {
-		keys = append(keys, a.Key)
-	}
-	table := &plots.SweepTable{Parameter: strings.Join(keys, " × ")}
-
-	// Plan every point first, so that a bad value fails before anything runs.
-	var jobs []job
-	var jobPoint []int // the point each job belongs to
-	var variants []string
-	for i, p := range pts {
-		sc, err := load(p.sets...)
-		if err != nil {
-			return nil, err
-		}
-		pj, err := plan(sc, filepath.Join(opts.Out, dirName(i, p.label)), opts.Variants)
+	p := &sweepPlan{pts: grid(axes)}
+	for i, pt := range p.pts {
+		sc, err := load(pt.sets...)
 		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			for _, j := range pj {
-				if len(variants) == 0 || variants[len(variants)-1] != j.sc.Variant {
-					variants = append(variants, j.sc.Variant)
-				}
+			p.first = sc
+			if err := checkVariants(sc, axes, only); err != nil {
+				return nil, err
 			}
 		}
-		table.Values = append(table.Values, p.label)
-		jobs = append(jobs, pj...)
-		for range pj {
-			jobPoint = append(jobPoint, i)
+		pj, err := plan(sc, filepath.Join(out, dirName(i, pt.label)), only)
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		for _, j := range pj {
+			if !slices.Contains(p.variants, j.sc.Variant) {
+				p.variants = append(p.variants, j.sc.Variant)
+			}
+			p.jobs = append(p.jobs, j)
+			p.jobPoint = append(p.jobPoint, i)
 		}
 	}
+	return p, nil
+}
+
+// CheckSweep plans the sweep Sweep would run, without running it or
+// writing anything: every point is loaded and validated, and a swept
+// key that a variant run (opts.Variants, or all) also sets is an error.
+// It returns the scenario at the first point.
+func CheckSweep(load Loader, axes []Axis, opts Options) (*scenarios.Scenario, error) {
+	p, err := planSweep(load, axes, "", opts.Variants)
+	if err != nil {
+		return nil, err
+	}
+	return p.first, nil
+}
+
+// Sweep runs the scenario at every point of the grid of axes (every
+// variant and replication at each; opts.Variants picks variants as in
+// Run), simulations on all cores, then writes sweep.csv, the sweep
+// figures (p99 and redirect rate against the swept parameter, one line
+// per variant) and report.html into opts.Out. At each point the axes'
+// values, plain overrides included, are applied together and validated
+// once. Every row records the value each axis's key had in the scenario
+// the run ran (read back from it, after the variant's settings): see
+// plots.SweepTable.Keys.
+func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.SweepTable, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	p, err := planSweep(load, axes, opts.Out, opts.Variants)
+	if err != nil {
+		return nil, err
+	}
+	var swept, keys []string
+	for _, a := range axes {
+		if a.Swept() {
+			swept = append(swept, a.Key)
+		}
+	}
+	keys = append(keys, swept...)
+	for _, a := range axes {
+		if !a.Swept() {
+			keys = append(keys, a.Key)
+		}
+	}
+	table := &plots.SweepTable{Parameter: strings.Join(swept, " × "), Keys: keys}
+	for _, pt := range p.pts {
+		table.Values = append(table.Values, pt.label)
+	}
+
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, err
 	}
-	res, runErr := runJobs(ctx, jobs, opts)
+	res, runErr := runJobs(ctx, p.jobs, opts)
 
-	// Group the summaries by variant and point.
+	// Group the summaries by variant and point; record the settings of
+	// each variant's run at each point.
 	index := map[string]int{}
-	for i, v := range variants {
+	for i, v := range p.variants {
 		index[v] = i
-		table.Variants = append(table.Variants, plots.SweepVariant{Name: v, Points: make([][]*results.Summary, len(pts))})
+		table.Variants = append(table.Variants, plots.SweepVariant{Name: v,
+			Points: make([][]*results.Summary, len(p.pts)), Settings: make([][]string, len(p.pts))})
 	}
-	runDirs := make([][]string, len(variants))
+	runDirs := make([][]string, len(p.variants))
 	for i := range runDirs {
-		runDirs[i] = make([]string, len(pts))
+		runDirs[i] = make([]string, len(p.pts))
 	}
-	for k, r := range res {
-		pi := jobPoint[k]
-		vi, ok := index[jobs[k].sc.Variant]
-		if !ok || r.Summary == nil {
-			continue
+	var setErr []error
+	for k, j := range p.jobs {
+		pi, vi := p.jobPoint[k], index[j.sc.Variant]
+		sv := &table.Variants[vi]
+		if sv.Settings[pi] == nil {
+			for _, key := range keys {
+				val, err := Setting(j.sc, key)
+				if err != nil {
+					setErr = append(setErr, fmt.Errorf("%s at %s: %w", nameOr(j.sc.Variant, j.sc.Name), p.pts[pi].label, err))
+				}
+				sv.Settings[pi] = append(sv.Settings[pi], val)
+			}
 		}
-		table.Variants[vi].Points[pi] = append(table.Variants[vi].Points[pi], r.Summary)
-		dir := filepath.Join(opts.Out, dirName(pi, pts[pi].label))
-		if v := jobs[k].sc.Variant; v != "" {
-			dir = filepath.Join(dir, v)
+		if r := res[k]; r.Summary != nil {
+			sv.Points[pi] = append(sv.Points[pi], r.Summary)
+			dir := filepath.Join(opts.Out, dirName(pi, p.pts[pi].label))
+			if j.sc.Variant != "" {
+				dir = filepath.Join(dir, j.sc.Variant)
+			}
+			runDirs[vi][pi] = dir
 		}
-		runDirs[vi][pi] = dir
 	}
 	// Each point's own reports, then the sweep's.
-	var repErr []error
-	for i, p := range pts {
+	repErr := setErr
+	for i, pt := range p.pts {
 		var mine []Result
 		for k, r := range res {
-			if jobPoint[k] == i {
+			if p.jobPoint[k] == i {
 				mine = append(mine, r)
 			}
 		}
-		if err := writeReports(filepath.Join(opts.Out, dirName(i, p.label)), mine); err != nil {
+		if err := writeReports(filepath.Join(opts.Out, dirName(i, pt.label)), mine); err != nil {
 			repErr = append(repErr, err)
 		}
 	}

@@ -72,7 +72,7 @@ func TestSummaryByteIdentical(t *testing.T) {
 	}
 }
 
-// BenchmarkSim100Servers is the speed benchmark of issue 2 on the
+// BenchmarkSim100Servers measures the simulator's speed on the
 // scenario of testdata/bench.yaml, shortened to 100 s of virtual time
 // (about 900 k page requests) per iteration, through a results.Recorder
 // with NoRecords as `redirlab sim --no-records` uses it. It reports

@@ -26,7 +26,7 @@ func plotCommand() *cli.Command {
 				return usagef("plot takes one results DIR")
 			}
 			dir := c.Args().First()
-			if err := report.Write(dir); err != nil {
+			if err := runner.Redraw(dir); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "report: %s\n", filepath.Join(dir, report.ReportFile))
@@ -36,7 +36,8 @@ func plotCommand() *cli.Command {
 }
 
 // runsOf turns DIR arguments into runs: a run (or its replications)
-// stands for itself; a directory of variants stands for its variants.
+// stands for itself; a directory of variants stands for its variants; a
+// sweep's directory for every run of the sweep.
 func runsOf(dirs []string) ([]plots.Run, error) {
 	var runs []plots.Run
 	for _, d := range dirs {
@@ -44,7 +45,13 @@ func runsOf(dirs []string) ([]plots.Run, error) {
 			runs = append(runs, plots.Run{Name: plots.RunName(d), Dir: d})
 			continue
 		}
-		vs, err := report.Discover(d)
+		var vs []plots.Run
+		var err error
+		if runner.IsSweep(d) {
+			vs, err = runner.SweepRuns(d)
+		} else {
+			vs, err = report.Discover(d)
+		}
 		if err != nil {
 			return nil, usagef("%s: not a results directory: %v", d, err)
 		}
@@ -102,9 +109,9 @@ func sweepCommand() *cli.Command {
 		ArgsUsage: "SCENARIO",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "set", Aliases: []string{"s"},
-				Usage: "key=v1,v2,... swept (a single value is a plain override; repeat for a grid)"},
+				Usage: "key=v1,v2,... swept (a single value is a plain override, applied with the swept ones; repeat for a grid)"},
 			&cli.StringFlag{Name: "mode", Value: "sim", Usage: "sim | real"},
-			outFlag, noRecordsFlag, quietFlag,
+			variantFlag, outFlag, forceFlag, noRecordsFlag, quietFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -115,34 +122,33 @@ func sweepCommand() *cli.Command {
 				return usagef("--mode %q: want sim or real", mode)
 			}
 			var axes []runner.Axis
-			var fixed []string
 			for _, s := range c.StringSlice("set") {
 				a, err := runner.ParseAxis(s)
 				if err != nil {
 					return usageError{err}
 				}
-				if len(a.Values) == 1 {
-					fixed = append(fixed, a.Key+"="+a.Values[0])
-					continue
-				}
 				axes = append(axes, a)
 			}
-			if len(axes) == 0 {
+			if !slices.ContainsFunc(axes, runner.Axis.Swept) {
 				return usagef("sweep needs a --set key=v1,v2,... with at least two values")
 			}
 			file := c.Args().First()
 			load := func(sets ...string) (*scenarios.Scenario, error) {
-				return scenarios.Load(file, append(slices.Clone(fixed), sets...)...)
+				return scenarios.Load(file, sets...)
 			}
-			base, err := load()
+			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
+			// Every point loads and validates, every --variant exists and
+			// none of the variants run sets a swept key, before a
+			// directory is made or replaced.
+			first, err := runner.CheckSweep(load, axes, opts)
 			if err != nil {
 				return err
 			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("runs", fmt.Sprintf("%s-sweep-%s", base.Name, time.Now().Format("20060102-150405")))
+			out, made, err := resultsDir(c, first.Name, "sweep")
+			if err != nil {
+				return err
 			}
-			opts := runner.Options{Mode: mode, Out: out, NoRecords: c.Bool("no-records")}
+			opts.Out = out
 			if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 				opts.Progress = progressPrinter(c.App.ErrWriter)
 			}
@@ -152,34 +158,65 @@ func sweepCommand() *cli.Command {
 				fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 			}
 			if table != nil {
-				printSweep(c.App.Writer, table)
+				printSweep(c.App.Writer, table, axes)
+				fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\n", len(table.Values), time.Since(start).Seconds())
 			}
-			fmt.Fprintf(c.App.Writer, "swept %d points in %.1fs\nresults: %s\n", len(tableValues(table)), time.Since(start).Seconds(), out)
+			printResultsDir(c.App.Writer, out, made)
 			return err
 		},
 	}
 }
 
-func tableValues(t *plots.SweepTable) []string {
-	if t == nil {
-		return nil
-	}
-	return t.Values
-}
-
 // printSweep prints one row per point and variant (the first replication
-// of each; sweep.csv has them all with intervals).
-func printSweep(w io.Writer, t *plots.SweepTable) {
+// of each; sweep.csv has them all with intervals), led by the settings
+// as run: the value of each swept key, and of a plain --set where some
+// run had another value than the one given (a variant set its own).
+func printSweep(w io.Writer, t *plots.SweepTable, axes []runner.Axis) {
+	given := map[string]string{}
+	for _, a := range axes {
+		if !a.Swept() {
+			given[a.Key] = a.Values[0]
+		}
+	}
+	var cols []int
+	for k, key := range t.Keys {
+		g, plain := given[key]
+		shown := !plain
+		for _, v := range t.Variants {
+			for i := range t.Values {
+				shown = shown || v.Setting(i, k) != g
+			}
+		}
+		if shown {
+			cols = append(cols, k)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tvariant\tp50 ms\tp99 ms\tredirected\trejected\t\n", t.Parameter)
-	for i, v := range t.Values {
+	if len(cols) == 0 {
+		fmt.Fprintf(tw, "%s\t", t.Parameter)
+	}
+	for _, k := range cols {
+		fmt.Fprintf(tw, "%s\t", t.Keys[k])
+	}
+	fmt.Fprintf(tw, "variant\tp50 ms\tp99 ms\tredirected\trejected\t\n")
+	for i, val := range t.Values {
 		for _, vr := range t.Variants {
+			if len(cols) == 0 {
+				fmt.Fprintf(tw, "%s\t", val)
+			}
+			for _, k := range cols {
+				fmt.Fprintf(tw, "%s\t", vr.Setting(i, k))
+			}
+			name := vr.Name
+			if name == "" {
+				name = "base" // as sweep.csv names it
+			}
 			if i >= len(vr.Points) || len(vr.Points[i]) == 0 {
-				fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\n", v, vr.Name)
+				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\n", name)
 				continue
 			}
 			s := vr.Points[i][0]
-			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", v, vr.Name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
 		}
 	}
 	tw.Flush()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -28,7 +27,32 @@ var (
 		Usage: "run only this variant (base is the file as written; repeatable)"}
 	quietFlag = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"},
 		Usage: "no progress line"}
+	forceFlag = &cli.BoolFlag{Name: "force",
+		Usage: "replace the --out directory when it holds earlier results (only a redirlab results directory is ever removed)"}
 )
+
+// resultsDir makes the results directory of a run: --out, refused when
+// it holds anything unless --force replaces earlier results there, or
+// else a new runs/<scenario>-<label>-<time>, suffixed -2, -3, ... when
+// that is taken. made says whether it was created here.
+func resultsDir(c *cli.Context, name, label string) (dir string, made bool, err error) {
+	if out := c.String("out"); out != "" {
+		made, err := runner.PrepareDir(out, c.Bool("force"))
+		return out, made, err
+	}
+	dir, err = runner.NewDir("runs", fmt.Sprintf("%s-%s-%s", runner.SafeName(name), label, time.Now().Format("20060102-150405")))
+	return dir, err == nil, err
+}
+
+// printResultsDir prints where the results are, when there are any; a
+// directory made for a run that left nothing in it is removed.
+func printResultsDir(w io.Writer, dir string, made bool) {
+	if runner.HasResults(dir) {
+		fmt.Fprintf(w, "results: %s\n", dir)
+	} else if made {
+		os.Remove(dir) // only if empty
+	}
+}
 
 // loadScenario reads the optional SCENARIO argument (default: the
 // embedded default) with --set overrides applied.
@@ -44,7 +68,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run a scenario on real servers on 127.0.0.1 with real HTTP browsers",
 		ArgsUsage: "[SCENARIO]",
-		Flags:     []cli.Flag{outFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
+		Flags:     []cli.Flag{outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
 		Action:    func(c *cli.Context) error { return execute(c, runner.Real) },
 	}
 }
@@ -54,7 +78,7 @@ func simCommand() *cli.Command {
 		Name:      "sim",
 		Usage:     "simulate a scenario (discrete-event, virtual time)",
 		ArgsUsage: "[SCENARIO]",
-		Flags:     []cli.Flag{outFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
+		Flags:     []cli.Flag{outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
 		Action:    func(c *cli.Context) error { return execute(c, runner.Sim) },
 	}
 }
@@ -75,9 +99,9 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 	if err := checkVariants(sc, c.StringSlice("variant")); err != nil {
 		return err
 	}
-	out := c.String("out")
-	if out == "" {
-		out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", sc.Name, label, time.Now().Format("20060102-150405")))
+	out, made, err := resultsDir(c, sc.Name, label)
+	if err != nil {
+		return err
 	}
 	opts := runner.Options{Mode: mode, Out: out, Targets: targets,
 		NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
@@ -102,10 +126,12 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 				busy += r.RunTime
 			}
 		}
-		fmt.Fprintf(c.App.Writer, "simulated %d page requests in %.2fs of simulation (%.0f requests/s per core); %.2fs in all\n",
-			sent, busy.Seconds(), float64(sent)/busy.Seconds(), wall.Seconds())
+		if sent > 0 {
+			fmt.Fprintf(c.App.Writer, "simulated %d page requests in %.2fs of simulation (%.0f requests/s per core); %.2fs in all\n",
+				sent, busy.Seconds(), float64(sent)/busy.Seconds(), wall.Seconds())
+		}
 	}
-	fmt.Fprintf(c.App.Writer, "results: %s\n", out)
+	printResultsDir(c.App.Writer, out, made)
 	return err
 }
 

@@ -17,13 +17,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
-// Exit codes, as DESIGN.md states them.
+// Exit codes, as DESIGN.md states them (and the help text repeats).
 const (
 	exitOK       = 0
-	exitFailed   = 1 // the run failed, or a regression was found
+	exitFailed   = 1 // a run, or writing its results, failed
 	exitBadInput = 2 // usage or scenario errors
 )
 
@@ -41,7 +42,8 @@ func exitCode(err error) int {
 	}
 	var se *scenarios.Error
 	var ue usageError
-	if errors.As(err, &se) || errors.As(err, &ue) {
+	var ie *runner.InputError
+	if errors.As(err, &se) || errors.As(err, &ue) || errors.As(err, &ie) {
 		return exitBadInput
 	}
 	return exitFailed
@@ -65,8 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:      "redirlab",
-		Usage:     "study redirect-based load distribution among web servers, simulated or for real",
+		Name:  "redirlab",
+		Usage: "study redirect-based load distribution among web servers, simulated or for real",
+		Description: "Exit codes: 0 ok; 1 a run, or writing its results, failed; 2 bad input " +
+			"(usage, a scenario, an --out directory in use).",
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// Usage errors (unknown flags, missing arguments) exit 2, not 1.

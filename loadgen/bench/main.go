@@ -1,12 +1,12 @@
-// Command bench is issue 4's throughput measurement, reproducible by hand
-// (go test does not run it): it starts a plain net/http server on
-// 127.0.0.1 in a separate process, measures the requests per second the
-// hey command reaches alone against it (-c 50 for -hey-duration), then
-// bisects the highest open-loop Poisson rate at which loadgen.Run
-// achieves at least 99% of the offered rate with send lag p99 under 2 ms,
-// and prints both figures with the load average. Each figure is the
-// median of -repeat runs (3 by default): one run's p99 send lag at a
-// given rate varies by a factor of two from run to run on this machine.
+// Command bench measures the open-loop generator's throughput against
+// hey's, by hand (go test does not run it): it starts a plain net/http
+// server on 127.0.0.1 in a separate process, measures the requests per
+// second the hey command reaches alone against it (-c 50 for
+// -hey-duration), then bisects the highest open-loop Poisson rate at which
+// loadgen.Run achieves at least 99% of the offered rate with send lag p99
+// under 2 ms, and prints both figures with the load average. Each figure
+// is the median of -repeat runs (3 by default): one run's p99 send lag at
+// a given rate varies by a factor of two from run to run on this machine.
 //
 //	GOBIN=/tmp/heybin go install github.com/rakyll/hey@v0.1.5
 //	go run ./loadgen/bench -hey /tmp/heybin/hey

@@ -22,6 +22,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/redirlab/redirlab/results/internal/tempfile"
 )
 
 // Figure is one plot, described by its data.
@@ -301,7 +303,7 @@ func writeFigures(dir string, figs []Figure) ([]string, error) {
 }
 
 func writeFileAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	f, err := tempfile.Create(dir, "."+name+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}

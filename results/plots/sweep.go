@@ -27,6 +27,9 @@ type SweepTable struct {
 	// Variants are the lines, in scenario order (base first): variant i
 	// has colour Palette(i), as in Compare.
 	Variants []SweepVariant
+	// Keys, if any, are the settings each run records as it ran (the
+	// swept keys, then the plain overrides): see SweepVariant.Settings.
+	Keys []string
 }
 
 // SweepVariant is one variant's runs across the sweep.
@@ -37,6 +40,18 @@ type SweepVariant struct {
 	// Points[i] are the summaries at Values[i], one per replication;
 	// empty where the run failed.
 	Points [][]*results.Summary
+	// Settings[i][k] is the value of the table's Keys[k] in the scenario
+	// this variant ran at Values[i]; missing where unknown.
+	Settings [][]string
+}
+
+// Setting is the value of the table's k-th key in variant v's run at
+// value i, "" where unknown.
+func (v *SweepVariant) Setting(i, k int) string {
+	if i < len(v.Settings) && k < len(v.Settings[i]) {
+		return v.Settings[i][k]
+	}
+	return ""
 }
 
 // validate checks the table's shape.

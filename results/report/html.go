@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/internal/tempfile"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -408,7 +409,7 @@ func writePage(dir string, p *page) error {
 }
 
 func writeFileAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	f, err := tempfile.Create(dir, "."+name+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -15,6 +15,10 @@ import (
 // SweepFile is the table of a sweep.
 const SweepFile = "sweep.csv"
 
+// AsRunSuffix ends the header of a sweep.csv column that holds a
+// setting's value as run (policy.threshold_as_run).
+const AsRunSuffix = "_as_run"
+
 // WriteSweep writes a sweep's outcome into outDir: sweep.csv (see
 // WriteSweepCSV), the sweep figures (plots.Sweep: p99 and redirect rate
 // against the parameter, one line per variant) and report.html showing
@@ -61,13 +65,18 @@ func variantName(n string) string {
 }
 
 // WriteSweepCSV writes a sweep table as CSV: one row per variant and
-// value, columns PARAMETER (the value as written), variant, replications,
-// then for every metric of stats.Metrics KEY (mean over replications),
+// value, columns PARAMETER (the value as written), variant, KEY_as_run
+// for every key of table.Keys (its value in the scenario as run),
+// replications, then for every metric of stats.Metrics KEY (mean over replications),
 // KEY_ci_low and KEY_ci_high (empty without replications). A value whose
 // run failed has a row with replications 0 and empty figures.
 func WriteSweepCSV(w io.Writer, table plots.SweepTable) error {
 	cw := csv.NewWriter(w)
-	h := []string{table.Parameter, "variant", "replications"}
+	h := []string{table.Parameter, "variant"}
+	for _, k := range table.Keys {
+		h = append(h, k+AsRunSuffix)
+	}
+	h = append(h, "replications")
 	for _, m := range stats.Metrics {
 		h = append(h, m.Key, m.Key+"_ci_low", m.Key+"_ci_high")
 	}
@@ -80,7 +89,11 @@ func WriteSweepCSV(w io.Writer, table plots.SweepTable) error {
 		}
 		for j, val := range table.Values {
 			sums := v.Points[j]
-			rec := []string{val, variantName(v.Name), strconv.Itoa(len(sums))}
+			rec := []string{val, variantName(v.Name)}
+			for k := range table.Keys {
+				rec = append(rec, v.Setting(j, k))
+			}
+			rec = append(rec, strconv.Itoa(len(sums)))
 			for _, m := range stats.Metrics {
 				if len(sums) == 0 {
 					rec = append(rec, "", "", "")
@@ -106,7 +119,11 @@ func WriteSweepCSV(w io.Writer, table plots.SweepTable) error {
 // sweepRows is the sweep as a human table: value and variant, then the
 // metrics with ± half-widths.
 func sweepRows(table plots.SweepTable) [][]string {
-	rows := [][]string{{table.Parameter, "variant", "reps"}}
+	rows := [][]string{{table.Parameter, "variant"}}
+	for _, k := range table.Keys {
+		rows[0] = append(rows[0], k+" as run")
+	}
+	rows[0] = append(rows[0], "reps")
 	for _, m := range stats.Metrics {
 		rows[0] = append(rows[0], header(m))
 	}
@@ -116,7 +133,11 @@ func sweepRows(table plots.SweepTable) [][]string {
 				break
 			}
 			sums := v.Points[j]
-			row := []string{val, variantName(v.Name), strconv.Itoa(len(sums))}
+			row := []string{val, variantName(v.Name)}
+			for k := range table.Keys {
+				row = append(row, v.Setting(j, k))
+			}
+			row = append(row, strconv.Itoa(len(sums)))
 			for _, m := range stats.Metrics {
 				if len(sums) == 0 {
 					row = append(row, "-")
