@@ -21,12 +21,30 @@ import (
 	"github.com/redirlab/redirlab/scenarios"
 )
 
-// Exit codes, as DESIGN.md states them (and the help text repeats).
+// Exit codes, as docs/design.md states them (and the help text repeats).
 const (
-	exitOK       = 0
-	exitFailed   = 1 // a run, or writing its results, failed
-	exitBadInput = 2 // usage or scenario errors
+	exitOK           = 0
+	exitJudged       = 1   // a threshold failed, or the regression gate found a regression
+	exitBadInput     = 2   // usage, a scenario, a flag, a file or a results directory
+	exitInconclusive = 3   // the run cannot judge the system: the load generator fell behind, too few requests
+	exitFailed       = 4   // a run could not run, every request failed, or writing its results failed
+	exitInterrupted  = 130 // stopped by a signal; what was measured is written and marked partial
 )
+
+// exitDescription is the exit codes for --help.
+const exitDescription = "Exit codes: 0 ok; 1 a threshold failed or a regression was found; 2 bad input " +
+	"(usage, a scenario, a flag, a file, an --out directory in use); 3 inconclusive (the load generator fell behind, " +
+	"too few requests completed); 4 a run could not run, every request failed, or its results could not be written; " +
+	"130 interrupted (partial results written)."
+
+// judgedError is a verdict that is not a pass: its exit code is 1 for a
+// failed threshold or a regression, 3 when the run could not judge.
+type judgedError struct {
+	msg          string
+	inconclusive bool
+}
+
+func (e *judgedError) Error() string { return e.msg }
 
 // usageError marks an error as the user's input being wrong (exit 2).
 type usageError struct{ error }
@@ -45,6 +63,15 @@ func exitCode(err error) int {
 	var ie *runner.InputError
 	if errors.As(err, &se) || errors.As(err, &ue) || errors.As(err, &ie) {
 		return exitBadInput
+	}
+	if je, ok := errors.AsType[*judgedError](err); ok {
+		if je.inconclusive {
+			return exitInconclusive
+		}
+		return exitJudged
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted
 	}
 	return exitFailed
 }
@@ -69,8 +96,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:  "redirlab",
 		Usage: "study redirect-based load distribution among web servers, simulated or for real",
-		Description: "Exit codes: 0 ok; 1 a run, or writing its results, failed; 2 bad input " +
-			"(usage, a scenario, an --out directory in use).",
+		Description: exitDescription,
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// Usage errors (unknown flags, missing arguments) exit 2, not 1.
@@ -88,6 +114,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sweepCommand(),
 			compareCommand(),
 			plotCommand(),
+			regressCommand(),
 			managerCommand(),
 			serveCommand(),
 			loadgenCommand(),
