@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test bench vet run sim fuzz clean
+.PHONY: build test bench vet run sim fuzz clean gate baselines
 
 build:
 	$(GO) build -o redirlab ./cmd/redirlab
@@ -31,6 +31,15 @@ BENCH_COUNT ?= 6
 bench:
 	./scripts/bench-sim.sh
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) | tee bench.txt
+
+# The behaviour gate: every embedded scenario, a short seeded simulation,
+# against testdata/baselines/ with regress --exact. `make baselines`
+# rewrites them when a change of behaviour is intended.
+gate:
+	./scripts/ci-gate.sh
+
+baselines:
+	./scripts/ci-gate.sh update
 
 run:
 	$(GO) run ./cmd/redirlab run
