@@ -73,6 +73,11 @@ func exitCode(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupted
 	}
+	// urfave/cli's own word that a required flag is missing: its error
+	// type is not exported.
+	if strings.HasPrefix(err.Error(), "Required flag") {
+		return exitBadInput
+	}
 	return exitFailed
 }
 
@@ -85,6 +90,11 @@ func main() {
 // run is main without the exit, for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil && args[1] != "help" {
+		err := usagef("unknown command %q: one of %s", args[1], commandNames(app))
+		fmt.Fprintf(stderr, "redirlab: %v\n", err)
+		return exitCode(err)
+	}
 	err := app.RunContext(ctx, hoistFlags(args))
 	if err != nil {
 		fmt.Fprintf(stderr, "redirlab: %v\n", err)
@@ -94,11 +104,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:  "redirlab",
-		Usage: "study redirect-based load distribution among web servers, simulated or for real",
+		Name:        "redirlab",
+		Usage:       "study redirect-based load distribution among web servers, simulated or for real",
 		Description: exitDescription,
-		Writer:    stdout,
-		ErrWriter: stderr,
+		Writer:      stdout,
+		ErrWriter:   stderr,
 		// Usage errors (unknown flags, missing arguments) exit 2, not 1.
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
 			return usageError{err}
@@ -126,11 +136,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return app
 }
 
+func commandNames(app *cli.App) string {
+	var names []string
+	for _, c := range app.Commands {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 // valueFlags are the flags that take a value as the next argument.
 var valueFlags = map[string]bool{
 	"out": true, "o": true, "set": true, "s": true, "mode": true, "format": true,
 	"baseline": true, "listen": true, "server": true, "manager": true, "target": true,
 	"parallel": true, "variant": true, "t": true, "f": true, "tolerance": true,
+	"b": true, "token-file": true, "allow": true, "idle-timeout": true, "read-timeout": true,
+	"write-timeout": true, "max-send-lag": true, "min-completed": true,
+	"max-requests": true, "max-samples": true, "max-seconds": true,
 }
 
 // hoistFlags moves a subcommand's flags in front of its positional
