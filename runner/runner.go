@@ -232,7 +232,11 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, 0, err
 	}
-	rec, err := results.NewRecorder(j.sc, string(opts.Mode), results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
+	mode, err := results.ParseMode(string(opts.Mode))
+	if err != nil {
+		return nil, 0, err
+	}
+	rec, err := results.NewRecorder(j.sc, mode, results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -198,7 +198,7 @@ func runLabel(s *results.Summary) string {
 	if s.Variant != "" {
 		l += " / " + s.Variant
 	}
-	return l + " (" + s.Mode + ")"
+	return l + " (" + s.Mode.String() + ")"
 }
 
 func serverNames(s *results.Summary) []string {

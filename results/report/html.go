@@ -237,7 +237,7 @@ func writeRun(dir string) error {
 		title += " / " + sum.Variant
 	}
 	p := &page{
-		Title:    title + " (" + sum.Mode + ")",
+		Title:    title + " (" + sum.Mode.String() + ")",
 		Scenario: readScenario(dir),
 		Summary:  summaryRows(sum),
 		Servers:  serverRows(sum),
@@ -351,7 +351,7 @@ func figureRefs(dir string, files []string) []figureRef {
 func summaryRows(s *results.Summary) [][2]string {
 	f := func(v float64) string { return num(v) }
 	return [][2]string{
-		{"mode", s.Mode},
+		{"mode", s.Mode.String()},
 		{"seed", fmt.Sprint(s.Seed)},
 		{"measured / warmup", fmt.Sprintf("%gs / %gs", s.DurationS, s.WarmupS)},
 		{"page requests sent", fmt.Sprint(s.Requests.Sent)},

@@ -1,0 +1,184 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// WriterOptions configure a Writer.
+type WriterOptions struct {
+	// NoRecords skips requests.csv for very large runs.
+	NoRecords bool
+}
+
+// Writer writes a run's results directory: it streams requests.csv and
+// servers.csv as records arrive, and on Close writes timeseries.csv,
+// scenario.yaml and, last, summary.json. Every file appears under its
+// final name only when complete (see files.go).
+//
+// It takes no lock: one goroutine at a time may call its methods.
+type Writer struct {
+	dir       string
+	sc        *scenarios.Scenario
+	warmup    time.Duration
+	names     []string
+	noRecords bool
+
+	requests *stream // nil with NoRecords
+	samples  *stream
+	line     []byte // row buffer, reused
+
+	errors errorList
+	closed bool
+}
+
+// NewWriter creates dir if missing and starts servers.csv (and
+// requests.csv unless opts.NoRecords) as .tmp files.
+func NewWriter(dir string, sc *scenarios.Scenario, opts WriterOptions) (*Writer, error) {
+	if sc == nil {
+		return nil, errors.New("results: NewWriter: scenario is nil")
+	}
+	if dir == "" {
+		return nil, errors.New("results: NewWriter: no directory")
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("results: %s is not a directory", dir)
+	}
+	names, _ := instances(sc)
+	if err := checkNames(names); err != nil {
+		return nil, err
+	}
+	w := &Writer{dir: dir, sc: sc, warmup: sc.Warmup, names: names, noRecords: opts.NoRecords, line: make([]byte, 0, 512)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var err error
+	if w.samples, err = createStream(dir, ServersFile, serversHeader); err != nil {
+		return nil, err
+	}
+	if !opts.NoRecords {
+		if w.requests, err = createStream(dir, RequestsFile, requestsHeader); err != nil {
+			w.samples.discard()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// checkNames rejects server names that CSV cells and hop lists cannot
+// hold unquoted.
+func checkNames(names []string) error {
+	for _, n := range names {
+		if n == "" || strings.ContainsAny(n, ",:>\"\r\n") {
+			return fmt.Errorf("results: server name %q cannot be written to CSV (empty, or contains one of , : > \" or a newline)", n)
+		}
+	}
+	return nil
+}
+
+// Add writes one page request to requests.csv (nothing with NoRecords).
+// Requests scheduled before the warmup's end are not written, as they
+// are not counted.
+func (w *Writer) Add(q *Request) {
+	if w.requests == nil || w.closed || q.Scheduled < w.warmup {
+		return
+	}
+	w.checkServers(q)
+	w.line = appendRequest(w.line[:0], q, w.names)
+	w.requests.write(w.line)
+}
+
+// checkServers reports server indices beyond the scenario's, which
+// requests.csv could only write as unknown.
+func (w *Writer) checkServers(q *Request) {
+	n := len(w.names)
+	bad := q.First >= n || q.Final >= n
+	for i := range min(max(q.NHops, 0), MaxRecordedHops) {
+		bad = bad || int(q.Hops[i].Server) >= n
+	}
+	if bad {
+		w.errors.add(fmt.Errorf("results: request %d names a server index beyond the scenario's %d servers (first %d, final %d, or a hop)", q.ID, n, q.First, q.Final))
+	}
+}
+
+// AddSample writes one server sample to servers.csv, warmup included. A
+// sample of a server index the scenario does not have is not written
+// and is a recording error.
+func (w *Writer) AddSample(s *ServerSample) {
+	if w.closed {
+		return
+	}
+	if s.Server < 0 || s.Server >= len(w.names) {
+		w.errors.add(fmt.Errorf("results: sample at %v for server index %d, but the scenario has %d servers", s.At, s.Server, len(w.names)))
+		return
+	}
+	w.line = appendSample(w.line[:0], s, w.names[s.Server])
+	w.samples.write(w.line)
+}
+
+// Close finishes the directory with the run's summary and time series:
+// requests.csv and servers.csv are renamed from .tmp, timeseries.csv and
+// scenario.yaml written, and summary.json written last, each atomically.
+// A failure to write one file does not stop the others; the errors,
+// recording errors first, are joined. Later calls do nothing.
+func (w *Writer) Close(sum *Summary, secs []Second) error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	errs := w.errors.all()
+	dir := w.dir
+	if w.requests != nil {
+		errs = append(errs, w.requests.finish())
+	} else if w.noRecords {
+		// A requests.csv left by an earlier run into this directory would
+		// contradict this summary.
+		if err := os.Remove(filepath.Join(dir, RequestsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("results: %w", err))
+		}
+	}
+	errs = append(errs, w.samples.finish())
+
+	b := appendHeader(make([]byte, 0, 64*(len(secs)+1)), timeseriesHeader)
+	for i := range secs {
+		b = appendSecond(b, &secs[i])
+	}
+	errs = append(errs, writeFileAtomic(dir, TimeseriesFile, b))
+
+	// The scenario as run, self-contained: data files it read are
+	// written beside it, so `redirlab plot DIR` can load it anywhere.
+	portable, files := w.sc.Portable()
+	if data, err := portable.YAML(); err != nil {
+		errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", w.sc.Name, err))
+	} else {
+		errs = append(errs, writeFileAtomic(dir, ScenarioFile, data))
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		sub := filepath.Join(dir, filepath.Dir(name))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			errs = append(errs, fmt.Errorf("results: %w", err))
+			continue
+		}
+		errs = append(errs, writeFileAtomic(sub, filepath.Base(name), files[name]))
+	}
+
+	// Last: its presence means the directory is complete.
+	if sum != nil {
+		data, err := marshalSummary(sum)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, writeFileAtomic(dir, SummaryFile, data))
+		}
+	}
+	errs = append(errs, syncDir(dir))
+	return errors.Join(errs...)
+}
