@@ -201,7 +201,7 @@ func addSeries(p *plot.Plot, s Series) error {
 		return nil
 	}
 	xy := s.XY
-	if len(xy) > MaxLinePoints && !monotone(xy) && (len(s.Lo) != len(s.XY) || len(s.Hi) != len(s.XY)) {
+	if len(xy) > MaxLinePoints && !(len(xy) <= maxCDFPoints && monotone(xy)) && (len(s.Lo) != len(s.XY) || len(s.Hi) != len(s.XY)) {
 		// Too many points to see: the band they span, column by column.
 		poly, err := plotter.NewPolygon(envelopePolygon(Envelope(xy, MaxLinePoints/2)))
 		if err != nil {

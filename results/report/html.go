@@ -354,8 +354,8 @@ func writeReplications(dir string, reps []string, w *par.Writing) error {
 var captions = map[string]string{
 	"latency-cdf":           "Latency CDF of completed page requests, log latency axis.",
 	"latency-over-time":     "p50 and p99 latency of the page requests completed in each second.",
-	"queue-length":          "Queue length (waiting + in service) per server; dashed red: the threshold; dotted: end of warmup and faults.",
-	"queue-delay":           "Queue delay per server by the configured estimator; dashed red: the threshold; dotted: end of warmup and faults.",
+	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold; dotted: end of warmup and faults.",
+	"queue-delay":           "Queue delay per server by the configured estimator, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold; dotted: end of warmup and faults.",
 	"redirect-rate":         "Share of each second's page requests that were redirected at least once.",
 	"throughput":            "Page requests completed and rejected per second.",
 	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis.",
