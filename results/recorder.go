@@ -46,6 +46,8 @@ type Recorder struct {
 	mu  sync.Mutex
 	agg *Aggregator
 	w   *Writer // nil without Dir
+	// everyNote, if set, says at what interval servers.csv is written.
+	everyNote string
 
 	closed   bool
 	summary  *Summary
@@ -74,8 +76,12 @@ func NewRecorder(sc *scenarios.Scenario, m Mode, opts Options) (*Recorder, error
 	}
 	r := &Recorder{warmup: sc.Warmup, opts: opts, agg: agg}
 	if opts.Dir != "" {
-		if r.w, err = NewWriter(opts.Dir, sc, WriterOptions{NoRecords: opts.NoRecords}); err != nil {
+		every := ServersEvery(sc)
+		if r.w, err = NewWriter(opts.Dir, sc, WriterOptions{NoRecords: opts.NoRecords, ServersEvery: every}); err != nil {
 			return nil, err
+		}
+		if every > 1 {
+			r.everyNote = ServersEveryNote(every, sc.SampleInterval)
 		}
 	}
 	return r, nil
@@ -101,8 +107,10 @@ func (r *Recorder) Add(q *Request) {
 }
 
 // AddSample records one server's state at a sampling tick. Every sample
-// is written to servers.csv; the summary counts samples in the measured
-// window only (see Aggregator.AddSample).
+// is written to servers.csv, unless the scenario leaves sample_interval
+// at its default and the run is long (see ServersEvery, and the note the
+// summary then has); the summary counts every sample in the measured
+// window (see Aggregator.AddSample).
 func (r *Recorder) AddSample(s *ServerSample) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -177,6 +185,9 @@ func (r *Recorder) Close() (*Summary, error) {
 		return r.summary, r.closeErr
 	}
 	r.closed = true
+	if r.everyNote != "" {
+		r.agg.Note(r.everyNote)
+	}
 	if r.opts.NoRecords {
 		r.agg.Note(noRecordsNote)
 	}

@@ -17,6 +17,48 @@ import (
 type WriterOptions struct {
 	// NoRecords skips requests.csv for very large runs.
 	NoRecords bool
+	// ServersEvery, above 1, writes one servers.csv row per server for
+	// every ServersEvery samples of it, as a sampler at that multiple of
+	// the interval would have: the row has the last sample's tick and
+	// state, and the counts and busy time summed over the samples it
+	// stands for. The last row of a server may stand for fewer. Default:
+	// every sample (see ServersEvery).
+	ServersEvery int
+}
+
+// MaxServerRows is the most rows servers.csv gets, as far as the run's
+// length and its servers tell in advance, when its scenario leaves
+// sample_interval at its default (ServersEvery).
+const MaxServerRows = 200_000
+
+// ServersEvery is how many samples one servers.csv row stands for in a
+// run of sc: 1 when sc gives sample_interval (an explicit interval is
+// always honoured) or when one row per sample keeps servers.csv within
+// MaxServerRows; otherwise the smallest of 2, 5, 10, 20, 50, 100, ...
+// that does, so that the interval written is a round multiple of the
+// default. The summary counts every sample either way.
+func ServersEvery(sc *scenarios.Scenario) int {
+	if sc == nil || !sc.SampleIntervalDefault || sc.SampleInterval <= 0 {
+		return 1
+	}
+	ticks := int64((sc.Warmup+sc.Duration)/sc.SampleInterval) + 1 // and one at the end
+	rows := ticks * int64(len(sc.Instances()))
+	for k := int64(1); ; k *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if every := k * m; (rows+every-1)/every <= MaxServerRows || every >= ticks {
+				return int(every)
+			}
+		}
+	}
+}
+
+// ServersEveryNote is the summary's note for a servers.csv written every
+// every samples of interval.
+func ServersEveryNote(every int, interval time.Duration) string {
+	return fmt.Sprintf("servers.csv has one row per server every %v, not every %v (sample_interval left at its default): "+
+		"a row is the state at its tick with the counts and busy time since the previous row, which keeps this run's servers.csv "+
+		"within %d rows; the summary counts every %v sample; give sample_interval to choose the interval",
+		time.Duration(every)*interval, interval, MaxServerRows, interval)
 }
 
 // Writer writes a run's results directory: it streams requests.csv and
@@ -35,6 +77,11 @@ type Writer struct {
 	requests *stream // nil with NoRecords
 	samples  *stream
 	line     []byte // row buffer, reused
+
+	// every > 1: pending[i] accumulates server i's samples until
+	// every of them make a row.
+	every   int
+	pending []pendingRow
 
 	errors errorList
 	closed bool
@@ -56,7 +103,11 @@ func NewWriter(dir string, sc *scenarios.Scenario, opts WriterOptions) (*Writer,
 	if err := checkNames(names); err != nil {
 		return nil, err
 	}
-	w := &Writer{dir: dir, sc: sc, warmup: sc.Warmup, names: names, noRecords: opts.NoRecords, line: make([]byte, 0, 512)}
+	w := &Writer{dir: dir, sc: sc, warmup: sc.Warmup, names: names, noRecords: opts.NoRecords, line: make([]byte, 0, 512),
+		every: max(opts.ServersEvery, 1)}
+	if w.every > 1 {
+		w.pending = make([]pendingRow, len(names))
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
@@ -120,9 +171,44 @@ func (w *Writer) AddSample(s *ServerSample) {
 		w.errors.add(fmt.Errorf("results: sample at %v for server index %d, but the scenario has %d servers", s.At, s.Server, len(w.names)))
 		return
 	}
+	if w.every > 1 {
+		p := &w.pending[s.Server]
+		p.add(s)
+		if p.n < w.every {
+			return
+		}
+		s = &p.row
+		defer p.reset()
+	}
+	w.writeSample(s)
+}
+
+func (w *Writer) writeSample(s *ServerSample) {
 	w.line = appendSample(w.line[:0], s, w.names[s.Server])
 	w.samples.write(w.line)
 }
+
+// pendingRow is the servers.csv row being made of several samples.
+type pendingRow struct {
+	row ServerSample
+	n   int // samples in it
+}
+
+// add folds s into the row: its state replaces the row's, its counts
+// and busy time add to them.
+func (p *pendingRow) add(s *ServerSample) {
+	served, redirected, rejected, busy := p.row.Served, p.row.Redirected, p.row.Rejected, p.row.BusyTime
+	p.row = *s
+	if p.n > 0 {
+		p.row.Served += served
+		p.row.Redirected += redirected
+		p.row.Rejected += rejected
+		p.row.BusyTime += busy
+	}
+	p.n++
+}
+
+func (p *pendingRow) reset() { *p = pendingRow{} }
 
 // Close finishes the directory with the run's summary and time series:
 // requests.csv and servers.csv are renamed from .tmp, timeseries.csv and
@@ -134,6 +220,13 @@ func (w *Writer) Close(sum *Summary, secs []Second) error {
 		return nil
 	}
 	w.closed = true
+	// The rows still being made: a last, shorter interval.
+	for i := range w.pending {
+		if p := &w.pending[i]; p.n > 0 {
+			w.writeSample(&p.row)
+			p.reset()
+		}
+	}
 	errs := w.errors.all()
 	dir := w.dir
 	if w.requests != nil {
