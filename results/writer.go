@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redirlab/redirlab/results/internal/par"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
@@ -24,6 +25,9 @@ type WriterOptions struct {
 	// stands for. The last row of a server may stand for fewer. Default:
 	// every sample (see ServersEvery).
 	ServersEvery int
+	// Parallel bounds the files Close finishes at once. Default
+	// GOMAXPROCS.
+	Parallel int
 }
 
 // MaxServerRows is the most rows servers.csv gets, as far as the run's
@@ -78,6 +82,9 @@ type Writer struct {
 	samples  *stream
 	line     []byte // row buffer, reused
 
+	// parallel bounds the files finished at once (WriterOptions).
+	parallel int
+
 	// every > 1: pending[i] accumulates server i's samples until
 	// every of them make a row.
 	every   int
@@ -104,7 +111,7 @@ func NewWriter(dir string, sc *scenarios.Scenario, opts WriterOptions) (*Writer,
 		return nil, err
 	}
 	w := &Writer{dir: dir, sc: sc, warmup: sc.Warmup, names: names, noRecords: opts.NoRecords, line: make([]byte, 0, 512),
-		every: max(opts.ServersEvery, 1)}
+		every: max(opts.ServersEvery, 1), parallel: opts.Parallel}
 	if w.every > 1 {
 		w.pending = make([]pendingRow, len(names))
 	}
@@ -229,39 +236,17 @@ func (w *Writer) Close(sum *Summary, secs []Second) error {
 	}
 	errs := w.errors.all()
 	dir := w.dir
-	if w.requests != nil {
-		errs = append(errs, w.requests.finish())
-	} else if w.noRecords {
-		// A requests.csv left by an earlier run into this directory would
-		// contradict this summary.
-		if err := os.Remove(filepath.Join(dir, RequestsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("results: %w", err))
-		}
+	// The files are independent of one another: flushed, synced and
+	// renamed or written at once, summary.json after all of them.
+	jobs := []func() error{
+		w.finishRequests,
+		w.samples.finish,
+		func() error { return w.writeTimeseries(secs) },
+		w.writeScenario,
 	}
-	errs = append(errs, w.samples.finish())
-
-	b := appendHeader(make([]byte, 0, 64*(len(secs)+1)), timeseriesHeader)
-	for i := range secs {
-		b = appendSecond(b, &secs[i])
-	}
-	errs = append(errs, writeFileAtomic(dir, TimeseriesFile, b))
-
-	// The scenario as run, self-contained: data files it read are
-	// written beside it, so `redirlab plot DIR` can load it anywhere.
-	portable, files := w.sc.Portable()
-	if data, err := portable.YAML(); err != nil {
-		errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", w.sc.Name, err))
-	} else {
-		errs = append(errs, writeFileAtomic(dir, ScenarioFile, data))
-	}
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		sub := filepath.Join(dir, filepath.Dir(name))
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			errs = append(errs, fmt.Errorf("results: %w", err))
-			continue
-		}
-		errs = append(errs, writeFileAtomic(sub, filepath.Base(name), files[name]))
-	}
+	jobErrs := make([]error, len(jobs))
+	par.New(w.parallel, nil).Each(len(jobs), func(i int) { jobErrs[i] = jobs[i]() })
+	errs = append(errs, jobErrs...)
 
 	// Last: its presence means the directory is complete.
 	if sum != nil {
@@ -273,5 +258,48 @@ func (w *Writer) Close(sum *Summary, secs []Second) error {
 		}
 	}
 	errs = append(errs, syncDir(dir))
+	return errors.Join(errs...)
+}
+
+// finishRequests renames requests.csv into place, or with NoRecords
+// removes one an earlier run left: it would contradict this summary.
+func (w *Writer) finishRequests() error {
+	if w.requests != nil {
+		return w.requests.finish()
+	}
+	if w.noRecords {
+		if err := os.Remove(filepath.Join(w.dir, RequestsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *Writer) writeTimeseries(secs []Second) error {
+	b := appendHeader(make([]byte, 0, 64*(len(secs)+1)), timeseriesHeader)
+	for i := range secs {
+		b = appendSecond(b, &secs[i])
+	}
+	return writeFileAtomic(w.dir, TimeseriesFile, b)
+}
+
+// writeScenario writes the scenario as run, self-contained: data files it
+// read are written beside it, so `redirlab plot DIR` can load it anywhere.
+func (w *Writer) writeScenario() error {
+	var errs []error
+	portable, files := w.sc.Portable()
+	if data, err := portable.YAML(); err != nil {
+		errs = append(errs, fmt.Errorf("results: scenario %s as YAML: %w", w.sc.Name, err))
+	} else {
+		errs = append(errs, writeFileAtomic(w.dir, ScenarioFile, data))
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		sub := filepath.Join(w.dir, filepath.Dir(name))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			errs = append(errs, fmt.Errorf("results: %w", err))
+			continue
+		}
+		errs = append(errs, writeFileAtomic(sub, filepath.Base(name), files[name]))
+	}
 	return errors.Join(errs...)
 }

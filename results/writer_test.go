@@ -1,6 +1,8 @@
 package results
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -116,5 +118,55 @@ func TestServersCoarser(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("row %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestWriterConcurrentClose: Close finishing its files at once writes the
+// same files as one at a time, and no temporary file is left.
+func TestWriterConcurrentClose(t *testing.T) {
+	sc := testScenario()
+	_, workers := instances(sc)
+	samples := samplesFor(sc, workers)
+	qs := randomRequests(sc, 2000, 4)
+	var trees []map[string][]byte
+	for _, parallel := range []int{1, 4} {
+		dir := t.TempDir()
+		a, err := NewAggregator(sc, Sim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewWriter(dir, sc, WriterOptions{Parallel: parallel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range qs {
+			a.Add(&qs[i])
+			w.Add(&qs[i])
+		}
+		for i := range samples {
+			a.AddSample(&samples[i])
+			w.AddSample(&samples[i])
+		}
+		sum, err := a.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(sum, a.Seconds()); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for _, name := range listDir(t, dir) {
+			if strings.HasSuffix(name, ".tmp") {
+				t.Errorf("parallel %d: temporary file %s left", parallel, name)
+			}
+			files[name], err = os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		trees = append(trees, files)
+	}
+	if !reflect.DeepEqual(trees[0], trees[1]) || len(trees[0]) != 5 {
+		t.Errorf("files differ between sequential and concurrent Close, or are not the 5 expected: %d and %d files", len(trees[0]), len(trees[1]))
 	}
 }
