@@ -96,14 +96,13 @@ func (r *Recorder) Add(q *Request) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return
+	if !r.closed {
+		r.agg.Add(q)
+		if r.w != nil {
+			r.w.Add(q)
+		}
 	}
-	r.agg.Add(q)
-	if r.w != nil {
-		r.w.Add(q)
-	}
+	r.mu.Unlock()
 }
 
 // AddSample records one server's state at a sampling tick. Every sample
