@@ -135,6 +135,11 @@ func (a *Aggregator) Add(q *Request) {
 	if q.Scheduled < a.warmup || a.closed {
 		return
 	}
+	a.add(q)
+}
+
+// add is Add of a counted request, before Close.
+func (a *Aggregator) add(q *Request) {
 	a.counts.Sent++
 	var lat int64
 	switch q.Outcome {

@@ -46,6 +46,8 @@ type Recorder struct {
 	mu  sync.Mutex
 	agg *Aggregator
 	w   *Writer // nil without Dir
+	// rows: w writes requests.csv.
+	rows bool
 	// everyNote, if set, says at what interval servers.csv is written.
 	everyNote string
 
@@ -80,6 +82,7 @@ func NewRecorder(sc *scenarios.Scenario, m Mode, opts Options) (*Recorder, error
 		if r.w, err = NewWriter(opts.Dir, sc, WriterOptions{NoRecords: opts.NoRecords, ServersEvery: every}); err != nil {
 			return nil, err
 		}
+		r.rows = !opts.NoRecords
 		if every > 1 {
 			r.everyNote = ServersEveryNote(every, sc.SampleInterval)
 		}
@@ -97,8 +100,8 @@ func (r *Recorder) Add(q *Request) {
 	}
 	r.mu.Lock()
 	if !r.closed {
-		r.agg.Add(q)
-		if r.w != nil {
+		r.agg.add(q)
+		if r.rows {
 			r.w.Add(q)
 		}
 	}
