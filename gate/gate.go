@@ -137,7 +137,7 @@ func (h *Health) fill() {
 func (h Health) Problems(s *results.Summary) []string {
 	h.fill()
 	var out []string
-	if s.Mode == "real" && s.SendLagMS.P99 > h.MaxSendLagP99 {
+	if s.Mode == results.Real && s.SendLagMS.P99 > h.MaxSendLagP99 {
 		out = append(out, fmt.Sprintf("the load generator fell behind: send lag p99 %.3g ms > %g ms", s.SendLagMS.P99, h.MaxSendLagP99))
 	}
 	if s.Requests.Completed < h.MinCompleted {

@@ -19,7 +19,7 @@ func summary(seed uint64, p99 float64, noise float64) *results.Summary {
 	r := rand.New(rand.NewPCG(seed, 9))
 	j := func(x float64) float64 { return x * (1 + noise*(r.Float64()-0.5)) }
 	return &results.Summary{
-		Scenario: "t", Mode: "sim", Seed: seed, DurationS: 20,
+		Scenario: "t", Mode: results.Sim, Seed: seed, DurationS: 20,
 		Requests:      results.RequestCounts{Sent: 22000, Completed: 22000},
 		LatencyMS:     results.LatencyStats{Mean: j(20), P50: j(15), P90: j(40), P99: j(p99), P999: j(2 * p99), Max: j(3 * p99)},
 		Redirects:     results.RedirectStats{Rate: j(0.2), Total: 4400},
@@ -123,7 +123,7 @@ func TestCheckLimits(t *testing.T) {
 		}
 	}
 	late := summary(1, 100, 0)
-	late.Mode, late.SendLagMS.P99 = "real", 45
+	late.Mode, late.SendLagMS.P99 = results.Real, 45
 	got := CheckLimits("", []scenarios.Limit{limit(t, "latency_ms.p99", "< 1ms")}, []*results.Summary{late}, Health{})
 	if got[0].Verdict != Inconclusive || !strings.Contains(got[0].Why, "send lag p99 45 ms > 2 ms") {
 		t.Errorf("lagging generator: %v %q", got[0].Verdict, got[0].Why)

@@ -120,7 +120,7 @@ func readSummaryFile(path string) (*results.Summary, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%s: trailing data after the summary", path)
 	}
-	if s.Scenario == "" || (s.Mode != "sim" && s.Mode != "real") || s.Requests.Sent < 0 || s.LatencyMS.P99 < 0 || s.DurationS <= 0 {
+	if s.Scenario == "" || (s.Mode != results.Sim && s.Mode != results.Real) || s.Requests.Sent < 0 || s.LatencyMS.P99 < 0 || s.DurationS <= 0 {
 		return nil, fmt.Errorf("%s: not a redirlab summary (scenario %q, mode %q, sent %d, p99 %g, duration %g)",
 			path, s.Scenario, s.Mode, s.Requests.Sent, s.LatencyMS.P99, s.DurationS)
 	}

@@ -126,7 +126,8 @@ func (s *timing) Add(r *results.Request) {
 	s.mu.Unlock()
 }
 
-func (s *timing) Note(string) {}
+func (s *timing) Note(string)                     {}
+func (s *timing) AddSample(*results.ServerSample) {}
 
 // accuracy is one open-loop measurement.
 type accuracy struct {
@@ -442,7 +443,7 @@ func TestMemoryFlat(t *testing.T) {
 	long(t)
 	url := plainServer(t)
 	sc := scenario(1, poisson(5000), 20*time.Second)
-	rec, err := results.NewRecorder(sc, "real", results.Options{Dir: t.TempDir()})
+	rec, err := results.NewRecorder(sc, results.Real, results.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func TestClosedRedirectsFromServerCounters(t *testing.T) {
 
 	// Into a results.Recorder, the counters become the summary's
 	// redirect figures.
-	rec, err := results.NewRecorder(sc, "real", results.Options{NoRecords: true})
+	rec, err := results.NewRecorder(sc, results.Real, results.Options{NoRecords: true})
 	if err != nil {
 		t.Fatal(err)
 	}

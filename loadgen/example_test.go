@@ -43,7 +43,7 @@ workload:
 		fmt.Println(err)
 		return
 	}
-	rec, err := results.NewRecorder(sc, "real", results.Options{})
+	rec, err := results.NewRecorder(sc, results.Real, results.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -27,6 +27,8 @@ func (c *collector) Add(r *results.Request) {
 	c.mu.Unlock()
 }
 
+func (c *collector) AddSample(*results.ServerSample) {}
+
 func (c *collector) Note(s string) {
 	c.mu.Lock()
 	c.notes = append(c.notes, s)

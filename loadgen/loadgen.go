@@ -278,10 +278,8 @@ func (o *Options) validate(p *plan.Plan) error {
 }
 
 // sink is where records go: *results.Recorder, or a test's collector.
-type sink interface {
-	Add(r *results.Request)
-	Note(s string)
-}
+// The load generator adds no server samples.
+type sink = results.Sink
 
 // Run drives the servers at targets (targets[i] is the base URL of server
 // index i, such as http://127.0.0.1:8081) with sc's workload and adds one

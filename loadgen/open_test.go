@@ -138,7 +138,7 @@ func TestStallShowsInLatency(t *testing.T) {
 		w.Write([]byte("page"))
 	})
 	sc := scenario(1, constant(200), 10*time.Second)
-	rec, err := results.NewRecorder(sc, "real", results.Options{})
+	rec, err := results.NewRecorder(sc, results.Real, results.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestClientRejectsBeyondMaxInFlight(t *testing.T) {
 	})
 	sc := scenario(1, constant(100), 500*time.Millisecond) // 50 requests
 	sc.Workload.MaxInFlight = 5
-	rec, err := results.NewRecorder(sc, "real", results.Options{})
+	rec, err := results.NewRecorder(sc, results.Real, results.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,8 @@ func (r *releaseAfter) Add(q *results.Request) {
 	}
 }
 
-func (r *releaseAfter) Note(string) {}
+func (r *releaseAfter) Note(string)                     {}
+func (r *releaseAfter) AddSample(*results.ServerSample) {}
 
 // teeSink sends records to several sinks.
 type teeSink []sink
@@ -233,6 +234,8 @@ func (t teeSink) Add(r *results.Request) {
 		s.Add(r)
 	}
 }
+
+func (t teeSink) AddSample(*results.ServerSample) {}
 
 func (t teeSink) Note(n string) {
 	for _, s := range t {

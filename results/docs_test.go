@@ -136,7 +136,7 @@ func TestDocsResultsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	rec, err := NewRecorder(sc, "sim", Options{Dir: dir})
+	rec, err := NewRecorder(sc, Sim, Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

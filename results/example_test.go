@@ -20,7 +20,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "redirlab-example")
 	defer os.RemoveAll(dir)
 
-	rec, err := results.NewRecorder(sc, "sim", results.Options{Dir: dir})
+	rec, err := results.NewRecorder(sc, results.Sim, results.Options{Dir: dir})
 	if err != nil {
 		fmt.Println(err)
 		return

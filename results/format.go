@@ -39,7 +39,9 @@ const (
 	RequestsFile = "requests.csv"
 
 	// ServersFile is servers.csv, one row per ServerSample in arrival
-	// order, warmup included:
+	// order, warmup included; on a long run whose scenario leaves
+	// sample_interval at its default, one row per ServersEvery samples of
+	// a server (the summary's notes then give the interval written):
 	//
 	//	t_s                      sampling tick
 	//	server                   instance name (web-1)

@@ -70,8 +70,8 @@ func TestRoundTrip(t *testing.T) {
 
 	j := 0
 	err = ReadServers(dir, func(s *ServerSample, name string) error {
-		if *s != samples[j] || name != r.names[s.Server] {
-			t.Errorf("sample %d: %+v %s, want %+v %s", j, *s, name, samples[j], r.names[samples[j].Server])
+		if *s != samples[j] || name != r.agg.names[s.Server] {
+			t.Errorf("sample %d: %+v %s, want %+v %s", j, *s, name, samples[j], r.agg.names[samples[j].Server])
 		}
 		j++
 		return nil
@@ -84,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	built := r.series.secs
+	built := r.agg.series.secs
 	for k := range built {
 		// The files keep microseconds; percentiles are not whole ones.
 		built[k].P50 = built[k].P50.Round(time.Microsecond)

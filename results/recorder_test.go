@@ -34,7 +34,7 @@ func testScenario() *scenarios.Scenario {
 
 func newTestRecorder(t testing.TB, sc *scenarios.Scenario, opts Options) *Recorder {
 	t.Helper()
-	r, err := NewRecorder(sc, "sim", opts)
+	r, err := NewRecorder(sc, Sim, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -625,7 +625,7 @@ func TestLateCompletion(t *testing.T) {
 	add(w+8*time.Second+500*time.Millisecond, 10*time.Millisecond) // second 8 takes second 0's histogram
 	add(w+600*time.Millisecond, 300*time.Millisecond)              // 8 s late: second 0 is closed
 	s := mustClose(t, r)
-	secs := r.series.secs
+	secs := r.agg.series.secs
 	if secs[0].Completed != 2 || secs[0].Max != 300*time.Millisecond {
 		t.Errorf("second 0: %+v: want 2 completed, max 300ms", secs[0])
 	}
@@ -694,20 +694,21 @@ func TestBadInput(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		sc   *scenarios.Scenario
-		mode string
+		mode Mode
 		opts Options
 		want string
 	}{
 		// A mode other than sim or real.
-		{"mode", testScenario(), "live", Options{}, `mode "live": want sim or real`},
+		{"mode", testScenario(), Mode(7), Options{}, `Mode(7): want Sim or Real`},
+		{"no-mode", testScenario(), 0, Options{}, `: want Sim or Real`},
 		// No scenario at all.
-		{"nil", nil, "sim", Options{}, "scenario is nil"},
+		{"nil", nil, Sim, Options{}, "scenario is nil"},
 		// The directory path names a regular file.
-		{"dir-is-file", testScenario(), "sim", Options{Dir: file}, "is not a directory"},
+		{"dir-is-file", testScenario(), Sim, Options{Dir: file}, "is not a directory"},
 		// A server name that would break the CSV.
-		{"name", comma, "real", Options{}, `server name "a,b-1" cannot be written to CSV`},
+		{"name", comma, Real, Options{}, `server name "a,b-1" cannot be written to CSV`},
 		// Throughput needs a measured window.
-		{"duration", zero, "sim", Options{}, "duration 0s: must be positive"},
+		{"duration", zero, Sim, Options{}, "duration 0s: must be positive"},
 	} {
 		_, err := NewRecorder(c.sc, c.mode, c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -833,8 +834,8 @@ func TestOutOfRange(t *testing.T) {
 	if s.Requests.Completed != 2 || s.LatencyMS.Max != 3.6e6 {
 		t.Errorf("completed %d, max %v ms: want 2 and one hour", s.Requests.Completed, s.LatencyMS.Max)
 	}
-	if n := len(r.series.secs); n != r.series.limit+1 {
-		t.Errorf("%d seconds kept, want the limit %d", n, r.series.limit+1)
+	if n := len(r.agg.series.secs); n != r.agg.series.limit+1 {
+		t.Errorf("%d seconds kept, want the limit %d", n, r.agg.series.limit+1)
 	}
 	want := []string{"1 latencies or send lags above 1h were recorded as 1h",
 		"1 requests finished more than 1h after the run's end; timeseries.csv counts them in its last second"}

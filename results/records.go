@@ -128,7 +128,7 @@ type ServerSample struct {
 type Summary struct {
 	Scenario  string  `json:"scenario"`
 	Variant   string  `json:"variant"`
-	Mode      string  `json:"mode"`
+	Mode      Mode    `json:"mode"`
 	Seed      uint64  `json:"seed"`
 	DurationS float64 `json:"duration_s"`
 	// WarmupS is the unmeasured start: measured times run from WarmupS

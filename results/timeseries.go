@@ -54,6 +54,10 @@ type series struct {
 	// beyond counts records that finished after the limit and were
 	// counted in the last second kept.
 	beyond int64
+	// The second of the latest record, [curFrom, curTo): records come
+	// mostly in completion order, so most fall in it again.
+	cur            int
+	curFrom, curTo time.Duration
 }
 
 type openSecond struct {
@@ -77,6 +81,9 @@ func newSeries(warmup, duration time.Duration) *series {
 
 // second returns the row for a completion time, growing the series.
 func (s *series) second(done time.Duration) (int, *Second) {
+	if done >= s.curFrom && done < s.curTo {
+		return s.cur, &s.secs[s.cur]
+	}
 	i := 0
 	if done > s.start {
 		i = int((done - s.start) / time.Second)
@@ -87,6 +94,9 @@ func (s *series) second(done time.Duration) (int, *Second) {
 	}
 	for len(s.secs) <= i {
 		s.secs = append(s.secs, Second{T: s.start + time.Duration(len(s.secs))*time.Second})
+	}
+	if i < s.limit && done >= s.start {
+		s.cur, s.curFrom, s.curTo = i, s.secs[i].T, s.secs[i].T+time.Second
 	}
 	return i, &s.secs[i]
 }

@@ -58,6 +58,9 @@ type Options struct {
 	// Progress, if set, is called about once a second per running
 	// scenario with live figures.
 	Progress func(Progress)
+	// WriteProgress, if set, is called after each figure and report file
+	// written once the runs are done.
+	WriteProgress func(report.Progress)
 }
 
 // Progress is a live report of one running scenario.
@@ -170,12 +173,15 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 		return nil, err
 	}
 	res, runErr := runJobs(ctx, jobs, opts)
-	return res, errors.Join(runErr, writeReports(opts.Out, res))
+	return res, errors.Join(runErr, writeReportsWith(opts.Out, res, opts.WriteProgress))
 }
 
 // writeReports draws the figures and report.html of one scenario's
 // results directory, with the comparison of its variants.
-func writeReports(out string, res []Result) error {
+func writeReports(out string, res []Result) error { return writeReportsWith(out, res, nil) }
+
+// writeReportsWith is writeReports reporting each file written.
+func writeReportsWith(out string, res []Result, progress func(report.Progress)) error {
 	var runs []plots.Run
 	seen := map[string]bool{}
 	for _, r := range res {
@@ -185,12 +191,8 @@ func writeReports(out string, res []Result) error {
 		seen[r.Variant] = true
 		runs = append(runs, plots.Run{Name: r.Variant, Dir: filepath.Join(out, r.Variant)})
 	}
-	if len(runs) > 0 {
-		if _, err := report.WriteComparison(out, runs); err != nil {
-			return fmt.Errorf("comparison: %w", err)
-		}
-	}
-	if err := report.Write(out); err != nil {
+	// With variants, the comparison is of runs in plan order.
+	if err := report.WriteWith(out, report.Options{Runs: runs, Progress: progress}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
@@ -232,7 +234,11 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, 0, err
 	}
-	rec, err := results.NewRecorder(j.sc, string(opts.Mode), results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
+	mode, err := results.ParseMode(string(opts.Mode))
+	if err != nil {
+		return nil, 0, err
+	}
+	rec, err := results.NewRecorder(j.sc, mode, results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -69,7 +69,14 @@ func encodeValue(v reflect.Value) *yaml.Node {
 	case reflect.Struct:
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		flat := true
+		defaultInterval := false
+		if s, ok := v.Interface().(Scenario); ok {
+			defaultInterval = s.SampleIntervalDefault
+		}
 		for _, f := range fieldsOf(t) {
+			if defaultInterval && f.name == "sample_interval" {
+				continue
+			}
 			fn := encodeValue(v.Field(f.index))
 			if fn == nil {
 				if !keepZero(v, f.name) {

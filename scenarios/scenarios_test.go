@@ -526,3 +526,33 @@ func TestParetoFill(t *testing.T) {
 func fmtFloat(f float64) string { return strings.TrimRight(strings.TrimRight(strconvF(f), "0"), ".") }
 
 func strconvF(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
+
+// TestSampleIntervalDefault: the scenario says whether sample_interval
+// was given (in the file or by an override, even at the default's value),
+// and its canonical YAML keeps the difference.
+func TestSampleIntervalDefault(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    *Scenario
+		want bool
+	}{
+		{"absent", mustParse(t, base), true},
+		{"set", mustParse(t, base, "sample_interval=100ms"), false},
+		{"in the file", mustParse(t, base+"sample_interval: 100ms\n"), false},
+	} {
+		if c.s.SampleIntervalDefault != c.want || c.s.SampleInterval != 100*time.Millisecond {
+			t.Errorf("%s: default %v, interval %v; want %v, 100ms", c.name, c.s.SampleIntervalDefault, c.s.SampleInterval, c.want)
+		}
+		y, err := c.s.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(y), "sample_interval:"); got == c.want {
+			t.Errorf("%s: canonical YAML has sample_interval %v", c.name, got)
+		}
+		back, err := Parse("t.yaml", y)
+		if err != nil || back.SampleIntervalDefault != c.want {
+			t.Errorf("%s: read back: default %v, %v", c.name, back.SampleIntervalDefault, err)
+		}
+	}
+}

@@ -29,6 +29,11 @@ type Scenario struct {
 	// SampleInterval is how often each server's state is sampled into
 	// servers.csv. Default 100ms.
 	SampleInterval time.Duration `yaml:"sample_interval"`
+	// SampleIntervalDefault is true when neither the file nor an
+	// override gave sample_interval: results may then write servers.csv
+	// at a coarser interval on a long run, and say so. The canonical YAML
+	// leaves such a default out, so that it stays one.
+	SampleIntervalDefault bool `yaml:"-"`
 	// Servers are the server groups; each expands to Count instances.
 	Servers []ServerGroup `yaml:"servers"`
 	// Manager configures status reporting and decision placement.

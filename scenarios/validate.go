@@ -67,7 +67,8 @@ func (s *Scenario) validate(r *reader) error {
 	} else if s.Replications < 1 || s.Replications > 10000 {
 		return r.errf("replications", "must be from 1 to 10000, got %d", s.Replications)
 	}
-	if !r.has("sample_interval") {
+	s.SampleIntervalDefault = !r.has("sample_interval")
+	if s.SampleIntervalDefault {
 		s.SampleInterval = 100 * time.Millisecond
 	} else if s.SampleInterval <= 0 {
 		return r.errf("sample_interval", "must be above 0")

@@ -17,7 +17,7 @@ func ExampleRun() {
 		fmt.Println(err)
 		return
 	}
-	rec, err := results.NewRecorder(sc, "sim", results.Options{}) // no Dir: in memory
+	rec, err := results.NewRecorder(sc, results.Sim, results.Options{}) // no Dir: in memory
 	if err != nil {
 		fmt.Println(err)
 		return

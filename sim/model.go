@@ -15,13 +15,9 @@ import (
 	"github.com/redirlab/redirlab/scenarios"
 )
 
-// recorder is what the simulation needs of a results.Recorder. Tests use
-// small in-memory recorders through it.
-type recorder interface {
-	Add(r *results.Request)
-	AddSample(s *results.ServerSample)
-	Note(msg string)
-}
+// recorder is where the simulation's records go: a *results.Recorder,
+// or a test's small in-memory sink.
+type recorder = results.Sink
 
 // ctxEvery is how many events run between context checks.
 const ctxEvery = 1 << 16

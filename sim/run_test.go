@@ -16,7 +16,7 @@ import (
 // returns summary.json's bytes.
 func runToDir(t testing.TB, sc *scenarios.Scenario, dir string, noRecords bool) (*results.Summary, []byte) {
 	t.Helper()
-	rec, err := results.NewRecorder(sc, "sim", results.Options{Dir: dir, NoRecords: noRecords})
+	rec, err := results.NewRecorder(sc, results.Sim, results.Options{Dir: dir, NoRecords: noRecords})
 	if err != nil {
 		t.Fatal(err)
 	}

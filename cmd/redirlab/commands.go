@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/redirlab/redirlab/results/report"
 	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -107,6 +110,7 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 		NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
 	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 		opts.Progress = progressPrinter(c.App.ErrWriter)
+		opts.WriteProgress = writeProgressPrinter(c.App.ErrWriter, out)
 	}
 	start := time.Now()
 	res, err := runner.Run(c.Context, sc, opts)
@@ -115,6 +119,7 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 	}
 	printResults(c.App.Writer, res)
+	printNotes(c.App.Writer, res)
 	if mode == runner.Sim {
 		// Simulation speed counts the simulations alone (summed over runs,
 		// so it is per core), not the plots and reports drawn after them.
@@ -145,6 +150,38 @@ func progressPrinter(w io.Writer) func(runner.Progress) {
 	return func(p runner.Progress) {
 		fmt.Fprintf(w, "\r\033[K%s  %v/%v  %.0f req/s  p99 %.1fms  redirected %.1f%%",
 			p.Run, p.Elapsed.Truncate(time.Second), p.Total, p.RPS, p.P99MS, 100*p.RedirectRate)
+	}
+}
+
+// writeProgressPrinter redraws one status line per file written under out.
+func writeProgressPrinter(w io.Writer, out string) func(report.Progress) {
+	return func(p report.Progress) {
+		name, err := filepath.Rel(out, p.File)
+		if err != nil {
+			name = p.File
+		}
+		fmt.Fprintf(w, "\r\033[Kwriting figures and reports: %d files, %.1fs  %s", p.Files, p.Elapsed.Seconds(), name)
+	}
+}
+
+// printNotes prints each note of the runs' summaries once, with the runs
+// it is about (where a figure comes from, an interval the tool chose).
+func printNotes(w io.Writer, res []runner.Result) {
+	var notes []string
+	about := map[string][]string{}
+	for _, r := range res {
+		if r.Summary == nil {
+			continue
+		}
+		for _, n := range r.Summary.Notes {
+			if _, ok := about[n]; !ok {
+				notes = append(notes, n)
+			}
+			about[n] = append(about[n], cmp.Or(r.Name, r.Summary.Scenario))
+		}
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "note (%s): %s\n", strings.Join(about[n], ", "), n)
 	}
 }
 

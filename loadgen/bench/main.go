@@ -297,7 +297,7 @@ func measure(url string, rate float64, c config) (measurement, error) {
 		defer os.RemoveAll(dir)
 		ro = results.Options{Dir: dir}
 	}
-	rec, err := results.NewRecorder(sc, "real", ro)
+	rec, err := results.NewRecorder(sc, results.Real, ro)
 	if err != nil {
 		return measurement{}, err
 	}

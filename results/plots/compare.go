@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/internal/par"
 	"github.com/redirlab/redirlab/results/stats"
 )
 
@@ -164,14 +165,26 @@ func LoadCompare(runs []Run) (*CompareData, error) {
 // p50, p99 and redirect rate per run with 95% confidence intervals when
 // runs have replications. Run i has colour Palette(i) in every figure.
 func Compare(outDir string, runs []Run) ([]string, error) {
-	c, err := LoadCompare(runs)
+	return CompareWith(outDir, runs, par.New(0, nil))
+}
+
+// CompareWith is Compare within a writing phase (package report's).
+func CompareWith(outDir string, runs []Run, w *par.Writing) ([]string, error) {
+	var figs []Figure
+	var err error
+	w.Do(func() {
+		var c *CompareData
+		if c, err = LoadCompare(runs); err == nil {
+			figs = CompareFigures(c)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	return writeFigures(outDir, CompareFigures(c))
+	return writeFigures(outDir, figs, w)
 }
 
 // CompareFigures computes the comparison figures.

@@ -23,6 +23,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/redirlab/redirlab/results/internal/par"
 	"github.com/redirlab/redirlab/results/internal/tempfile"
 )
 
@@ -200,7 +201,20 @@ func addSeries(p *plot.Plot, s Series) error {
 		}
 		return nil
 	}
-	l, err := plotter.NewLine(s.XY)
+	xy := s.XY
+	if len(xy) > MaxLinePoints && !(len(xy) <= maxCDFPoints && monotone(xy)) && (len(s.Lo) != len(s.XY) || len(s.Hi) != len(s.XY)) {
+		// Too many points to see: the band they span, column by column.
+		poly, err := plotter.NewPolygon(envelopePolygon(Envelope(xy, MaxLinePoints/2)))
+		if err != nil {
+			return err
+		}
+		poly.Color = translucent(s.Color)
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+		p.Legend.Add(s.Name, poly)
+		return nil
+	}
+	l, err := plotter.NewLine(xy)
 	if err != nil {
 		return err
 	}
@@ -211,7 +225,7 @@ func addSeries(p *plot.Plot, s Series) error {
 	}
 	p.Add(l)
 	if s.Markers {
-		sc, err := plotter.NewScatter(s.XY)
+		sc, err := plotter.NewScatter(xy)
 		if err != nil {
 			return err
 		}
@@ -230,6 +244,14 @@ func addSeries(p *plot.Plot, s Series) error {
 		p.Add(eb)
 	}
 	return nil
+}
+
+// translucent is c at 60% opacity (premultiplied), so that overlapping
+// bands show each other.
+func translucent(c color.Color) color.Color {
+	r, g, b, a := c.RGBA()
+	const k = 0.6
+	return color.RGBA64{uint16(float64(r) * k), uint16(float64(g) * k), uint16(float64(b) * k), uint16(float64(a) * k)}
 }
 
 // plainTicks are gonum's default ticks labelled without trailing zeros
@@ -260,6 +282,12 @@ func (e errorPoints) YError(i int) (float64, float64) {
 // paths written. Each file is written whole to a temporary name and
 // renamed, so a reader never sees half a figure.
 func (f *Figure) Write(dir string) (files []string, err error) {
+	files, errs := writeFigures(dir, []Figure{*f}, par.New(0, nil))
+	return files, errs
+}
+
+// render draws f in one format into a file of dir.
+func (f *Figure) render(dir, format string, w *par.Writing) (file string, err error) {
 	// gonum/plot panics on some degenerate inputs; a figure that cannot
 	// be drawn is an error, never a crash of the run that asked for it.
 	defer func() {
@@ -267,40 +295,49 @@ func (f *Figure) Write(dir string) (files []string, err error) {
 			err = fmt.Errorf("plots: %s: drawing failed: %v", f.Name, r)
 		}
 	}()
+	// Each format draws its own plot, so that formats can be drawn at
+	// once without sharing gonum's state.
 	p, err := f.Plot()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	for _, format := range Formats {
-		wt, err := p.WriterTo(width, height, format)
-		if err != nil {
-			return files, fmt.Errorf("plots: %s.%s: %w", f.Name, format, err)
-		}
-		var buf bytes.Buffer
-		if _, err := wt.WriteTo(&buf); err != nil {
-			return files, fmt.Errorf("plots: %s.%s: %w", f.Name, format, err)
-		}
-		name := f.Name + "." + format
-		if err := writeFileAtomic(dir, name, buf.Bytes()); err != nil {
-			return files, err
-		}
-		files = append(files, filepath.Join(dir, name))
+	wt, err := p.WriterTo(width, height, format)
+	if err != nil {
+		return "", fmt.Errorf("plots: %s.%s: %w", f.Name, format, err)
 	}
-	return files, nil
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("plots: %s.%s: %w", f.Name, format, err)
+	}
+	name := f.Name + "." + format
+	if err := writeFileAtomic(dir, name, buf.Bytes()); err != nil {
+		return "", err
+	}
+	file = filepath.Join(dir, name)
+	w.Wrote(file)
+	return file, nil
 }
 
-// writeFigures writes every figure and returns all files written; it
-// carries on past a failed figure and joins the errors.
-func writeFigures(dir string, figs []Figure) ([]string, error) {
-	var files []string
-	var errs []error
-	for i := range figs {
-		fs, err := figs[i].Write(dir)
-		files = append(files, fs...)
-		errs = append(errs, err)
+// writeFigures writes every figure in every format, as many at once as w
+// allows, and returns the files written in figure then format order
+// whatever order they finish in; it carries on past a failed figure and
+// joins the errors (in the same order).
+func writeFigures(dir string, figs []Figure, w *par.Writing) ([]string, error) {
+	n := len(Formats)
+	files := make([]string, len(figs)*n)
+	errs := make([]error, len(figs)*n)
+	w.Each(len(files), func(i int) {
+		files[i], errs[i] = figs[i/n].render(dir, Formats[i%n], w)
+	})
+	var out []string
+	for _, f := range files {
+		if f != "" {
+			out = append(out, f)
+		}
 	}
-	return files, errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
+
 
 func writeFileAtomic(dir, name string, data []byte) (err error) {
 	f, err := tempfile.Create(dir, "."+name+".*.tmp")

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/internal/par"
 	"github.com/redirlab/redirlab/scenarios"
 )
 
@@ -84,10 +85,8 @@ func ReadLatencies(dir string) ([]float64, error) {
 		return nil, nil
 	}
 	lat := []float64{}
-	err := results.ReadRequests(dir, func(q *results.Request) error {
-		if q.Outcome == results.Completed {
-			lat = append(lat, ms(q.Latency()))
-		}
+	err := results.ReadLatencies(dir, func(d time.Duration) error {
+		lat = append(lat, ms(d))
 		return nil
 	})
 	return lat, err
@@ -102,11 +101,25 @@ func sec(d time.Duration) float64 { return d.Seconds() }
 // server (queue-delay runs only), redirect rate, and throughput with
 // rejections.
 func Draw(dir string) ([]string, error) {
-	d, err := LoadRun(dir)
+	return DrawWith(dir, par.New(0, nil))
+}
+
+// DrawWith is Draw within a writing phase (package report's): loading,
+// computing and drawing the figures take w's slots, and each file
+// written is reported to it.
+func DrawWith(dir string, w *par.Writing) ([]string, error) {
+	var figs []Figure
+	var err error
+	w.Do(func() {
+		var d *RunData
+		if d, err = LoadRun(dir); err == nil {
+			figs = RunFigures(d)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	return writeFigures(dir, RunFigures(d))
+	return writeFigures(dir, figs, w)
 }
 
 // RunFigures computes the figures of one run.
@@ -144,8 +157,12 @@ func RunFigures(d *RunData) []Figure {
 		X:      "time since run start (s)",
 		Y:      "queue length (requests waiting + in service)",
 		ZeroY:  true,
-		Lines:  ServerSeries(names, d.Samples, func(s *results.ServerSample) float64 { return float64(s.QueueLength) }),
 		VLines: marks,
+	}
+	var banded bool
+	ql.Lines, banded = serverLines(names, d.Samples, func(s *results.ServerSample) float64 { return float64(s.QueueLength) })
+	if banded {
+		ql.Title = bandTitle("Queue length", len(d.Samples)) + ": " + label
 	}
 	cond := condition(d.Scenario)
 	if cond == "queue-length" {
@@ -155,16 +172,20 @@ func RunFigures(d *RunData) []Figure {
 	figs = append(figs, ql)
 	if cond == "queue-delay" {
 		thr := d.Scenario.Policy.Threshold.Delay
-		figs = append(figs, Figure{
+		qd := Figure{
 			Name:   "queue-delay",
 			Title:  "Queue delay per server: " + label,
 			X:      "time since run start (s)",
 			Y:      "queue delay (ms)",
 			ZeroY:  true,
-			Lines:  ServerSeries(names, d.Samples, func(s *results.ServerSample) float64 { return ms(s.QueueDelay) }),
 			HLines: []Mark{{Label: "threshold " + thr.String(), At: ms(thr), Color: thresholdColor}},
 			VLines: marks,
-		})
+		}
+		qd.Lines, banded = serverLines(names, d.Samples, func(s *results.ServerSample) float64 { return ms(s.QueueDelay) })
+		if banded {
+			qd.Title = bandTitle("Queue delay", len(d.Samples)) + ": " + label
+		}
+		figs = append(figs, qd)
 	}
 	figs = append(figs, Figure{
 		Name:   "redirect-rate",
@@ -198,7 +219,7 @@ func runLabel(s *results.Summary) string {
 	if s.Variant != "" {
 		l += " / " + s.Variant
 	}
-	return l + " (" + s.Mode + ")"
+	return l + " (" + s.Mode.String() + ")"
 }
 
 func serverNames(s *results.Summary) []string {

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/internal/par"
 	"github.com/redirlab/redirlab/results/stats"
 )
 
@@ -82,7 +83,7 @@ func Sweep(outDir string, table SweepTable) ([]string, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	return writeFigures(outDir, figs)
+	return writeFigures(outDir, figs, par.New(0, nil))
 }
 
 // SweepFigures computes the sweep figures. The X axis is numeric when

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/results/internal/par"
 	"github.com/redirlab/redirlab/results/internal/tempfile"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/scenarios"
@@ -44,26 +45,61 @@ const (
 //     name).
 //
 // It reads only the saved files, so `redirlab plot DIR` is Write(DIR).
-func Write(dir string) error {
+// Files and figures are written concurrently (see Options).
+func Write(dir string) error { return WriteWith(dir, Options{}) }
+
+// Options configure WriteWith.
+type Options struct {
+	// Runs, when set, are the variants of a directory of variants, in
+	// order (as the run that made them knows them), instead of Discover's.
+	Runs []plots.Run
+	// Parallel bounds the files and figures being made at once. Default
+	// GOMAXPROCS.
+	Parallel int
+	// Progress, if set, is called after every file written, never
+	// concurrently.
+	Progress func(Progress)
+}
+
+// Progress is the state of a WriteWith after one more file: files
+// written so far, the one just written, time since the start.
+type Progress = par.Progress
+
+// WriteWith is Write with options. The files written do not depend on
+// Parallel: every figure and page is a pure function of the saved data.
+func WriteWith(dir string, o Options) error {
+	return write(dir, o.Runs, par.New(o.Parallel, o.Progress))
+}
+
+func write(dir string, runs []plots.Run, w *par.Writing) error {
 	if exists(filepath.Join(dir, results.SummaryFile)) {
-		return writeRun(dir)
+		return writeRun(dir, w)
 	}
 	if reps, err := plots.Replications(dir); err == nil {
-		return writeReplications(dir, reps)
+		return writeReplications(dir, reps, w)
 	}
-	runs, err := Discover(dir)
+	if len(runs) == 0 {
+		var err error
+		if runs, err = Discover(dir); err != nil {
+			return err
+		}
+	}
+	// comparison.csv first: it gives each variant its colour in the
+	// variant's own figures. Then the comparison's figures and page and
+	// every variant at once.
+	runs = named(runs)
+	t, err := writeComparisonTable(dir, runs, w)
 	if err != nil {
 		return err
 	}
-	// The comparison first: its comparison.csv gives each variant its
-	// colour in the variant's own figures.
-	if _, err := WriteComparison(dir, runs); err != nil {
-		return err
-	}
-	var errs []error
-	for _, r := range runs {
-		errs = append(errs, Write(r.Dir))
-	}
+	errs := make([]error, len(runs)+1)
+	par.All(len(runs)+1, func(i int) {
+		if i == len(runs) {
+			errs[i] = writeComparisonPage(dir, runs, t, w)
+		} else {
+			errs[i] = write(runs[i].Dir, nil, w)
+		}
+	})
 	return errors.Join(errs...)
 }
 
@@ -140,8 +176,20 @@ func scenarioOrder(path string) []string {
 // report.html with the table, the figures and links to each run's own
 // report. It returns the table.
 func WriteComparison(outDir string, runs []plots.Run) (*Table, error) {
+	w := par.New(0, nil)
 	runs = named(runs)
-	t, err := Compare(runs)
+	t, err := writeComparisonTable(outDir, runs, w)
+	if err != nil {
+		return nil, err
+	}
+	return t, writeComparisonPage(outDir, runs, t, w)
+}
+
+// writeComparisonTable writes comparison.csv of runs (named) into outDir.
+func writeComparisonTable(outDir string, runs []plots.Run, w *par.Writing) (*Table, error) {
+	var t *Table
+	var err error
+	w.Do(func() { t, err = Compare(runs) })
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +200,18 @@ func WriteComparison(outDir string, runs []plots.Run) (*Table, error) {
 	if err := t.Write(&csvBuf, "csv"); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(outDir, ComparisonFile, csvBuf.Bytes()); err != nil {
+	if err := writeFileAtomic(outDir, ComparisonFile, csvBuf.Bytes(), w); err != nil {
 		return nil, err
 	}
-	files, err := plots.Compare(outDir, runs)
+	return t, nil
+}
+
+// writeComparisonPage draws the comparison figures of runs (named) and
+// writes outDir's report.html with the table t.
+func writeComparisonPage(outDir string, runs []plots.Run, t *Table, w *par.Writing) error {
+	files, err := plots.CompareWith(outDir, runs, w)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p := &page{
 		Title:        "Comparison of " + joinNames(runs),
@@ -171,7 +225,7 @@ func WriteComparison(outDir string, runs []plots.Run) (*Table, error) {
 	for _, r := range runs {
 		p.Links = append(p.Links, runLink(outDir, r))
 	}
-	return t, writePage(outDir, p)
+	return writePage(outDir, p, w)
 }
 
 func joinNames(runs []plots.Run) string {
@@ -224,8 +278,8 @@ func href(dir, target string) string {
 }
 
 // writeRun draws one run and writes its report.
-func writeRun(dir string) error {
-	files, err := plots.Draw(dir)
+func writeRun(dir string, w *par.Writing) error {
+	files, err := plots.DrawWith(dir, w)
 	if err != nil {
 		return err
 	}
@@ -238,7 +292,7 @@ func writeRun(dir string) error {
 		title += " / " + sum.Variant
 	}
 	p := &page{
-		Title:    title + " (" + sum.Mode + ")",
+		Title:    title + " (" + sum.Mode.String() + ")",
 		Scenario: readScenario(dir),
 		Summary:  summaryRows(sum),
 		Servers:  serverRows(sum),
@@ -248,23 +302,25 @@ func writeRun(dir string) error {
 	if !exists(filepath.Join(dir, results.RequestsFile)) {
 		p.Notes = append(p.Notes, "No requests.csv (run with --no-records): no latency CDF.")
 	}
-	return writePage(dir, p)
+	return writePage(dir, p, w)
 }
 
 // writeReplications writes every replication's report, then dir's with
 // the table over replications and the replications overlaid.
-func writeReplications(dir string, reps []string) error {
-	var errs []error
+func writeReplications(dir string, reps []string, w *par.Writing) error {
+	errs := make([]error, len(reps))
 	runs := make([]plots.Run, len(reps))
-	for i, d := range reps {
-		errs = append(errs, writeRun(d))
-		runs[i] = plots.Run{Name: filepath.Base(d), Dir: d}
-	}
+	par.All(len(reps), func(i int) {
+		errs[i] = writeRun(reps[i], w)
+		runs[i] = plots.Run{Name: filepath.Base(reps[i]), Dir: reps[i]}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	whole := plots.Run{Name: plots.RunName(dir), Dir: dir}
-	t, err := Compare([]plots.Run{whole})
+	var t *Table
+	var err error
+	w.Do(func() { t, err = Compare([]plots.Run{whole}) })
 	if err != nil {
 		return err
 	}
@@ -272,10 +328,10 @@ func writeReplications(dir string, reps []string) error {
 	if err := t.Write(&csvBuf, "csv"); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(dir, ReplicationsFile, csvBuf.Bytes()); err != nil {
+	if err := writeFileAtomic(dir, ReplicationsFile, csvBuf.Bytes(), w); err != nil {
 		return err
 	}
-	files, err := plots.Compare(dir, runs)
+	files, err := plots.CompareWith(dir, runs, w)
 	if err != nil {
 		return err
 	}
@@ -292,15 +348,15 @@ func writeReplications(dir string, reps []string) error {
 	for _, r := range runs {
 		p.Links = append(p.Links, runLink(dir, r))
 	}
-	return writePage(dir, p)
+	return writePage(dir, p, w)
 }
 
 // captions say what each figure shows.
 var captions = map[string]string{
 	"latency-cdf":           "Latency CDF of completed page requests, log latency axis.",
 	"latency-over-time":     "p50 and p99 latency of the page requests completed in each second.",
-	"queue-length":          "Queue length (waiting + in service) per server; dashed red: the threshold; dotted: end of warmup and faults.",
-	"queue-delay":           "Queue delay per server by the configured estimator; dashed red: the threshold; dotted: end of warmup and faults.",
+	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold; dotted: end of warmup and faults.",
+	"queue-delay":           "Queue delay per server by the configured estimator, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold; dotted: end of warmup and faults.",
 	"redirect-rate":         "Share of each second's page requests that were redirected at least once.",
 	"throughput":            "Page requests completed and rejected per second.",
 	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis.",
@@ -352,7 +408,7 @@ func figureRefs(dir string, files []string) []figureRef {
 func summaryRows(s *results.Summary) [][2]string {
 	f := func(v float64) string { return num(v) }
 	return [][2]string{
-		{"mode", s.Mode},
+		{"mode", s.Mode.String()},
 		{"seed", fmt.Sprint(s.Seed)},
 		{"measured / warmup", fmt.Sprintf("%gs / %gs", s.DurationS, s.WarmupS)},
 		{"page requests sent", fmt.Sprint(s.Requests.Sent)},
@@ -400,15 +456,17 @@ type link struct {
 	Name, Href, Note string
 }
 
-func writePage(dir string, p *page) error {
+func writePage(dir string, p *page, w *par.Writing) error {
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, p); err != nil {
 		return fmt.Errorf("report: %s: %w", filepath.Join(dir, ReportFile), err)
 	}
-	return writeFileAtomic(dir, ReportFile, buf.Bytes())
+	return writeFileAtomic(dir, ReportFile, buf.Bytes(), w)
 }
 
-func writeFileAtomic(dir, name string, data []byte) (err error) {
+// writeFileAtomic replaces dir/name with data, through a temporary file
+// (created 0666 less the umask) renamed when complete, and reports it to w.
+func writeFileAtomic(dir, name string, data []byte, w *par.Writing) (err error) {
 	f, err := tempfile.Create(dir, "."+name+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -417,6 +475,8 @@ func writeFileAtomic(dir, name string, data []byte) (err error) {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+		} else {
+			w.Wrote(filepath.Join(dir, name))
 		}
 	}()
 	if _, err = f.Write(data); err != nil {

@@ -32,7 +32,7 @@ func WriteSweep(outDir string, table plots.SweepTable, runDirs [][]string) error
 	if err := WriteSweepCSV(&buf, table); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(outDir, SweepFile, buf.Bytes()); err != nil {
+	if err := writeFileAtomic(outDir, SweepFile, buf.Bytes(), nil); err != nil {
 		return err
 	}
 	files, err := plots.Sweep(outDir, table)
@@ -54,7 +54,7 @@ func WriteSweep(outDir string, table plots.SweepTable, runDirs [][]string) error
 			}
 		}
 	}
-	return writePage(outDir, p)
+	return writePage(outDir, p, nil)
 }
 
 func variantName(n string) string {
