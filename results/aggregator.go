@@ -70,7 +70,7 @@ func NewAggregator(sc *scenarios.Scenario, m Mode) (*Aggregator, error) {
 	if sc == nil {
 		return nil, errors.New("results: NewAggregator: scenario is nil")
 	}
-	if !m.valid() {
+	if !m.Valid() {
 		return nil, fmt.Errorf("results: NewAggregator: %v: want Sim or Real", m)
 	}
 	if sc.Duration <= 0 {

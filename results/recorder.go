@@ -63,7 +63,7 @@ func NewRecorder(sc *scenarios.Scenario, m Mode, opts Options) (*Recorder, error
 	if sc == nil {
 		return nil, errors.New("results: NewRecorder: scenario is nil")
 	}
-	if !m.valid() {
+	if !m.Valid() {
 		return nil, fmt.Errorf("results: NewRecorder: %v: want Sim or Real", m)
 	}
 	if err := opts.validate(); err != nil {

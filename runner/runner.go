@@ -25,16 +25,19 @@ import (
 	"github.com/redirlab/redirlab/sim"
 )
 
-// Mode is how a scenario is run.
-type Mode string
+// Mode is how a scenario is run: Sim, the discrete-event simulation in
+// virtual time, or Real, real servers and a manager on 127.0.0.1 driven
+// by real HTTP browsers (scenarios.Mode, the one run mode).
+type Mode = scenarios.Mode
 
+// The run modes.
 const (
-	// Sim runs the discrete-event simulation in virtual time.
-	Sim Mode = "sim"
-	// Real starts real servers and a manager on 127.0.0.1 and drives
-	// them with real HTTP browsers.
-	Real Mode = "real"
+	Sim  = scenarios.Sim
+	Real = scenarios.Real
 )
+
+// ParseMode reads "sim" or "real".
+func ParseMode(s string) (Mode, error) { return scenarios.ParseMode(s) }
 
 // Options configure Run.
 type Options struct {
@@ -75,11 +78,11 @@ type Progress struct {
 
 func (o *Options) validate() error {
 	switch o.Mode {
-	case "":
+	case 0:
 		o.Mode = Sim
 	case Sim, Real:
 	default:
-		return fmt.Errorf("mode %q: want sim or real", o.Mode)
+		return fmt.Errorf("mode %v: want sim or real", o.Mode)
 	}
 	if o.Out == "" {
 		return errors.New("no results directory given")
@@ -234,11 +237,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, 0, err
 	}
-	mode, err := results.ParseMode(string(opts.Mode))
-	if err != nil {
-		return nil, 0, err
-	}
-	rec, err := results.NewRecorder(j.sc, mode, results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
+	rec, err := results.NewRecorder(j.sc, opts.Mode, results.Options{Dir: j.dir, NoRecords: opts.NoRecords})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -6,23 +6,6 @@ import (
 	"strings"
 )
 
-// Mode is how a scenario is run: simulated or for real.
-type Mode uint8
-
-const (
-	// Sim runs in the simulator.
-	Sim Mode = iota
-	// Real runs on real servers with real browsers.
-	Real
-)
-
-func (m Mode) String() string {
-	if m == Real {
-		return "real"
-	}
-	return "sim"
-}
-
 // NoEffect says why the field at path (a --set or variant key, such as
 // policy.threshold or faults[0].factor) has no effect on a run of s in
 // mode, or "" when it has one. Such a setting is an error: the user

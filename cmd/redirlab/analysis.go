@@ -117,9 +117,9 @@ func sweepCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usagef("sweep takes one SCENARIO")
 			}
-			mode := runner.Mode(c.String("mode"))
-			if mode != runner.Sim && mode != runner.Real {
-				return usagef("--mode %q: want sim or real", mode)
+			mode, err := runner.ParseMode(c.String("mode"))
+			if err != nil {
+				return usagef("--mode %q: want sim or real", c.String("mode"))
 			}
 			var axes []runner.Axis
 			for _, s := range c.StringSlice("set") {
