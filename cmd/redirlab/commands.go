@@ -92,7 +92,7 @@ func execute(c *cli.Context, mode runner.Mode) error {
 	if err != nil {
 		return err
 	}
-	return runScenario(c, sc, mode, nil, string(mode))
+	return runScenario(c, sc, mode, nil, mode.String())
 }
 
 // runScenario runs sc's variants (against targets already running, if
