@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,11 +204,23 @@ func (r *Recorder) Close() (*Summary, error) {
 	return r.summary, r.closeErr
 }
 
+// WriteSummary replaces dir/summary.json with s, atomically.
+func WriteSummary(dir string, s *Summary) error {
+	data, err := marshalSummary(s)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(dir, SummaryFile, data)
+}
+
 // marshalSummary is summary.json's exact bytes.
 func marshalSummary(s *Summary) ([]byte, error) {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // thresholds read "< 150ms", not "\u003c 150ms"
+	if err := enc.Encode(s); err != nil {
 		return nil, fmt.Errorf("results: summary.json: %w", err)
 	}
-	return append(data, '\n'), nil
+	return buf.Bytes(), nil
 }

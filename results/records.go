@@ -143,6 +143,24 @@ type Summary struct {
 	// Notes say where figures come from when that is not obvious (for
 	// example: closed-loop redirects from server counters).
 	Notes []string `json:"notes,omitempty"`
+	// Thresholds are the scenario's thresholds judged on this run's
+	// variant (over its replications), when it has any.
+	Thresholds []ThresholdVerdict `json:"thresholds,omitempty"`
+}
+
+// ThresholdVerdict is one threshold of the scenario judged on a run.
+type ThresholdVerdict struct {
+	// Metric and Threshold as written: latency_ms.p99, "< 150ms".
+	Metric    string `json:"metric"`
+	Threshold string `json:"threshold"`
+	// Value is the metric (the mean over replications); Bound is what
+	// was compared (the 95% confidence bound under replications).
+	Value float64 `json:"value"`
+	Bound float64 `json:"bound"`
+	// Verdict is pass, fail or inconclusive; Why says by how much it
+	// failed, or why it could not be judged.
+	Verdict string `json:"verdict"`
+	Why     string `json:"why,omitempty"`
 }
 
 // RequestCounts: sent == completed + errors + rejected. Timeouts are

@@ -16,7 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redirlab/redirlab/gate"
 	"github.com/redirlab/redirlab/loadgen"
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/results/report"
@@ -58,6 +60,10 @@ type Options struct {
 	// Variants, if set, runs only the named variants ("base" is the
 	// file as written).
 	Variants []string
+	// Budget bounds each run's size; zero fields take the defaults.
+	Budget plan.Budget
+	// Health says which runs cannot judge their thresholds.
+	Health gate.Health
 	// Progress, if set, is called about once a second per running
 	// scenario with live figures.
 	Progress func(Progress)
@@ -122,9 +128,9 @@ type job struct {
 	dir  string
 }
 
-// Plan expands sc into the runs Run would make: one per variant and
+// jobsOf expands sc into the runs Run would make: one per variant and
 // replication, each with its directory under out.
-func plan(sc *scenarios.Scenario, out string, only []string) ([]job, error) {
+func jobsOf(sc *scenarios.Scenario, out string, only []string) ([]job, error) {
 	variants, err := sc.Expand()
 	if err != nil {
 		return nil, err
@@ -171,12 +177,43 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	jobs, err := plan(sc, opts.Out, opts.Variants)
+	jobs, err := jobsOf(sc, opts.Out, opts.Variants)
 	if err != nil {
 		return nil, err
 	}
+	if err := Check(jobs, opts); err != nil {
+		return nil, err
+	}
 	res, runErr := runJobs(ctx, jobs, opts)
-	return res, errors.Join(runErr, writeReportsWith(opts.Out, res, opts.WriteProgress))
+	judgeErr := judge(res, jobs, opts)
+	return res, errors.Join(runErr, writeReportsWith(opts.Out, res, opts.WriteProgress), judgeErr)
+}
+
+// Check refuses, before anything runs, what the runs would get wrong
+// without a word: a --set or variant setting no run uses, and a run
+// whose size passes the budget.
+func Check(jobs []job, opts Options) error {
+	var runs []*scenarios.Scenario
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if !seen[j.sc.Variant] {
+			seen[j.sc.Variant] = true
+			runs = append(runs, j.sc)
+		}
+	}
+	if err := scenarios.CheckEffect(runs, opts.Mode); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		p, err := plan.Resolve(r)
+		if err != nil {
+			return &InputError{err}
+		}
+		if err := p.Estimate().Check(opts.Budget); err != nil {
+			return &InputError{fmt.Errorf("%s: %w", r.File, err)}
+		}
+	}
+	return nil
 }
 
 // writeReports draws the figures and report.html of one scenario's
@@ -264,6 +301,9 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 // runReal starts the cluster, samples its servers, and drives it with
 // the load generator.
 func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) error {
+	if sc.Interval() == 0 {
+		rec.Note(fmt.Sprintf("manager.report_interval 0 (an exact view) exists only in simulation: this real run reported every %v", plan.RealExactInterval))
+	}
 	cl, err := server.NewCluster(sc, server.ClusterOptions{})
 	if err != nil {
 		return err

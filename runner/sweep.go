@@ -208,7 +208,7 @@ func planSweep(load Loader, axes []Axis, out string, only []string) (*sweepPlan,
 				return nil, err
 			}
 		}
-		pj, err := plan(sc, filepath.Join(out, dirName(i, pt.label)), only)
+		pj, err := jobsOf(sc, filepath.Join(out, dirName(i, pt.label)), only)
 		if err != nil {
 			return nil, &InputError{err}
 		}
@@ -232,7 +232,25 @@ func CheckSweep(load Loader, axes []Axis, opts Options) (*scenarios.Scenario, er
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPoints(p, opts); err != nil {
+		return nil, err
+	}
 	return p.first, nil
+}
+
+// checkPoints runs Check at every point: a swept or plain key that no
+// run of a point uses, or a point past the budget, is an error.
+func checkPoints(p *sweepPlan, opts Options) error {
+	byPoint := map[int][]job{}
+	for k, j := range p.jobs {
+		byPoint[p.jobPoint[k]] = append(byPoint[p.jobPoint[k]], j)
+	}
+	for i := range p.pts {
+		if err := Check(byPoint[i], opts); err != nil {
+			return fmt.Errorf("at %s: %w", p.pts[i].label, err)
+		}
+	}
+	return nil
 }
 
 // Sweep runs the scenario at every point of the grid of axes (every
@@ -250,6 +268,9 @@ func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.
 	}
 	p, err := planSweep(load, axes, opts.Out, opts.Variants)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPoints(p, opts); err != nil {
 		return nil, err
 	}
 	var swept, keys []string

@@ -107,12 +107,12 @@ func sweepCommand() *cli.Command {
 		Name:      "sweep",
 		Usage:     "run a scenario over a grid of values, e.g. --set workload.arrival.rate=800/s,1000/s,1200/s",
 		ArgsUsage: "SCENARIO",
-		Flags: []cli.Flag{
+		Flags: append(budgetFlags(), []cli.Flag{
 			&cli.StringSliceFlag{Name: "set", Aliases: []string{"s"},
 				Usage: "key=v1,v2,... swept (a single value is a plain override, applied with the swept ones; repeat for a grid)"},
 			&cli.StringFlag{Name: "mode", Value: "sim", Usage: "sim | real"},
 			variantFlag, outFlag, forceFlag, noRecordsFlag, quietFlag,
-		},
+		}...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("sweep takes one SCENARIO")
@@ -136,7 +136,7 @@ func sweepCommand() *cli.Command {
 			load := func(sets ...string) (*scenarios.Scenario, error) {
 				return scenarios.Load(file, sets...)
 			}
-			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
+			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant"), Budget: budget(c)}
 			// Every point loads and validates, every --variant exists and
 			// none of the variants run sets a swept key, before a
 			// directory is made or replaced.

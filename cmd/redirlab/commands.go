@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/results/report"
 	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
@@ -71,7 +72,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run a scenario on real servers on 127.0.0.1 with real HTTP browsers",
 		ArgsUsage: "[SCENARIO]",
-		Flags:     []cli.Flag{outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
+		Flags:     append([]cli.Flag{outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag}, budgetFlags()...),
 		Action:    func(c *cli.Context) error { return execute(c, runner.Real) },
 	}
 }
@@ -81,7 +82,7 @@ func simCommand() *cli.Command {
 		Name:      "sim",
 		Usage:     "simulate a scenario (discrete-event, virtual time)",
 		ArgsUsage: "[SCENARIO]",
-		Flags:     []cli.Flag{outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag},
+		Flags:     append([]cli.Flag{outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag}, budgetFlags()...),
 		Action:    func(c *cli.Context) error { return execute(c, runner.Sim) },
 	}
 }
@@ -107,7 +108,7 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 		return err
 	}
 	opts := runner.Options{Mode: mode, Out: out, Targets: targets,
-		NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant")}
+		NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant"), Budget: budget(c)}
 	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 		opts.Progress = progressPrinter(c.App.ErrWriter)
 		opts.WriteProgress = writeProgressPrinter(c.App.ErrWriter, out)
@@ -120,6 +121,7 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 	}
 	printResults(c.App.Writer, res)
 	printNotes(c.App.Writer, res)
+	printThresholds(c.App.Writer, res)
 	if mode == runner.Sim {
 		// Simulation speed counts the simulations alone (summed over runs,
 		// so it is per core), not the plots and reports drawn after them.
@@ -278,4 +280,37 @@ func question(desc string) string {
 		return desc[:i+1]
 	}
 	return desc
+}
+
+// budgetFlags raise the limits a run's size is checked against before it
+// starts.
+func budgetFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Float64Flag{Name: "max-requests", Value: plan.DefaultBudget.MaxRequests, Usage: "refuse runs of more page requests than this"},
+		&cli.Float64Flag{Name: "max-samples", Value: plan.DefaultBudget.MaxSamples, Usage: "refuse runs of more server samples than this"},
+		&cli.Float64Flag{Name: "max-seconds", Value: plan.DefaultBudget.MaxSeconds, Usage: "refuse runs longer than this many seconds (warmup + duration)"},
+	}
+}
+
+func budget(c *cli.Context) plan.Budget {
+	return plan.Budget{MaxRequests: c.Float64("max-requests"), MaxSamples: c.Float64("max-samples"), MaxSeconds: c.Float64("max-seconds")}
+}
+
+// printThresholds prints each variant's thresholds once, failures first.
+func printThresholds(w io.Writer, res []runner.Result) {
+	seen := map[string]bool{}
+	for _, r := range res {
+		if r.Summary == nil || len(r.Summary.Thresholds) == 0 || seen[r.Variant] {
+			continue
+		}
+		seen[r.Variant] = true
+		name := cmp.Or(r.Variant, r.Summary.Scenario)
+		for _, t := range r.Summary.Thresholds {
+			line := fmt.Sprintf("threshold %s: %s %s: %s", name, t.Metric, t.Threshold, t.Verdict)
+			if t.Why != "" {
+				line += " (" + t.Why + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 }

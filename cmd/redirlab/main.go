@@ -64,6 +64,15 @@ func exitCode(err error) int {
 	if errors.As(err, &se) || errors.As(err, &ue) || errors.As(err, &ie) {
 		return exitBadInput
 	}
+	if je, ok := errors.AsType[*runner.JudgeError](err); ok {
+		switch {
+		case je.NothingCompleted:
+			return exitFailed
+		case len(je.Failed) > 0:
+			return exitJudged
+		}
+		return exitInconclusive
+	}
 	if je, ok := errors.AsType[*judgedError](err); ok {
 		if je.inconclusive {
 			return exitInconclusive

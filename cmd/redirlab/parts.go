@@ -99,7 +99,7 @@ func loadgenCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Required: true,
 				Usage: "base URL of each server, in the scenario's server order (repeat)"},
-			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag,
+			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag, budgetFlags()[0], budgetFlags()[1], budgetFlags()[2],
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
