@@ -202,7 +202,7 @@ func TestRegress(t *testing.T) {
 // TestHolm: adjusted p-values by hand.
 func TestHolm(t *testing.T) {
 	cs := []Comparison{{Test: "t", P: 0.01}, {Test: "t", P: 0.04}, {Test: "t", P: 0.03}, {P: math.NaN(), PAdj: math.NaN()}}
-	holm(cs)
+	holm(cs, nil)
 	// Sorted 0.01, 0.03, 0.04 times 3, 2, 1: 0.03, 0.06, 0.06 (monotone).
 	for i, want := range []float64{0.03, 0.06, 0.06} {
 		if math.Abs(cs[i].PAdj-want) > 1e-12 {

@@ -386,7 +386,10 @@ func compareRun(b, n Run, opts Options) []Comparison {
 	if opts.Exact {
 		return out
 	}
-	holm(out)
+	// The candidates are the changes beyond tolerance in the bad
+	// direction: only they could be regressions, so they are the family
+	// Holm's correction runs over.
+	candidate := make([]bool, len(out))
 	for i := range out {
 		c := &out[i]
 		worse := false
@@ -398,9 +401,13 @@ func compareRun(b, n Run, opts Options) []Comparison {
 		default:
 			worse = c.Now != c.Base
 		}
-		beyond := worse && !c.Tolerance.Allows(c.Base, c.Now)
+		candidate[i] = worse && !c.Tolerance.Allows(c.Base, c.Now)
+	}
+	holm(out, candidate)
+	for i := range out {
+		c := &out[i]
 		switch {
-		case !beyond:
+		case !candidate[i]:
 		case c.Test == "":
 			c.Verdict, c.Why = Fail, "beyond tolerance (no replications to test)"
 		case c.PAdj <= opts.Alpha:
@@ -462,12 +469,14 @@ func tP(delta, se, df float64) float64 {
 	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(t)
 }
 
-// holm sets PAdj by Holm's step-down correction over the comparisons
-// that have a test.
-func holm(cs []Comparison) {
+// holm sets PAdj by Holm's step-down correction over the comparisons in
+// the family (all, with a nil family) that have a test; the others keep
+// their own p-value.
+func holm(cs []Comparison, family []bool) {
 	var idx []int
 	for i := range cs {
-		if cs[i].Test != "" && finite(cs[i].P) {
+		cs[i].PAdj = cs[i].P
+		if cs[i].Test != "" && finite(cs[i].P) && (family == nil || family[i]) {
 			idx = append(idx, i)
 		}
 	}
