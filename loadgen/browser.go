@@ -177,6 +177,9 @@ func (b *browsers) page(pool, first int, r *results.Request, pt *pageTrace) stri
 			if c.ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && now >= deadline-time.Millisecond {
 				// Recorded at the timeout, not when the connection noticed.
 				r.Outcome, r.Done = results.Timeout, deadline
+			} else if c.ctx.Err() != nil {
+				// The run was stopped under it: neither success nor failure.
+				r.Outcome, r.Done = results.Interrupted, now
 			} else {
 				r.Outcome, r.Done = results.Error, now
 			}

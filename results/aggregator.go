@@ -24,7 +24,8 @@ type Aggregator struct {
 	mode     Mode
 	warmup   time.Duration
 	end      time.Duration // warmup + duration
-	duration time.Duration
+	duration time.Duration // the measured part; less than the scenario's when partial
+	partial  bool          // stopped before its end (Interrupt)
 	names    []string // instance names by server index
 	workers  []int
 
@@ -158,6 +159,8 @@ func (a *Aggregator) add(q *Request) {
 	case Timeout:
 		a.counts.Errors++
 		a.counts.Timeouts++
+	case Interrupted:
+		a.counts.Interrupted++
 	case Error:
 		a.counts.Errors++
 	default:
@@ -271,9 +274,27 @@ func (a *Aggregator) Close() (*Summary, error) {
 	if !a.closed {
 		a.closed = true
 		a.secs = a.series.finish()
+		if a.partial {
+			// Seconds the run never reached are not data.
+			end := a.warmup + a.duration
+			for len(a.secs) > 0 && a.secs[len(a.secs)-1].T >= end {
+				a.secs = a.secs[:len(a.secs)-1]
+			}
+		}
 		a.summary = a.buildSummary()
 	}
 	return a.summary, errors.Join(a.errors.all()...)
+}
+
+// Interrupt marks the run as stopped at at, since run start: the summary
+// is partial, its duration the measured part (from the warmup's end to
+// at), and rates are over that.
+func (a *Aggregator) Interrupt(at time.Duration) {
+	if a.closed || a.partial {
+		return
+	}
+	a.partial = true
+	a.duration = min(max(at-a.warmup, 0), a.duration)
 }
 
 // Seconds is the time series, timeseries.csv's rows: nil before Close.
@@ -300,7 +321,8 @@ func (a *Aggregator) buildSummary() *Summary {
 			Rate:  ratio(mean(float64(a.redirected), float64(a.counts.Sent))),
 			Total: a.redirects,
 		},
-		ThroughputRPS: roundTo(float64(a.counts.Completed)/a.duration.Seconds(), 3),
+		ThroughputRPS: roundTo(mean(float64(a.counts.Completed), a.duration.Seconds()), 3),
+		Partial:       a.partial,
 		SendLagMS: SendLagStats{
 			P50: ms(quantileIn(a.sendLag, 0.50, a.sendLagExt.min, a.sendLagExt.max)),
 			P99: ms(quantileIn(a.sendLag, 0.99, a.sendLagExt.min, a.sendLagExt.max)),

@@ -57,7 +57,7 @@ func ReadRequests(dir string, fn func(*Request) error) error {
 		if o, ok := ParseOutcome(row.get("outcome")); ok {
 			q.Outcome = o
 		} else {
-			row.fail("outcome", fmt.Errorf("%q is not completed, error, rejected or timeout", row.get("outcome")))
+			row.fail("outcome", fmt.Errorf("%q is not completed, error, rejected, timeout or interrupted", row.get("outcome")))
 		}
 		q.Status = int(row.int("status"))
 		q.Redirects = int(row.int("redirects"))
@@ -374,9 +374,9 @@ func ReadLatencies(dir string, fn func(latency time.Duration) error) error {
 			if err := fn(lat); err != nil {
 				return err
 			}
-		case "error", "rejected", "timeout":
+		case "error", "rejected", "timeout", "interrupted":
 		default:
-			return fmt.Errorf("%s:%d: outcome: %q is not completed, error, rejected or timeout", path, row.line, o)
+			return fmt.Errorf("%s:%d: outcome: %q is not completed, error, rejected, timeout or interrupted", path, row.line, o)
 		}
 	}
 }

@@ -137,6 +137,15 @@ func (r *Recorder) Note(s string) {
 	}
 }
 
+// Interrupt marks the run stopped at at; see Aggregator.Interrupt.
+func (r *Recorder) Interrupt(at time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.agg.Interrupt(at)
+	}
+}
+
 // ServerRedirects sets the summary's redirect figures from the servers'
 // own counters; see Aggregator.ServerRedirects.
 func (r *Recorder) ServerRedirects(total, pages int64) {

@@ -19,9 +19,12 @@ const (
 	Rejected
 	// Timeout: no final response within the workload timeout.
 	Timeout
+	// Interrupted: in flight when the run was stopped (a signal); the
+	// request neither succeeded nor failed.
+	Interrupted
 )
 
-var outcomeNames = [...]string{"completed", "error", "rejected", "timeout"}
+var outcomeNames = [...]string{"completed", "error", "rejected", "timeout", "interrupted"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -143,6 +146,9 @@ type Summary struct {
 	// Notes say where figures come from when that is not obvious (for
 	// example: closed-loop redirects from server counters).
 	Notes []string `json:"notes,omitempty"`
+	// Partial marks a run stopped before its end (a signal): DurationS
+	// is then the measured part, and rates are over it.
+	Partial bool `json:"partial,omitempty"`
 	// Thresholds are the scenario's thresholds judged on this run's
 	// variant (over its replications), when it has any.
 	Thresholds []ThresholdVerdict `json:"thresholds,omitempty"`
@@ -171,6 +177,10 @@ type RequestCounts struct {
 	Errors    int64 `json:"errors"`
 	Rejected  int64 `json:"rejected"`
 	Timeouts  int64 `json:"timeouts"`
+	// Interrupted counts requests in flight when the run was stopped
+	// (partial runs only): sent == completed + errors + rejected +
+	// interrupted.
+	Interrupted int64 `json:"interrupted,omitempty"`
 }
 
 // LatencyStats are over completed page requests, in milliseconds.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redirlab/redirlab/gate"
 	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/scenarios"
 )
 
 // JudgeError is a run that is not a pass: a threshold failed (exit 1),
@@ -35,15 +36,15 @@ func (e *JudgeError) Error() string {
 // without thresholds has no verdict to be inconclusive about: a load
 // generator that fell behind is noted in its summary instead, since its
 // latencies then hold the generator's lateness too.
-func judge(res []Result, jobs []job, opts Options) error {
+func judge(res []Result, opts Options) error {
 	je := &JudgeError{NothingCompleted: len(res) > 0}
 	type group struct {
 		results []Result
-		job     job
+		sc      *scenarios.Scenario
 	}
 	var order []string
 	groups := map[string]*group{}
-	for i, r := range res {
+	for _, r := range res {
 		if r.Summary == nil {
 			je.NothingCompleted = false
 			continue
@@ -53,7 +54,7 @@ func judge(res []Result, jobs []job, opts Options) error {
 		}
 		g := groups[r.Variant]
 		if g == nil {
-			g = &group{job: jobs[i]}
+			g = &group{sc: r.sc}
 			groups[r.Variant] = g
 			order = append(order, r.Variant)
 		}
@@ -71,9 +72,9 @@ func judge(res []Result, jobs []job, opts Options) error {
 		}
 		name := v
 		if name == "" {
-			name = g.job.sc.Name
+			name = g.sc.Name
 		}
-		limits := g.job.sc.Limits
+		limits := g.sc.Limits
 		if len(limits) == 0 {
 			for _, r := range g.results {
 				noted := false

@@ -119,6 +119,8 @@ type Result struct {
 	// RunTime is the wall time of the run itself (the simulation, or the
 	// load), without writing files, plots and reports.
 	RunTime time.Duration
+
+	sc *scenarios.Scenario // the scenario run
 }
 
 // job is one scenario to run into one directory.
@@ -185,7 +187,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 		return nil, err
 	}
 	res, runErr := runJobs(ctx, jobs, opts)
-	judgeErr := judge(res, jobs, opts)
+	res = started(res)
+	judgeErr := judge(res, opts)
 	return res, errors.Join(runErr, writeReportsWith(opts.Out, res, opts.WriteProgress), judgeErr)
 }
 
@@ -247,11 +250,17 @@ func runJobs(ctx context.Context, jobs []job, opts Options) ([]Result, error) {
 	for i, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
+		if ctx.Err() != nil {
+			// Stopped: runs that never started have no results at all.
+			<-sem
+			wg.Done()
+			continue
+		}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			sum, took, err := runOne(ctx, j, opts)
-			out[i] = Result{Name: j.name, Variant: j.sc.Variant, Dir: j.dir, Summary: sum, RunTime: took}
+			out[i] = Result{Name: j.name, Variant: j.sc.Variant, Dir: j.dir, Summary: sum, RunTime: took, sc: j.sc}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, j.sc.Name), err)
 			}
@@ -259,6 +268,17 @@ func runJobs(ctx context.Context, jobs []job, opts Options) ([]Result, error) {
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// started leaves out the runs a stop kept from starting.
+func started(res []Result) []Result {
+	var out []Result
+	for _, r := range res {
+		if r.sc != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func nameOr(a, b string) string {
@@ -294,6 +314,11 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	}
 	took := time.Since(start)
 	stop()
+	if ctx.Err() != nil && opts.Mode == Real {
+		// Real time: the run stopped now (the simulator marks its own
+		// virtual time).
+		rec.Interrupt(took)
+	}
 	sum, closeErr := rec.Close()
 	return sum, took, errors.Join(runErr, closeErr)
 }

@@ -228,6 +228,10 @@ func (s *simulation) run(ctx context.Context) error {
 		if s.events64++; s.events64 >= ctxEvery {
 			s.events64 = 0
 			if err := ctx.Err(); err != nil {
+				// What was measured up to now is the run: say so.
+				if i, ok := s.rec.(interface{ Interrupt(time.Duration) }); ok {
+					i.Interrupt(s.now)
+				}
 				return err
 			}
 		}

@@ -139,6 +139,9 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 		}
 	}
 	printResultsDir(c.App.Writer, out, made)
+	if err == nil && c.Context.Err() != nil {
+		err = fmt.Errorf("interrupted: what was measured is written, marked partial: %w", c.Context.Err())
+	}
 	return err
 }
 
@@ -199,6 +202,9 @@ func printResults(w io.Writer, res []runner.Result) {
 		name := r.Name
 		if name == "" {
 			name = s.Scenario
+		}
+		if s.Partial {
+			name += fmt.Sprintf(" (partial: %.1fs, %d interrupted)", s.DurationS, s.Requests.Interrupted)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.1f%%\t%.0f\t%d\t%d\t\n", name, s.Requests.Sent,
 			s.LatencyMS.P50, s.LatencyMS.P99, s.LatencyMS.Mean, 100*s.Redirects.Rate, s.ThroughputRPS,

@@ -93,6 +93,14 @@ func exitCode(err error) int {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal stops the run, which then writes what it measured;
+	// a second one takes the default action and ends the process at once
+	// (every file is written whole, then renamed, so none is left half
+	// written under its name).
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
 }
 
