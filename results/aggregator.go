@@ -26,7 +26,7 @@ type Aggregator struct {
 	end      time.Duration // warmup + duration
 	duration time.Duration // the measured part; less than the scenario's when partial
 	partial  bool          // stopped before its end (Interrupt)
-	names    []string // instance names by server index
+	names    []string      // instance names by server index
 	workers  []int
 
 	counts     RequestCounts

@@ -338,7 +338,6 @@ func writeFigures(dir string, figs []Figure, w *par.Writing) ([]string, error) {
 	return out, errors.Join(errs...)
 }
 
-
 func writeFileAtomic(dir, name string, data []byte) (err error) {
 	f, err := tempfile.Create(dir, "."+name+".*.tmp")
 	if err != nil {
