@@ -17,6 +17,14 @@ import (
 	"unsafe"
 )
 
+// BadFile is a results file that is not what redirlab writes: truncated,
+// mistyped or corrupt. It is bad input to whoever asked to read it, not
+// a failure of the reader.
+type BadFile struct{ Err error }
+
+func (e *BadFile) Error() string { return e.Err.Error() }
+func (e *BadFile) Unwrap() error { return e.Err }
+
 // Readers for the analysis layer. They read what Close wrote, at the
 // files' microsecond resolution; errors name the file, line and column.
 
@@ -31,11 +39,38 @@ func ReadSummary(dir string) (*Summary, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%s:%d: %v", path, 1+strings.Count(string(data[:se.Offset]), "\n"), err)
+			return nil, &BadFile{fmt.Errorf("%s:%d: %v", path, 1+strings.Count(string(data[:se.Offset]), "\n"), err)}
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, &BadFile{fmt.Errorf("%s: %w", path, err)}
+	}
+	if err := s.Check(); err != nil {
+		return nil, &BadFile{fmt.Errorf("%s: not a redirlab summary: %w", path, err)}
 	}
 	return &s, nil
+}
+
+// Check says what makes s impossible as a run's summary: no scenario or
+// mode, a negative count or latency, counts that do not add up.
+func (s *Summary) Check() error {
+	c := s.Requests
+	l := s.LatencyMS
+	switch {
+	case s.Scenario == "":
+		return errors.New("no scenario")
+	case !s.Mode.Valid():
+		return errors.New("no mode (sim or real)")
+	case s.DurationS < 0 || (s.DurationS == 0 && !s.Partial):
+		return fmt.Errorf("duration_s %g", s.DurationS)
+	case c.Sent < 0 || c.Completed < 0 || c.Errors < 0 || c.Rejected < 0 || c.Timeouts < 0 || c.Interrupted < 0:
+		return fmt.Errorf("negative request counts %+v", c)
+	case c.Sent != c.Completed+c.Errors+c.Rejected+c.Interrupted:
+		return fmt.Errorf("requests do not add up: sent %d, completed %d + errors %d + rejected %d + interrupted %d", c.Sent, c.Completed, c.Errors, c.Rejected, c.Interrupted)
+	case l.Mean < 0 || l.P50 < 0 || l.P90 < 0 || l.P99 < 0 || l.P999 < 0 || l.Max < 0:
+		return fmt.Errorf("negative latencies %+v", l)
+	case s.Redirects.Rate < 0 || s.Redirects.Rate > 1:
+		return fmt.Errorf("redirects.rate %g outside [0, 1]", s.Redirects.Rate)
+	}
+	return nil
 }
 
 // ReadRequests calls fn for every row of dir/requests.csv, in file order,
@@ -174,7 +209,7 @@ type csvRow struct {
 
 func (r *csvRow) fail(col string, err error) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%s:%d: %s: %v", r.path, r.line, col, err)
+		r.err = &BadFile{fmt.Errorf("%s:%d: %s: %v", r.path, r.line, col, err)}
 	}
 }
 
@@ -263,10 +298,10 @@ func readCSV(path string, want []string, fn func(*csvRow) error) error {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		return fmt.Errorf("%s:1: empty file, want a header", path)
+		return &BadFile{fmt.Errorf("%s:1: empty file, want a header", path)}
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return &BadFile{fmt.Errorf("%s: %w", path, err)}
 	}
 	row := &csvRow{path: path, cols: make(map[string]int, len(header))}
 	for i, c := range header {
@@ -274,7 +309,7 @@ func readCSV(path string, want []string, fn func(*csvRow) error) error {
 	}
 	for _, c := range want {
 		if _, ok := row.cols[c]; !ok {
-			return fmt.Errorf("%s:1: header lacks column %s", path, c)
+			return &BadFile{fmt.Errorf("%s:1: header lacks column %s", path, c)}
 		}
 	}
 	for {
@@ -283,7 +318,7 @@ func readCSV(path string, want []string, fn func(*csvRow) error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err) // csv.ParseError names the line
+			return &BadFile{fmt.Errorf("%s: %w", path, err)} // csv.ParseError names the line
 		}
 		row.fields, row.err = fields, nil
 		row.line, _ = cr.FieldPos(0)
@@ -323,7 +358,7 @@ func ReadLatencies(dir string, fn func(latency time.Duration) error) error {
 	}
 	for _, c := range requestsHeader {
 		if _, ok := row.cols[c]; !ok {
-			return fmt.Errorf("%s:1: header lacks column %s", path, c)
+			return &BadFile{fmt.Errorf("%s:1: header lacks column %s", path, c)}
 		}
 	}
 	iOut, iLat := row.cols["outcome"], row.cols["latency_ms"]

@@ -26,6 +26,9 @@ func plotCommand() *cli.Command {
 				return usagef("plot takes one results DIR")
 			}
 			dir := c.Args().First()
+			if !runner.HasResults(dir) {
+				return usagef("%s holds no results to plot (no summary.json in it or below it)", dir)
+			}
 			if err := runner.Redraw(dir); err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -62,6 +63,9 @@ func exitCode(err error) int {
 	var ue usageError
 	var ie *runner.InputError
 	if errors.As(err, &se) || errors.As(err, &ue) || errors.As(err, &ie) {
+		return exitBadInput
+	}
+	if _, ok := errors.AsType[*results.BadFile](err); ok {
 		return exitBadInput
 	}
 	if je, ok := errors.AsType[*runner.JudgeError](err); ok {
