@@ -87,10 +87,13 @@ func NewDir(parent, base string) (string, error) {
 func PrepareDir(dir string, force bool) (made bool, err error) {
 	st, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return true, os.MkdirAll(dir, 0o755)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return false, inputErrorf("--out %s: cannot be made: %v", dir, err)
+		}
+		return true, nil
 	}
 	if err != nil {
-		return false, err
+		return false, inputErrorf("--out %s: %v", dir, err)
 	}
 	if st.Mode()&fs.ModeSymlink != 0 {
 		// Used only when it leads to an empty directory: replacing it
