@@ -339,7 +339,22 @@ func Serve(ctx context.Context, cfg Config, name string, ready func(addr string)
 		ready(s.Addr())
 	}
 	watchAgent(ctx, s.Agent(), s.interval, warn)
-	return s.Close()
+	return shutdown(s.Shutdown)
+}
+
+// shutdownGrace bounds how long a part stopped by a signal waits for the
+// requests it holds.
+const shutdownGrace = 5 * time.Second
+
+// shutdown stops a part gracefully within shutdownGrace; what has not
+// finished by then is cut.
+func shutdown(stop func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
 
 // watchAgent tells warn when the agent has had no answer from the

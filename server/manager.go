@@ -420,5 +420,15 @@ func RunManager(ctx context.Context, cfg ManagerConfig, ready func(addr string))
 		ready(m.Addr())
 	}
 	<-ctx.Done()
-	return m.Close()
+	return shutdown(m.Shutdown)
+}
+
+// Shutdown stops the manager gracefully: no new connections, the
+// exchanges in progress finish (until ctx is done), then it closes.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	if m.srv == nil {
+		return nil
+	}
+	err := m.srv.Shutdown(ctx)
+	return errors.Join(err, m.Close())
 }

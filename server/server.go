@@ -381,6 +381,19 @@ func (s *Server) Restart() error {
 	return nil
 }
 
+// Shutdown stops the server gracefully: it stops accepting, lets the
+// requests it holds finish (until ctx is done), then closes for good.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.httpSrv
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Shutdown(ctx)
+	}
+	return errors.Join(err, s.Close())
+}
+
 // Close stops the server and its agent for good.
 func (s *Server) Close() error {
 	s.Crash()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,7 @@ import (
 // (REDIRLAB_AS_MAIN=1): separate processes, as separate invocations are.
 func TestMain(m *testing.M) {
 	if os.Getenv("REDIRLAB_AS_MAIN") == "1" {
-		os.Exit(run(context.Background(), append([]string{"redirlab"}, os.Args[1:]...), os.Stdout, os.Stderr))
+		os.Exit(runMain(append([]string{"redirlab"}, os.Args[1:]...)))
 	}
 	os.Exit(m.Run())
 }

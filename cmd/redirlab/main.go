@@ -94,7 +94,10 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
-func main() {
+func main() { os.Exit(runMain(os.Args)) }
+
+// runMain is main without the exit: the signals, then run.
+func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first signal stops the run, which then writes what it measured;
@@ -105,7 +108,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
+	return run(ctx, args, os.Stdout, os.Stderr)
 }
 
 // run is main without the exit, for tests.

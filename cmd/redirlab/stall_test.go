@@ -106,7 +106,7 @@ func TestStalledServerAndManagerOutage(t *testing.T) {
 	maddr, a1, a2 := freePort(t), freePort(t), freePort(t)
 	murl := "http://" + maddr
 	mgr, _ := child(t, "manager", sc, "--listen", maddr, "--token-file", tok)
-	child(t, "serve", sc, "--server", "web-1", "--listen", a1, "--manager", murl, "--token-file", tok)
+	web1, _ := child(t, "serve", sc, "--server", "web-1", "--listen", a1, "--manager", murl, "--token-file", tok)
 	web2, _ := child(t, "serve", sc, "--server", "web-2", "--listen", a2, "--manager", murl, "--token-file", tok)
 	waitUntil(t, 10*time.Second, "both servers up at the manager", func() bool { return len(upServers(t, murl, token)) == 2 })
 
@@ -174,6 +174,19 @@ func TestStalledServerAndManagerOutage(t *testing.T) {
 	mgr.Wait()
 	child(t, "manager", sc, "--listen", maddr, "--token-file", tok)
 	waitUntil(t, 10*time.Second, "both agents to register again", func() bool { return len(upServers(t, murl, token)) == 2 })
+
+	// SIGTERM stops a server gracefully: exit 0, at once when idle.
+	web1.Process.Signal(syscall.SIGTERM)
+	exited := make(chan error, 1)
+	go func() { exited <- web1.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("web-1 after SIGTERM: %v", err)
+		}
+	case <-time.After(6 * time.Second):
+		t.Fatal("web-1 did not stop within 6 s of SIGTERM")
+	}
 }
 
 func waitUntil(t *testing.T, limit time.Duration, what string, ok func() bool) {
