@@ -49,6 +49,8 @@ func Value(s *results.Summary, metric string) (float64, bool) {
 		return float64(s.Requests.Rejected), true
 	case "requests.timeouts":
 		return float64(s.Requests.Timeouts), true
+	case "requests.interrupted":
+		return float64(s.Requests.Interrupted), true
 	case "latency_ms.mean":
 		return s.LatencyMS.Mean, true
 	case "latency_ms.p50":

@@ -144,7 +144,7 @@ const (
 func direction(metric string) Direction {
 	switch {
 	case strings.HasPrefix(metric, "latency_ms."), strings.HasPrefix(metric, "send_lag_ms."),
-		metric == "requests.errors", metric == "requests.rejected", metric == "requests.timeouts",
+		metric == "requests.errors", metric == "requests.rejected", metric == "requests.timeouts", metric == "requests.interrupted",
 		strings.HasSuffix(metric, ".rejected"), strings.HasSuffix(metric, "queue_length"),
 		metric == "redirects.rate", metric == "redirects.total":
 		return Up
@@ -288,12 +288,15 @@ func Regress(base, now []Run, opts Options) (*Report, error) {
 		}
 		cs := compareRun(b, n, opts)
 		if len(problems) > 0 && !opts.Exact {
+			// Neither pass nor fail can be said of such a run.
 			for i := range cs {
-				if cs[i].Verdict == Fail {
-					cs[i].Verdict, cs[i].Why = Inconclusive, problems[0]
-				}
+				cs[i].Verdict, cs[i].Why = Inconclusive, problems[0]
 			}
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: inconclusive: %s", runLabel(n.Name), strings.Join(problems, "; ")))
+			shown := problems
+			if len(shown) > 3 {
+				shown = append(slices.Clone(shown[:3]), fmt.Sprintf("and %d more", len(problems)-3))
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: inconclusive: %s", runLabel(n.Name), strings.Join(shown, "; ")))
 		}
 		for _, c := range cs {
 			if c.Test == "" && c.N < 2 {
