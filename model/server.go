@@ -248,7 +248,11 @@ func (m *Server[W]) ArrivePage(now time.Duration, hops int, d Demand, w W, views
 	// condition none, or (local placement) when the condition does not
 	// hold: the call is skipped then, which is most arrivals.
 	if p.Condition != policy.None && hops < p.MaxHops {
-		self := m.status(now, length, waiting, first)
+		self := policy.Status{Server: m.cfg.Index, QueueLength: length, Waiting: waiting, Workers: m.cfg.Workers, Up: true, At: now}
+		if p.Condition == policy.QueueDelay {
+			// Only this condition reads the server's own delay.
+			self = m.status(now, length, waiting, first)
+		}
 		if p.Placement == policy.Central || p.Holds(self) {
 			if dec := p.Decide(self, *views.ViewFor(m.cfg.Index, now), hops, seq, m.cfg.Rand); dec.Redirect {
 				m.counters.Redirected++
