@@ -189,7 +189,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 	res, runErr := runJobs(ctx, jobs, opts)
 	res = started(res)
 	judgeErr := judge(res, opts)
-	return res, errors.Join(runErr, writeReportsWith(opts.Out, res, opts.WriteProgress), judgeErr)
+	return res, errors.Join(runErr, writeReportsWith(ctx, opts.Out, res, opts.WriteProgress), judgeErr)
 }
 
 // Check refuses, before anything runs, what the runs would get wrong
@@ -221,10 +221,15 @@ func Check(jobs []job, opts Options) error {
 
 // writeReports draws the figures and report.html of one scenario's
 // results directory, with the comparison of its variants.
-func writeReports(out string, res []Result) error { return writeReportsWith(out, res, nil) }
+func writeReports(out string, res []Result) error {
+	return writeReportsWith(context.Background(), out, res, nil)
+}
 
 // writeReportsWith is writeReports reporting each file written.
-func writeReportsWith(out string, res []Result, progress func(report.Progress)) error {
+// Once ctx is done no more figures are started: a stopped run keeps what
+// it measured (the summaries and CSVs are written first), and `redirlab
+// plot` draws the rest later.
+func writeReportsWith(ctx context.Context, out string, res []Result, progress func(report.Progress)) error {
 	var runs []plots.Run
 	seen := map[string]bool{}
 	for _, r := range res {
@@ -235,7 +240,11 @@ func writeReportsWith(out string, res []Result, progress func(report.Progress)) 
 		runs = append(runs, plots.Run{Name: r.Variant, Dir: filepath.Join(out, r.Variant)})
 	}
 	// With variants, the comparison is of runs in plan order.
-	if err := report.WriteWith(out, report.Options{Runs: runs, Progress: progress}); err != nil {
+	err := report.WriteWith(out, report.Options{Runs: runs, Progress: progress, Stop: ctx.Done()})
+	if errors.Is(err, report.ErrStopped) {
+		return fmt.Errorf("stopped by a signal: the figures and report.html were left out; draw them with redirlab plot %s: %w", out, ctx.Err())
+	}
+	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
@@ -261,6 +270,9 @@ func runJobs(ctx context.Context, jobs []job, opts Options) ([]Result, error) {
 			defer func() { <-sem }()
 			sum, took, err := runOne(ctx, j, opts)
 			out[i] = Result{Name: j.name, Variant: j.sc.Variant, Dir: j.dir, Summary: sum, RunTime: took, sc: j.sc}
+			if errors.Is(err, context.Canceled) {
+				err = fmt.Errorf("stopped by a signal; what was measured is written, marked partial: %w", err)
+			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", nameOr(j.name, j.sc.Name), err)
 			}

@@ -326,7 +326,7 @@ func writeFigures(dir string, figs []Figure, w *par.Writing) ([]string, error) {
 	n := len(Formats)
 	files := make([]string, len(figs)*n)
 	errs := make([]error, len(figs)*n)
-	w.Each(len(files), func(i int) {
+	w.EachUnlessStopped(len(files), func(i int) {
 		files[i], errs[i] = figs[i/n].render(dir, Formats[i%n], w)
 	})
 	var out []string

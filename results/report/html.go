@@ -59,7 +59,13 @@ type Options struct {
 	// Progress, if set, is called after every file written, never
 	// concurrently.
 	Progress func(Progress)
+	// Stop, when closed, ends the writing early: the files being written
+	// are finished, the others left out, and WriteWith returns ErrStopped.
+	Stop <-chan struct{}
 }
+
+// ErrStopped is a WriteWith ended early by Options.Stop.
+var ErrStopped = errors.New("report: stopped before every figure was drawn")
 
 // Progress is the state of a WriteWith after one more file: files
 // written so far, the one just written, time since the start.
@@ -68,7 +74,12 @@ type Progress = par.Progress
 // WriteWith is Write with options. The files written do not depend on
 // Parallel: every figure and page is a pure function of the saved data.
 func WriteWith(dir string, o Options) error {
-	return write(dir, o.Runs, par.New(o.Parallel, o.Progress))
+	w := par.New(o.Parallel, o.Progress).StopOn(o.Stop)
+	err := write(dir, o.Runs, w)
+	if w.Stopped() {
+		return errors.Join(err, ErrStopped)
+	}
+	return err
 }
 
 func write(dir string, runs []plots.Run, w *par.Writing) error {
@@ -457,6 +468,9 @@ type link struct {
 }
 
 func writePage(dir string, p *page, w *par.Writing) error {
+	if w.Stopping() {
+		return nil // a page of figures left out would mislead
+	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, p); err != nil {
 		return fmt.Errorf("report: %s: %w", filepath.Join(dir, ReportFile), err)

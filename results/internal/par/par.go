@@ -16,6 +16,8 @@ import (
 // for the work itself.
 type Writing struct {
 	slots    chan struct{}
+	stop     <-chan struct{} // closed: start no more work
+	stopped  bool
 	start    time.Time
 	mu       sync.Mutex
 	files    int
@@ -48,6 +50,42 @@ func (w *Writing) orDefault() *Writing {
 		return New(0, nil)
 	}
 	return w
+}
+
+// StopOn makes the phase start no more work once stop is closed: what
+// is being written is finished (every file whole), the rest is left out,
+// and Stopped says so.
+func (w *Writing) StopOn(stop <-chan struct{}) *Writing {
+	w.stop = stop
+	return w
+}
+
+// Stopped reports whether work was left out because of StopOn.
+func (w *Writing) Stopped() bool {
+	if w == nil {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stopped
+}
+
+// Stopping reports whether the phase was told to stop, and notes that
+// work is being left out: a caller asks before work it may skip (a
+// figure, a page), never before work others need.
+func (w *Writing) Stopping() bool {
+	if w == nil || w.stop == nil {
+		return false
+	}
+	select {
+	case <-w.stop:
+		w.mu.Lock()
+		w.stopped = true
+		w.mu.Unlock()
+		return true
+	default:
+		return false
+	}
 }
 
 // Do runs fn in a slot: at most parallel Do run at once.
@@ -83,6 +121,16 @@ func (w *Writing) Each(n int, fn func(i int)) {
 		wg.Go(func() { w.Do(func() { fn(i) }) })
 	}
 	wg.Wait()
+}
+
+// EachUnlessStopped is Each for jobs that may be left out once the phase
+// is stopping (see StopOn): each job not started by then is skipped.
+func (w *Writing) EachUnlessStopped(n int, fn func(i int)) {
+	w.Each(n, func(i int) {
+		if !w.Stopping() {
+			fn(i)
+		}
+	})
 }
 
 // All runs fn(0) .. fn(n-1) concurrently without taking slots, for jobs
