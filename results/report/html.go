@@ -422,10 +422,12 @@ func summaryRows(s *results.Summary) [][2]string {
 }
 
 func serverRows(s *results.Summary) [][]string {
-	rows := [][]string{{"server", "workers", "served", "redirected", "rejected", "mean queue length", "max queue length", "utilisation"}}
+	rows := [][]string{{"server", "workers", "served", "redirected", "rejected", "mean queue length", "max queue length",
+		"mean queue delay (ms)", "p99 queue delay (ms)", "max queue delay (ms)", "utilisation"}}
 	for _, sv := range s.Servers {
 		rows = append(rows, []string{sv.Name, fmt.Sprint(sv.Workers), fmt.Sprint(sv.Served), fmt.Sprint(sv.Redirected), fmt.Sprint(sv.Rejected),
-			num(sv.MeanQueueLength), fmt.Sprint(sv.MaxQueueLength), fmt.Sprintf("%.1f%%", 100*sv.Utilization)})
+			num(sv.MeanQueueLength), fmt.Sprint(sv.MaxQueueLength),
+			num(sv.MeanQueueDelayMS), num(sv.P99QueueDelayMS), num(sv.MaxQueueDelayMS), fmt.Sprintf("%.1f%%", 100*sv.Utilization)})
 	}
 	return rows
 }

@@ -417,3 +417,34 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return recs
 }
+
+// The servers table of a run's report shows each server's queue delay
+// (mean, p99, max) from summary.json.
+func TestServerRowsQueueDelay(t *testing.T) {
+	dir := t.TempDir()
+	sum, _, err := fixture.Write(dir, fixture.Options{Condition: "queue-delay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := serverRows(sum)
+	col := func(name string) int {
+		i := slices.Index(rows[0], name)
+		if i < 0 {
+			t.Fatalf("no column %q in %v", name, rows[0])
+		}
+		return i
+	}
+	mean, p99, mx := col("mean queue delay (ms)"), col("p99 queue delay (ms)"), col("max queue delay (ms)")
+	for i, sv := range sum.Servers {
+		r := rows[i+1]
+		if sv.MaxQueueDelayMS <= 0 || r[mean] != num(sv.MeanQueueDelayMS) || r[p99] != num(sv.P99QueueDelayMS) || r[mx] != num(sv.MaxQueueDelayMS) {
+			t.Errorf("%s: row %v, summary mean %v p99 %v max %v", sv.Name, r, sv.MeanQueueDelayMS, sv.P99QueueDelayMS, sv.MaxQueueDelayMS)
+		}
+	}
+	if err := Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if page := checkReport(t, dir, 6); !strings.Contains(page, "<th>p99 queue delay (ms)</th>") {
+		t.Error("the run's report has no queue delay column")
+	}
+}
