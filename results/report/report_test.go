@@ -448,3 +448,32 @@ func TestServerRowsQueueDelay(t *testing.T) {
 		t.Error("the run's report has no queue delay column")
 	}
 }
+
+// A rate's change is in percentage points, whatever the baseline: a
+// redirect rate from 0.39% to 19.66% is +19.3 pp, not +4942.7%.
+func TestRateChangeInPoints(t *testing.T) {
+	sum := func(rate, p99 float64) []*results.Summary {
+		return []*results.Summary{{Redirects: results.RedirectStats{Rate: rate}, LatencyMS: results.LatencyStats{P99: p99}}}
+	}
+	tab := NewTable([]plots.Run{{Name: "a"}, {Name: "b"}, {Name: "c"}}, [][]*results.Summary{sum(0.0039, 100), sum(0.1966, 150), sum(0.0039, 50)})
+	rows := tab.humanRows()
+	rate := slices.Index(rows[0], "redirect rate %")
+	p99 := slices.Index(rows[0], "p99 ms")
+	if rate < 0 || p99 < 0 {
+		t.Fatalf("header %v", rows[0])
+	}
+	if got := rows[2][rate]; got != "19.7 (+19.3 pp)" {
+		t.Errorf("rate cell %q, want 19.7 (+19.3 pp)", got)
+	}
+	if got := rows[3][rate]; got != "0.390 (+0.0 pp)" {
+		t.Errorf("unchanged rate cell %q", got)
+	}
+	if got := rows[2][p99]; got != "150 (+50.0%)" {
+		t.Errorf("p99 cell %q: latencies change in percent", got)
+	}
+	for _, r := range rows[1:] {
+		if strings.Contains(r[rate], "%") {
+			t.Errorf("rate cell %q in percent", r[rate])
+		}
+	}
+}
