@@ -259,8 +259,8 @@ func TestWriteVariants(t *testing.T) {
 	if err := Write(root); err != nil {
 		t.Fatal(err)
 	}
-	// The top: comparison table, 4 comparison figures, links to variants.
-	page := checkReport(t, root, 4)
+	// The top: comparison table, 6 comparison figures, links to variants.
+	page := checkReport(t, root, 6)
 	for _, r := range runs {
 		if !strings.Contains(page, `href="`+r.Name+`/report.html"`) {
 			t.Errorf("top report does not link %s", r.Name)
@@ -273,14 +273,14 @@ func TestWriteVariants(t *testing.T) {
 	if len(recs) != 4 || recs[1][0] != "no-redirect" || recs[3][0] != "queue-delay" {
 		t.Errorf("comparison.csv rows %v", recs)
 	}
-	// A single run: 5 figures (no queue-delay for condition none).
-	p := checkReport(t, runs[0].Dir, 5)
+	// A single run: 6 figures (queue delay whatever the condition).
+	p := checkReport(t, runs[0].Dir, 6)
 	if !strings.Contains(p, "web-2") || !strings.Contains(p, "condition: none") {
 		t.Error("run report lacks the servers table or the scenario")
 	}
-	// Replications: 4 overlay figures, each replication its own report,
+	// Replications: 6 overlay figures, each replication its own report,
 	// and the means with their intervals in replications.csv.
-	if p := checkReport(t, runs[2].Dir, 4); !strings.Contains(p, "Median latency of each replication.") || !strings.Contains(p, "Over replications") {
+	if p := checkReport(t, runs[2].Dir, 6); !strings.Contains(p, "Median latency of each replication, log axis.") || !strings.Contains(p, "Over replications") {
 		t.Error("replications page lacks its table heading or captions")
 	}
 	reps := readCSV(t, filepath.Join(runs[2].Dir, ReplicationsFile))
@@ -474,6 +474,34 @@ func TestRateChangeInPoints(t *testing.T) {
 	for _, r := range rows[1:] {
 		if strings.Contains(r[rate], "%") {
 			t.Errorf("rate cell %q in percent", r[rate])
+		}
+	}
+}
+
+// Every figure a run or a comparison draws has a caption, and the
+// latency CDFs' say where the requests that did not complete are.
+func TestEveryFigureCaptioned(t *testing.T) {
+	root := t.TempDir()
+	runs := variantsFixture(t, root)
+	c, err := plots.LoadCompare(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := plots.LoadRun(runs[0].Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(plots.RunFigures(d), plots.CompareFigures(c)...) {
+		if captions[f.Name] == "" {
+			t.Errorf("%s has no caption", f.Name)
+		}
+		if _, ok := replicationCaptions[f.Name]; strings.HasPrefix(f.Name, "compare-") && !ok {
+			t.Errorf("%s has no caption for a page of replications", f.Name)
+		}
+	}
+	for _, name := range []string{"latency-cdf", "compare-latency-cdf"} {
+		if !strings.Contains(captions[name], "+∞") || !strings.Contains(replicationCaptions["compare-latency-cdf"], "+∞") {
+			t.Errorf("%s: caption %q does not say that rejected and failed requests count as +∞", name, captions[name])
 		}
 	}
 }
