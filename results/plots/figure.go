@@ -154,6 +154,7 @@ func (f *Figure) build() (*plot.Plot, []legendEntry, error) {
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = f.X
 	p.Y.Label.Text = f.Y
+	p.Y.Label.Padding = vg.Points(3) // from the tick labels
 	p.X.Tick.Marker = linearTicks{8}
 	p.Y.Tick.Marker = linearTicks{5}
 	if f.TimeX {
@@ -649,7 +650,7 @@ func (f *Figure) Draw(c draw.Canvas) error {
 		sty.Rotation += math.Pi / 2
 		h := p.Y.Label.TextStyle.Height(label)
 		x := c.Min.X + h - p.Y.Label.TextStyle.FontExtents().Descent
-		area = draw.Crop(area, h+p.Y.Label.Padding, 0, 0, 0)
+		area = draw.Crop(area, h+p.Y.Label.TextStyle.FontExtents().Descent+p.Y.Label.Padding, 0, 0, 0)
 		ylabel = func() {
 			dc := p.DataCanvas(area)
 			c.FillText(sty, vg.Point{X: x, Y: dc.Center().Y}, label)

@@ -637,7 +637,7 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	p99 := figure(t, figs, "sweep-p99")
-	if p99.X != "workload.arrival.rate (req/s)" || p99.Categories != nil {
+	if p99.X != "workload.arrival.rate (req/s)" || p99.Categories != nil || !p99.LogY {
 		t.Errorf("X %q, categories %v", p99.X, p99.Categories)
 	}
 	nr, qd := p99.Lines[0], p99.Lines[1]

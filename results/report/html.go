@@ -368,7 +368,7 @@ var captions = map[string]string{
 	"compare-redirect-rate": "Redirect rate per run (mean over replications, 95% CI bars).",
 	"compare-tradeoff":      "The trade-off: p99 latency (log axis) against redirect rate, one labelled point per run (mean over replications, 95% CI bars both ways); lower is a shorter tail, further left fewer redirects.",
 	"compare-over-time":     "p99 latency per second of every run overlaid, log axis (with replications, the mean of their p99 in each second)." + faultsNote,
-	"sweep-p99":             "p99 latency against the swept parameter, one line per variant.",
+	"sweep-p99":             "p99 latency (log axis) against the swept parameter, one line per variant.",
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
 }
 
