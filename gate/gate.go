@@ -97,6 +97,12 @@ func Value(s *results.Summary, metric string) (float64, bool) {
 			return sv.MeanQueueLength, true
 		case "max_queue_length":
 			return float64(sv.MaxQueueLength), true
+		case "mean_queue_delay_ms":
+			return sv.MeanQueueDelayMS, true
+		case "p99_queue_delay_ms":
+			return sv.P99QueueDelayMS, true
+		case "max_queue_delay_ms":
+			return sv.MaxQueueDelayMS, true
 		case "utilization":
 			return sv.Utilization, true
 		}

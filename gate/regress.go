@@ -145,7 +145,7 @@ func direction(metric string) Direction {
 	switch {
 	case strings.HasPrefix(metric, "latency_ms."), strings.HasPrefix(metric, "send_lag_ms."),
 		metric == "requests.errors", metric == "requests.rejected", metric == "requests.timeouts", metric == "requests.interrupted",
-		strings.HasSuffix(metric, ".rejected"), strings.HasSuffix(metric, "queue_length"),
+		strings.HasSuffix(metric, ".rejected"), strings.HasSuffix(metric, "queue_length"), strings.HasSuffix(metric, "queue_delay_ms"),
 		metric == "redirects.rate", metric == "redirects.total":
 		return Up
 	case metric == "throughput_rps", metric == "requests.completed":

@@ -64,6 +64,7 @@ type serverTotals struct {
 	prevAt                       time.Duration // previous sample's tick (0: run start)
 	queueSum, queueSamples       int64
 	queueMax                     int
+	delay                        delayHist // queue delays of the window's samples
 }
 
 // NewAggregator starts aggregating a run of sc in mode m.
@@ -193,7 +194,8 @@ func (a *Aggregator) add(q *Request) {
 // AddSample counts one server's state at a sampling tick, over the
 // measured window only: served, redirected, rejected and busy time from
 // ticks in (warmup, warmup+duration] (each covers the interval since the
-// previous tick), queue lengths from ticks in [warmup, warmup+duration].
+// previous tick), queue lengths and queue delays from ticks in
+// [warmup, warmup+duration].
 // A sample of a server index the scenario does not have is a recording
 // error.
 func (a *Aggregator) AddSample(s *ServerSample) {
@@ -218,6 +220,7 @@ func (a *Aggregator) AddSample(s *ServerSample) {
 		t.queueSum += int64(s.QueueLength)
 		t.queueSamples++
 		t.queueMax = max(t.queueMax, s.QueueLength)
+		t.delay.add(s.QueueDelay)
 	}
 	if s.At > t.prevAt {
 		t.prevAt = s.At
@@ -339,14 +342,17 @@ func (a *Aggregator) buildSummary() *Summary {
 			util = float64(t.busy) / (float64(t.covered) * float64(a.workers[i]))
 		}
 		s.Servers[i] = ServerSummary{
-			Name:            a.names[i],
-			Workers:         a.workers[i],
-			Served:          t.served,
-			Redirected:      t.redirected,
-			Rejected:        t.rejected,
-			MeanQueueLength: ratio(mean(float64(t.queueSum), float64(t.queueSamples))),
-			MaxQueueLength:  t.queueMax,
-			Utilization:     ratio(util),
+			Name:             a.names[i],
+			Workers:          a.workers[i],
+			Served:           t.served,
+			Redirected:       t.redirected,
+			Rejected:         t.rejected,
+			MeanQueueLength:  ratio(mean(float64(t.queueSum), float64(t.queueSamples))),
+			MaxQueueLength:   t.queueMax,
+			MeanQueueDelayMS: msFloat(t.delay.meanNS()),
+			P99QueueDelayMS:  ms(t.delay.quantile(0.99)),
+			MaxQueueDelayMS:  ms(t.delay.ext.max),
+			Utilization:      ratio(util),
 		}
 	}
 	s.Notes = append(s.Notes, a.notes...)

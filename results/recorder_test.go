@@ -114,7 +114,8 @@ func samplesFor(sc *scenarios.Scenario, workers []int) []ServerSample {
 			out = append(out, ServerSample{
 				At: at, Server: i,
 				QueueLength: int(at/sc.SampleInterval)%7 + i, InService: min(i+1, workers[i]),
-				QueueDelay: time.Duration(i) * time.Millisecond,
+				// Varying by tick, with microsecond parts, so that its p99 is not its max.
+				QueueDelay: time.Duration(i)*time.Millisecond + time.Duration(int(at/sc.SampleInterval)*7919%101)*173*time.Microsecond,
 				Served:     10 + i, Redirected: i, Rejected: i / 2, Up: i != 2,
 				ReportedQueueLength: i, ReportedQueueDelay: 1500 * time.Microsecond,
 				BusyTime: sc.SampleInterval * time.Duration(workers[i]) * time.Duration(i+1) / 10,
@@ -511,18 +512,33 @@ func TestServerSummary(t *testing.T) {
 	for i, sv := range s.Servers {
 		var qsum, n int64
 		qmax := 0
+		var delays []time.Duration
 		for _, x := range samples {
 			if x.Server == i && x.At >= sc.Warmup && x.At <= sc.Warmup+sc.Duration {
 				qsum += int64(x.QueueLength)
 				n++
 				qmax = max(qmax, x.QueueLength)
+				delays = append(delays, x.QueueDelay)
 			}
 		}
+		// Queue delay: exact mean and max; p99 by nearest rank, at most
+		// 0.1% above the exact one.
+		slices.Sort(delays)
+		var dsum time.Duration
+		for _, d := range delays {
+			dsum += d
+		}
+		p99 := delays[int(math.Ceil(0.99*float64(len(delays))))-1]
 		want := ServerSummary{
 			Name: []string{"web-1", "web-2", "web-3", "slow-1"}[i], Workers: workers[i],
 			Served: ticks * int64(10+i), Redirected: ticks * int64(i), Rejected: ticks * int64(i/2),
 			MeanQueueLength: ratio(float64(qsum) / float64(n)), MaxQueueLength: qmax,
+			MeanQueueDelayMS: msFloat(float64(dsum) / float64(len(delays))),
+			P99QueueDelayMS:  ms(p99), MaxQueueDelayMS: ms(delays[len(delays)-1]),
 			Utilization: float64(i+1) / 10,
+		}
+		if got := sv.P99QueueDelayMS; got >= want.P99QueueDelayMS && got <= want.P99QueueDelayMS*(1+1.0/1024)+0.001 {
+			want.P99QueueDelayMS = got
 		}
 		if sv != want {
 			t.Errorf("server %d: %+v\nwant %+v", i, sv, want)

@@ -209,15 +209,20 @@ type SendLagStats struct {
 
 // ServerSummary is one server's totals over the measured window.
 // Utilization is busy worker-time / (time covered × workers); mean and max
-// queue length are over the samples, taken every sample interval, so the
-// mean is a time average.
+// queue length and the mean, p99 and max queue delay (ms, by the
+// configured estimator) are over the samples, taken every sample
+// interval, so the means are time averages. The p99 is the nearest-rank
+// one, at most 0.1% above the exact sample quantile.
 type ServerSummary struct {
-	Name            string  `json:"name"`
-	Workers         int     `json:"workers"`
-	Served          int64   `json:"served"`
-	Redirected      int64   `json:"redirected"`
-	Rejected        int64   `json:"rejected"`
-	MeanQueueLength float64 `json:"mean_queue_length"`
-	MaxQueueLength  int     `json:"max_queue_length"`
-	Utilization     float64 `json:"utilization"`
+	Name             string  `json:"name"`
+	Workers          int     `json:"workers"`
+	Served           int64   `json:"served"`
+	Redirected       int64   `json:"redirected"`
+	Rejected         int64   `json:"rejected"`
+	MeanQueueLength  float64 `json:"mean_queue_length"`
+	MaxQueueLength   int     `json:"max_queue_length"`
+	MeanQueueDelayMS float64 `json:"mean_queue_delay_ms"`
+	P99QueueDelayMS  float64 `json:"p99_queue_delay_ms"`
+	MaxQueueDelayMS  float64 `json:"max_queue_delay_ms"`
+	Utilization      float64 `json:"utilization"`
 }

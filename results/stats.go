@@ -3,6 +3,7 @@ package results
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -145,4 +146,79 @@ func latencyStats(h *hdr.Histogram, sum durationSum, e extremes) LatencyStats {
 		P999: q(0.999),
 		Max:  ms(e.max),
 	}
+}
+
+// delayHist is a sparse histogram of durations (a server's sampled queue
+// delays): values below 2048 ns are kept exactly, larger ones in buckets
+// 1/1024 of their power of two wide, so a quantile read back is at most
+// 0.1% above the exact nearest-rank one. Its size grows with the buckets
+// the values fall into (at most 1024 per power of two they span), never
+// with their number; the mean and max are exact. Quantiles read the
+// buckets in value order, so they do not depend on the map's order.
+type delayHist struct {
+	counts map[uint32]int64
+	n      int64
+	sum    durationSum
+	ext    extremes
+}
+
+// delaySubBits is the bits of a value a bucket keeps: 11, so that a
+// bucket's width is under 1/1024 of its values.
+const delaySubBits = 11
+
+// delayBucket is the bucket of v; buckets order as their values do.
+func delayBucket(v uint64) uint32 {
+	if v < 1<<delaySubBits {
+		return uint32(v)
+	}
+	s := bits.Len64(v) - delaySubBits // >= 1
+	return uint32(s)<<delaySubBits | uint32(v>>s)
+}
+
+// delayBucketTop is the highest value in bucket b.
+func delayBucketTop(b uint32) int64 {
+	if b < 1<<delaySubBits {
+		return int64(b)
+	}
+	s, m := b>>delaySubBits, uint64(b&(1<<delaySubBits-1))
+	return int64((m+1)<<s - 1)
+}
+
+// add records d (negative as 0).
+func (h *delayHist) add(d time.Duration) {
+	v := max(int64(d), 0)
+	if h.counts == nil {
+		h.counts = make(map[uint32]int64)
+	}
+	h.counts[delayBucket(uint64(v))]++
+	h.n++
+	h.sum.add(v)
+	h.ext.add(v)
+}
+
+// meanNS is the exact mean in nanoseconds, 0 without values.
+func (h *delayHist) meanNS() float64 { return mean(h.sum.float(), float64(h.n)) }
+
+// quantile is the q-quantile by nearest rank (the ceil(q·n)-th smallest
+// value), read as the highest value of its bucket and kept within the
+// exact extremes; 0 without values.
+func (h *delayHist) quantile(q float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	rank := max(int64(math.Ceil(q*float64(h.n))), 1)
+	keys := make([]uint32, 0, len(h.counts))
+	for k := range h.counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var seen int64
+	top := keys[len(keys)-1]
+	for _, k := range keys {
+		if seen += h.counts[k]; seen >= rank {
+			top = k
+			break
+		}
+	}
+	return min(max(time.Duration(delayBucketTop(top)), h.ext.min), h.ext.max)
 }

@@ -69,7 +69,8 @@ var Metrics = []string{
 // ServerMetrics are the per-server summary fields, named
 // servers[NAME].FIELD.
 var ServerMetrics = []string{
-	"served", "redirected", "rejected", "mean_queue_length", "max_queue_length", "utilization",
+	"served", "redirected", "rejected", "mean_queue_length", "max_queue_length",
+	"mean_queue_delay_ms", "p99_queue_delay_ms", "max_queue_delay_ms", "utilization",
 }
 
 // SplitServerMetric splits "servers[web-1].utilization" into the server

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,9 +147,20 @@ func longRun() *RunData {
 // points is drawn as one.
 func TestFigureSizeBounded(t *testing.T) {
 	figs := RunFigures(longRun())
-	ql := figure(t, figs, "queue-length")
-	if len(ql.Lines) != 4 {
-		t.Errorf("queue-length of 100 servers: %d lines, want 4 bands", len(ql.Lines))
+	// Per-server figures of more than MaxServerLines servers draw the
+	// servers' spread, queue delay as queue length.
+	for _, name := range []string{"queue-length", "queue-delay"} {
+		f := figure(t, figs, name)
+		if len(f.Lines) != 4 || f.Lines[0].Name != bandNames[0] || !strings.Contains(f.Title, "across 100 servers") {
+			t.Errorf("%s of 100 servers: %d lines (%q), want 4 bands", name, len(f.Lines), f.Title)
+		}
+	}
+	qd := figure(t, figs, "queue-delay")
+	want := ServerBands(longRun().Samples, func(s *results.ServerSample) float64 { return float64(s.QueueDelay) / 1e6 })
+	for j := range want {
+		if !slices.Equal(qd.Lines[j].XY, want[j].XY) {
+			t.Errorf("queue-delay band %s differs from ServerBands of the queue delays", want[j].Name)
+		}
 	}
 	dir := t.TempDir()
 	files, err := writeFigures(dir, figs, nil)

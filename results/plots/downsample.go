@@ -14,7 +14,7 @@ import (
 
 // MaxLinePoints is the most points a line is drawn through, unless it
 // never decreases (a CDF: cheap to draw, and drawn whole up to its
-// maxCDFPoints); a longer one is drawn as its Envelope, a band of MaxLinePoints/2 columns, so
+// maxCDFPoints, and the flat end extendCDFs may give it); a longer one is drawn as its Envelope, a band of MaxLinePoints/2 columns, so
 // that a figure's size and drawing time stay bounded however long the
 // run. At 700 pixels of plot width, a column is about two pixels wide:
 // more points than that are no more visible, only slower to draw (a

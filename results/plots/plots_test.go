@@ -3,8 +3,8 @@ package plots
 import (
 	"bytes"
 	"encoding/xml"
-	"image"
-	_ "image/png"
+	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -56,30 +56,44 @@ func TestRunFiguresQueueLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	figs := RunFigures(d)
-	if got, want := figureNames(figs), []string{"latency-cdf", "latency-over-time", "queue-length", "redirect-rate", "throughput"}; !slices.Equal(got, want) {
-		t.Fatalf("figures %v, want %v (no queue-delay figure for a queue-length run)", got, want)
+	if got, want := figureNames(figs), []string{"latency-cdf", "latency-over-time", "queue-length", "queue-delay", "redirect-rate", "throughput"}; !slices.Equal(got, want) {
+		t.Fatalf("figures %v, want %v (a queue-delay figure whatever the condition)", got, want)
 	}
 	for _, f := range figs {
 		if !strings.Contains(f.X, "(") || !strings.Contains(f.Y, "(") && f.Name != "latency-cdf" {
 			t.Errorf("%s: axis labels %q / %q lack units", f.Name, f.X, f.Y)
 		}
+		if f.Name != "latency-cdf" && !f.TimeX {
+			t.Errorf("%s: a time axis without time ticks", f.Name)
+		}
 	}
 
-	// CDF: the completed latencies, sorted, at heights i/n.
+	// CDF: the completed latencies, sorted, at heights i/sent: the
+	// rejected requests count as +∞, so it tops out at completed/sent.
 	cdf := figure(t, figs, "latency-cdf")
-	if !cdf.LogX || len(cdf.Lines) != 1 {
-		t.Fatalf("latency-cdf: LogX %v, %d lines", cdf.LogX, len(cdf.Lines))
+	if !cdf.LogX || len(cdf.Lines) != 1 || cdf.YMin != 0 || cdf.YMax != 1 {
+		t.Fatalf("latency-cdf: LogX %v, %d lines, Y [%v, %v]", cdf.LogX, len(cdf.Lines), cdf.YMin, cdf.YMax)
 	}
 	sorted := slices.Clone(lat)
 	slices.Sort(sorted)
 	xy := cdf.Lines[0].XY
-	if len(xy) != len(sorted) {
-		t.Fatalf("CDF has %d points, want %d completed requests", len(xy), len(sorted))
+	if len(xy) != len(sorted) || int64(len(sorted)) != sum.Requests.Completed || sum.Requests.Rejected == 0 {
+		t.Fatalf("CDF has %d points, want %d completed requests (summary %+v)", len(xy), len(sorted), sum.Requests)
 	}
+	sent := float64(sum.Requests.Sent)
 	for i, p := range xy {
-		if math.Abs(p.X-sorted[i]) > 1e-9 || p.Y != float64(i+1)/float64(len(sorted)) {
-			t.Fatalf("CDF point %d = %v, want (%v, %v)", i, p, sorted[i], float64(i+1)/float64(len(sorted)))
+		if math.Abs(p.X-sorted[i]) > 1e-9 || p.Y != float64(i+1)/sent {
+			t.Fatalf("CDF point %d = %v, want (%v, %v)", i, p, sorted[i], float64(i+1)/sent)
 		}
+	}
+	if top, want := xy[len(xy)-1].Y, float64(sum.Requests.Completed)/sent; top != want || top >= 1 {
+		t.Errorf("CDF tops out at %v, want completed/sent = %v", top, want)
+	}
+	if l := cdf.Lines[0].Legend; !strings.Contains(l, fmt.Sprintf("(%.1f%% completed)", 100*float64(sum.Requests.Completed)/sent)) {
+		t.Errorf("CDF legend %q does not give the completed share", l)
+	}
+	if !strings.Contains(cdf.Title, "+∞") {
+		t.Errorf("CDF title %q does not say where the rest are", cdf.Title)
 	}
 	// The CDF crosses 1/2 at the summary's p50 (HdrHistogram, 0.1%).
 	med := xy[sort50(len(xy))].X
@@ -113,12 +127,27 @@ func TestRunFiguresQueueLength(t *testing.T) {
 	if len(ql.HLines) != 1 || ql.HLines[0].At != fixture.QueueThreshold {
 		t.Errorf("threshold lines %+v, want one at %d", ql.HLines, fixture.QueueThreshold)
 	}
-	var at []float64
-	for _, v := range ql.VLines {
-		at = append(at, v.At)
+	if len(ql.VLines) != 1 || ql.VLines[0].At != 1 {
+		t.Errorf("vertical marks %+v, want the end of the warmup at 1s", ql.VLines)
 	}
-	if want := []float64{1, 3, 5}; !slices.Equal(at, want) {
-		t.Errorf("vertical marks at %v, want end of warmup and fault start/end %v", at, want)
+	wantSpan := Span{Label: "web-2 slowdown ×3, 3s–5s", From: 3, To: 5}
+	for _, f := range figs[1:] {
+		if len(f.Spans) != 1 || f.Spans[0] != wantSpan {
+			t.Errorf("%s: fault spans %+v, want %+v", f.Name, f.Spans, wantSpan)
+		}
+	}
+
+	// Queue delay per server, without a threshold under queue-length.
+	qd := figure(t, figs, "queue-delay")
+	if len(qd.HLines) != 0 || len(qd.Lines) != len(fixture.Servers) || !strings.Contains(qd.Y, "ms") {
+		t.Errorf("queue-delay of a queue-length run: %d thresholds, %d lines, Y %q", len(qd.HLines), len(qd.Lines), qd.Y)
+	}
+	for i, l := range qd.Lines {
+		for k, p := range l.XY {
+			if s := d.Samples[i][k]; p.X != s.At.Seconds() || p.Y != float64(s.QueueDelay)/1e6 {
+				t.Fatalf("%s queue delay point %v, sample at %v: %v", l.Name, p, s.At, s.QueueDelay)
+			}
+		}
 	}
 
 	// Percentiles: one point per second with completions, from timeseries.csv.
@@ -132,6 +161,9 @@ func TestRunFiguresQueueLength(t *testing.T) {
 		t.Fatalf("measured seconds %d from %v (of %d)", len(secs), secs[0].T, len(all))
 	}
 	lt := figure(t, figs, "latency-over-time")
+	if !lt.LogY {
+		t.Error("latency-over-time: linear latency axis")
+	}
 	p50, p99 := lt.Lines[0].XY, lt.Lines[1].XY
 	if lt.Lines[0].Name != "p50" || lt.Lines[1].Name != "p99" || len(p50) != len(p99) {
 		t.Fatalf("latency-over-time lines %s/%s", lt.Lines[0].Name, lt.Lines[1].Name)
@@ -237,11 +269,13 @@ func TestRunFiguresNoRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := figureNames(RunFigures(d))
-	if slices.Contains(names, "latency-cdf") || slices.Contains(names, "queue-delay") {
+	if slices.Contains(names, "latency-cdf") || !slices.Contains(names, "queue-delay") {
 		t.Errorf("without requests.csv, condition none: figures %v", names)
 	}
-	if ql := figure(t, RunFigures(d), "queue-length"); len(ql.HLines) != 0 {
-		t.Errorf("condition none draws a threshold")
+	for _, name := range []string{"queue-length", "queue-delay"} {
+		if f := figure(t, RunFigures(d), name); len(f.HLines) != 0 {
+			t.Errorf("condition none draws a threshold in %s", name)
+		}
 	}
 }
 
@@ -331,13 +365,13 @@ func checkImagesSized(t *testing.T, files []string, minBytes int) {
 		}
 		switch filepath.Ext(f) {
 		case ".png":
-			cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-			if err != nil || format != "png" {
-				t.Errorf("%s: %v (format %q)", f, err, format)
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Errorf("%s: %v", f, err)
 				continue
 			}
-			if cfg.Width != 768 || cfg.Height != 432 || len(data) < minBytes || len(data) > 2_000_000 {
-				t.Errorf("%s: %d×%d, %d bytes", f, cfg.Width, cfg.Height, len(data))
+			if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 432 || len(data) < minBytes || len(data) > 2_000_000 {
+				t.Errorf("%s: %d×%d, %d bytes", f, b.Dx(), b.Dy(), len(data))
 			}
 		case ".svg":
 			if err := checkSVG(data); err != nil || len(data) < minBytes || len(data) > 5_000_000 {
@@ -434,43 +468,121 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("replications found: %d %d %d", len(c.Summaries[0]), len(c.Summaries[1]), len(c.Summaries[2]))
 	}
 	figs := CompareFigures(c)
-	if got, want := figureNames(figs), []string{"compare-latency-cdf", "compare-p50", "compare-p99", "compare-redirect-rate"}; !slices.Equal(got, want) {
+	if got, want := figureNames(figs), []string{"compare-latency-cdf", "compare-p50", "compare-p99", "compare-redirect-rate", "compare-tradeoff", "compare-over-time"}; !slices.Equal(got, want) {
 		t.Fatalf("figures %v, want %v", got, want)
 	}
 	cdf := figure(t, figs, "compare-latency-cdf")
+	var end float64
+	for _, lat := range c.Latencies {
+		end = math.Max(end, slices.Max(lat))
+	}
 	for i, l := range cdf.Lines {
 		if l.Name != runs[i].Name || l.Color != Palette(i) {
 			t.Errorf("CDF line %d: %s %v, want %s %v", i, l.Name, l.Color, runs[i].Name, Palette(i))
 		}
-	}
-	// Pooled replications: queue-length's line ends at 1 with all its samples.
-	var n int64
-	for _, s := range c.Summaries[1] {
-		n += s.Requests.Completed
-	}
-	if got := int64(len(c.Latencies[1])); got != n {
-		t.Errorf("pooled latencies %d, completed %d", got, n)
-	}
-	p99 := figure(t, figs, "compare-p99")
-	if !slices.Equal(p99.Categories, []string{"no-redirect", "queue-length", "queue-delay"}) {
-		t.Errorf("categories %v", p99.Categories)
-	}
-	for i, l := range p99.Lines {
-		if l.Color != Palette(i) || !l.Points || l.XY[0].X != float64(i) {
-			t.Errorf("p99 point %d: %+v", i, l)
-		}
-		var vals []float64
+		// Pooled replications, over every request sent: the line tops
+		// out at completed/sent, flat to the longest line's end.
+		var completed, sent int64
 		for _, s := range c.Summaries[i] {
-			vals = append(vals, s.LatencyMS.P99)
+			completed += s.Requests.Completed
+			sent += s.Requests.Sent
 		}
-		iv := stats.MeanCI(vals, stats.Level)
-		if l.XY[0].Y != iv.Mean {
-			t.Errorf("%s p99 %v, mean over replications %v", l.Name, l.XY[0].Y, iv.Mean)
+		if got := int64(len(c.Latencies[i])); got != completed {
+			t.Errorf("%s: pooled latencies %d, completed %d", l.Name, got, completed)
 		}
-		if hasCI := l.Lo != nil; hasCI != (i > 0) {
-			t.Errorf("%s: error bars %v with %d replications", l.Name, hasCI, len(vals))
-		} else if hasCI && (l.Lo[0] != iv.Lo || l.Hi[0] != iv.Hi) {
-			t.Errorf("%s: bars [%v, %v], CI [%v, %v]", l.Name, l.Lo[0], l.Hi[0], iv.Lo, iv.Hi)
+		last := l.XY[len(l.XY)-1]
+		if want := float64(completed) / float64(sent); last.Y != want || last.X != end || want >= 1 {
+			t.Errorf("%s: CDF ends at %v, want (%v, completed/sent = %v)", l.Name, last, end, want)
+		}
+		if !strings.HasPrefix(l.Legend, l.Name+" (") || !strings.HasSuffix(l.Legend, "% completed)") {
+			t.Errorf("%s: CDF legend %q", l.Name, l.Legend)
+		}
+	}
+	if !cdf.LogX || cdf.YMax != 1 || !strings.Contains(cdf.Title, "+∞") {
+		t.Errorf("CDF: log X %v, Y up to %v, title %q", cdf.LogX, cdf.YMax, cdf.Title)
+	}
+	for _, m := range []struct {
+		fig string
+		of  func(*results.Summary) float64
+	}{
+		{"compare-p50", func(s *results.Summary) float64 { return s.LatencyMS.P50 }},
+		{"compare-p99", func(s *results.Summary) float64 { return s.LatencyMS.P99 }},
+	} {
+		f := figure(t, figs, m.fig)
+		if !f.LogY || !f.NoLegend {
+			t.Errorf("%s: log Y %v, no legend %v: want a log axis, the categories naming the runs", m.fig, f.LogY, f.NoLegend)
+		}
+		if !slices.Equal(f.Categories, []string{"no-redirect", "queue-length", "queue-delay"}) {
+			t.Errorf("%s: categories %v", m.fig, f.Categories)
+		}
+		for i, l := range f.Lines {
+			if l.Color != Palette(i) || !l.Points || l.XY[0].X != float64(i) {
+				t.Errorf("%s point %d: %+v", m.fig, i, l)
+			}
+			var vals []float64
+			for _, s := range c.Summaries[i] {
+				vals = append(vals, m.of(s))
+			}
+			iv := stats.MeanCI(vals, stats.Level)
+			if l.XY[0].Y != iv.Mean || len(l.Labels) != 1 || l.Labels[0] != valueLabel(iv.Mean, false) {
+				t.Errorf("%s %s: %v labelled %q, mean over replications %v", m.fig, l.Name, l.XY[0].Y, l.Labels, iv.Mean)
+			}
+			if hasCI := l.Lo != nil; hasCI != (i > 0) {
+				t.Errorf("%s %s: error bars %v with %d replications", m.fig, l.Name, hasCI, len(vals))
+			} else if hasCI && (l.Lo[0] != iv.Lo || l.Hi[0] != iv.Hi) {
+				t.Errorf("%s %s: bars [%v, %v], CI [%v, %v]", m.fig, l.Name, l.Lo[0], l.Hi[0], iv.Lo, iv.Hi)
+			}
+		}
+	}
+
+	// The trade-off: one point per run at (redirect rate %, p99), the
+	// means over replications with both intervals, labelled by name.
+	to := figure(t, figs, "compare-tradeoff")
+	if !to.LogY || !to.NoLegend || len(to.Lines) != len(runs) {
+		t.Fatalf("tradeoff: log Y %v, no legend %v, %d series", to.LogY, to.NoLegend, len(to.Lines))
+	}
+	for i, l := range to.Lines {
+		var rates, p99s []float64
+		for _, s := range c.Summaries[i] {
+			rates, p99s = append(rates, s.Redirects.Rate), append(p99s, s.LatencyMS.P99)
+		}
+		x, y := stats.MeanCI(rates, stats.Level), stats.MeanCI(p99s, stats.Level)
+		if len(l.XY) != 1 || l.XY[0].X != 100*x.Mean || l.XY[0].Y != y.Mean || !slices.Equal(l.Labels, []string{runs[i].Name}) || !l.Points {
+			t.Errorf("tradeoff %d: %v %q, want (%v, %v) %q", i, l.XY, l.Labels, 100*x.Mean, y.Mean, runs[i].Name)
+		}
+		if i == 0 && (l.Lo != nil || l.XLo != nil) {
+			t.Errorf("tradeoff: a single run has error bars")
+		}
+		if i > 0 && (len(l.XLo) != 1 || l.XLo[0] != 100*x.Lo || l.XHi[0] != 100*x.Hi || l.Lo[0] != y.Lo || l.Hi[0] != y.Hi) {
+			t.Errorf("tradeoff %s: bars x [%v, %v] y [%v, %v], want x [%v, %v] y [%v, %v]", l.Name, l.XLo, l.XHi, l.Lo, l.Hi, 100*x.Lo, 100*x.Hi, y.Lo, y.Hi)
+		}
+	}
+
+	// Over time: each run's p99 per measured second (the mean over its
+	// replications), and the fault shaded.
+	ot := figure(t, figs, "compare-over-time")
+	if !ot.LogY || !ot.TimeX || len(ot.Lines) != len(runs) {
+		t.Fatalf("over-time: log Y %v, time X %v, %d lines", ot.LogY, ot.TimeX, len(ot.Lines))
+	}
+	if want := (Span{Label: "web-2 slowdown ×3, 3s–5s", From: 3, To: 5}); len(ot.Spans) != 1 || ot.Spans[0] != want {
+		t.Errorf("over-time spans %+v, want the fixture's fault once: %+v", ot.Spans, want)
+	}
+	for i, l := range ot.Lines {
+		sums := map[float64][]float64{}
+		for k, secs := range c.Seconds[i] {
+			for _, s := range Measured(secs, c.Summaries[i][k]) {
+				if s.Completed > 0 {
+					sums[s.T.Seconds()+0.5] = append(sums[s.T.Seconds()+0.5], float64(s.P99)/1e6)
+				}
+			}
+		}
+		if len(l.XY) != len(sums) || len(sums) != int(fixture.Duration/time.Second) {
+			t.Errorf("over-time %s: %d points for %d seconds", l.Name, len(l.XY), len(sums))
+		}
+		for _, p := range l.XY {
+			if want := stats.Mean(sums[p.X]); math.Abs(p.Y-want) > 1e-9 {
+				t.Errorf("over-time %s at %v: %v, want the replications' mean p99 %v", l.Name, p.X, p.Y, want)
+			}
 		}
 	}
 	// Colours are the same in every figure for a run.
@@ -525,7 +637,7 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	p99 := figure(t, figs, "sweep-p99")
-	if p99.X != "workload.arrival.rate (req/s)" || p99.Categories != nil {
+	if p99.X != "workload.arrival.rate (req/s)" || p99.Categories != nil || !p99.LogY {
 		t.Errorf("X %q, categories %v", p99.X, p99.Categories)
 	}
 	nr, qd := p99.Lines[0], p99.Lines[1]

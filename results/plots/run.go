@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot/plotter"
@@ -126,17 +127,20 @@ func DrawWith(dir string, w *par.Writing) ([]string, error) {
 func RunFigures(d *RunData) []Figure {
 	label := runLabel(d.Summary)
 	marks := timeMarks(d.Scenario)
+	spans := FaultSpans(d.Scenario)
 	var figs []Figure
 	if d.Latencies != nil {
+		sent := d.Summary.Requests.Sent
 		figs = append(figs, Figure{
-			Name:         "latency-cdf",
-			Title:        "Latency CDF: " + label,
-			X:            "latency (ms, log scale)",
-			Y:            "fraction of completed page requests",
-			LogX:         true,
-			ZeroY:        true,
-			LegendBottom: true,
-			Lines:        []Series{{Name: label, Color: Palette(VariantIndex(d.Dir)), XY: CDF(d.Latencies, maxCDFPoints)}},
+			Name:  "latency-cdf",
+			Title: "Latency CDF: " + label + cdfNote,
+			X:     "latency (ms, log scale)",
+			Y:     cdfY,
+			LogX:  true,
+			YMin:  0,
+			YMax:  1,
+			Lines: []Series{{Name: label, Legend: completedLegend(label, int64(len(d.Latencies)), sent),
+				Color: Palette(VariantIndex(d.Dir)), XY: CDFOver(d.Latencies, sent, maxCDFPoints)}},
 		})
 	}
 	secs := Measured(d.Seconds, d.Summary)
@@ -145,10 +149,12 @@ func RunFigures(d *RunData) []Figure {
 		Name:   "latency-over-time",
 		Title:  "Latency per second: " + label,
 		X:      "time since run start (s)",
-		Y:      "latency (ms)",
-		ZeroY:  true,
+		Y:      "latency (ms, log scale)",
+		TimeX:  true,
+		LogY:   true,
 		Lines:  []Series{{Name: "p50", Color: Palette(0), XY: p50}, {Name: "p99", Color: Palette(1), XY: p99}},
 		VLines: marks,
+		Spans:  spans,
 	})
 	names := serverNames(d.Summary)
 	ql := Figure{
@@ -156,8 +162,10 @@ func RunFigures(d *RunData) []Figure {
 		Title:  "Queue length per server: " + label,
 		X:      "time since run start (s)",
 		Y:      "queue length (requests waiting + in service)",
+		TimeX:  true,
 		ZeroY:  true,
 		VLines: marks,
+		Spans:  spans,
 	}
 	var banded bool
 	ql.Lines, banded = serverLines(names, d.Samples, func(s *results.ServerSample) float64 { return float64(s.QueueLength) })
@@ -170,31 +178,37 @@ func RunFigures(d *RunData) []Figure {
 		ql.HLines = []Mark{{Label: fmt.Sprintf("threshold %d", thr), At: float64(thr), Color: thresholdColor}}
 	}
 	figs = append(figs, ql)
+	// Queue delay in every run, whatever the condition: under
+	// queue-length it shows what a given length costs in waiting.
+	qd := Figure{
+		Name:   "queue-delay",
+		Title:  "Queue delay per server: " + label,
+		X:      "time since run start (s)",
+		Y:      "queue delay (ms" + estimatorNote(d.Scenario) + ")",
+		TimeX:  true,
+		ZeroY:  true,
+		VLines: marks,
+		Spans:  spans,
+	}
 	if cond == "queue-delay" {
 		thr := d.Scenario.Policy.Threshold.Delay
-		qd := Figure{
-			Name:   "queue-delay",
-			Title:  "Queue delay per server: " + label,
-			X:      "time since run start (s)",
-			Y:      "queue delay (ms)",
-			ZeroY:  true,
-			HLines: []Mark{{Label: "threshold " + thr.String(), At: ms(thr), Color: thresholdColor}},
-			VLines: marks,
-		}
-		qd.Lines, banded = serverLines(names, d.Samples, func(s *results.ServerSample) float64 { return ms(s.QueueDelay) })
-		if banded {
-			qd.Title = bandTitle("Queue delay", len(d.Samples)) + ": " + label
-		}
-		figs = append(figs, qd)
+		qd.HLines = []Mark{{Label: "threshold " + thr.String(), At: ms(thr), Color: thresholdColor}}
 	}
+	qd.Lines, banded = serverLines(names, d.Samples, func(s *results.ServerSample) float64 { return ms(s.QueueDelay) })
+	if banded {
+		qd.Title = bandTitle("Queue delay", len(d.Samples)) + ": " + label
+	}
+	figs = append(figs, qd)
 	figs = append(figs, Figure{
 		Name:   "redirect-rate",
 		Title:  "Redirect rate per second: " + label,
 		X:      "time since run start (s)",
 		Y:      "page requests redirected (%)",
+		TimeX:  true,
 		ZeroY:  true,
 		Lines:  []Series{{Name: "redirected", Color: Palette(0), XY: RedirectRateOverTime(secs)}},
 		VLines: marks,
+		Spans:  spans,
 	})
 	completed, rejected, errs := ThroughputOverTime(secs)
 	tp := Figure{
@@ -202,15 +216,47 @@ func RunFigures(d *RunData) []Figure {
 		Title:  "Throughput and rejections per second: " + label,
 		X:      "time since run start (s)",
 		Y:      "page requests (req/s)",
+		TimeX:  true,
 		ZeroY:  true,
 		Lines:  []Series{{Name: "completed", Color: Palette(0), XY: completed}, {Name: "rejected", Color: Palette(1), XY: rejected}},
 		VLines: marks,
+		Spans:  spans,
 	}
 	if slices.ContainsFunc(errs, func(p plotter.XY) bool { return p.Y > 0 }) {
 		tp.Lines = append(tp.Lines, Series{Name: "errors (incl. timeouts)", Color: Palette(3), XY: errs, Dashed: true})
 	}
 	figs = append(figs, tp)
 	return figs
+}
+
+// cdfY labels a latency CDF's Y axis: over every page request sent.
+const cdfY = "fraction of all page requests sent"
+
+// cdfNote ends a latency CDF's title.
+const cdfNote = " (rejected and failed count as +∞)"
+
+// completedLegend names a CDF's line with the share of the sent page
+// requests that completed, where it tops out.
+func completedLegend(name string, completed, sent int64) string {
+	if sent <= 0 {
+		return name
+	}
+	share := 100 * float64(completed) / float64(sent)
+	pct := strconv.FormatFloat(share, 'f', 1, 64)
+	if completed < sent && pct == "100.0" {
+		if pct = strconv.FormatFloat(share, 'f', 2, 64); pct == "100.00" {
+			pct = ">99.99"
+		}
+	}
+	return name + " (" + pct + "% completed)"
+}
+
+// estimatorNote names the queue delay estimator in an axis label.
+func estimatorNote(sc *scenarios.Scenario) string {
+	if sc == nil || sc.Policy.Estimator == "" {
+		return ""
+	}
+	return ", estimator " + sc.Policy.Estimator
 }
 
 // runLabel names a run in titles: scenario, and variant when there is one.
@@ -238,29 +284,57 @@ func condition(sc *scenarios.Scenario) string {
 }
 
 // timeMarks are the vertical markers of time-series figures, in seconds
-// since run start: the end of the warmup, and each fault's start and end.
+// since run start: the end of the warmup.
 func timeMarks(sc *scenarios.Scenario) []Mark {
+	if sc == nil || sc.Warmup <= 0 {
+		return nil
+	}
+	return []Mark{{Label: "end of warmup", At: sec(sc.Warmup), Color: warmupColor}}
+}
+
+// FaultSpans are a scenario's faults as shaded stretches of a time axis
+// (s since run start), in file order: from each fault's start to its
+// end (a crash also ends at the server's next restart), Open to the end
+// of the run when it has none. A restart is the end of a crash, not a
+// span of its own; a fault at or after the horizon never happens.
+func FaultSpans(sc *scenarios.Scenario) []Span {
 	if sc == nil {
 		return nil
 	}
-	var marks []Mark
-	if sc.Warmup > 0 {
-		marks = append(marks, Mark{Label: "end of warmup", At: sec(sc.Warmup), Color: warmupColor})
-	}
-	for _, f := range sc.Faults {
+	horizon := sc.Warmup + sc.Duration
+	var spans []Span
+	for i, f := range sc.Faults {
+		if f.Action == "restart" || f.At >= horizon {
+			continue
+		}
+		end, open := f.At+f.For, f.For <= 0
+		if f.Action == "crash" {
+			for _, g := range sc.Faults[i+1:] {
+				if g.Action == "restart" && g.Server == f.Server && g.At >= f.At && (open || g.At < end) {
+					end, open = g.At, false
+					break
+				}
+			}
+		}
 		what := f.Action
 		if f.Server != "" {
 			what = f.Server + " " + f.Action
 		}
-		if f.Action == "slowdown" {
+		switch f.Action {
+		case "slowdown":
 			what += fmt.Sprintf(" ×%g", f.Factor)
+		case "lost-reports":
+			if f.Loss > 0 && f.Loss < 1 {
+				what += fmt.Sprintf(" %g%%", 100*f.Loss)
+			}
 		}
-		marks = append(marks, Mark{Label: fmt.Sprintf("%s at %v", what, f.At), At: sec(f.At), Color: faultColor})
-		if f.For > 0 {
-			marks = append(marks, Mark{Label: fmt.Sprintf("%s ends at %v", what, f.At+f.For), At: sec(f.At + f.For), Color: faultColor})
+		s := Span{From: sec(f.At), To: sec(end), Label: fmt.Sprintf("%s, %v–%v", what, f.At, end)}
+		if open {
+			s.To, s.Open, s.Label = math.Inf(1), true, fmt.Sprintf("%s from %v", what, f.At)
 		}
+		spans = append(spans, s)
 	}
-	return marks
+	return spans
 }
 
 // maxCDFPoints bounds the points of a CDF line: enough for a smooth curve
@@ -273,14 +347,23 @@ const maxCDFPoints = 2000
 // rank and the top 1/4 all, so that the tail a log axis shows is exact.
 // Latencies below 1 µs are drawn at 1 µs (a log axis has no 0).
 func CDF(latencies []float64, maxPoints int) plotter.XYs {
+	return CDFOver(latencies, int64(len(latencies)), maxPoints)
+}
+
+// CDFOver is the CDF of the latencies of completed requests among total
+// requests sent (at least len(latencies)): the others (rejected, failed,
+// timed out) count as taking forever, so the i-th sample is at height
+// (i+1)/total and the curve tops out at completed/total.
+func CDFOver(latencies []float64, total int64, maxPoints int) plotter.XYs {
 	n := len(latencies)
 	if n == 0 {
 		return nil
 	}
+	total = max(total, int64(n))
 	s := slices.Clone(latencies)
 	slices.Sort(s)
 	point := func(i int) plotter.XY {
-		return plotter.XY{X: max(s[i], 0.001), Y: float64(i+1) / float64(n)}
+		return plotter.XY{X: max(s[i], 0.001), Y: float64(i+1) / float64(total)}
 	}
 	if n <= maxPoints || maxPoints < 8 {
 		xy := make(plotter.XYs, n)

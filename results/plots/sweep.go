@@ -109,12 +109,14 @@ func SweepFigures(table SweepTable) ([]Figure, error) {
 	for _, m := range []struct {
 		key, name, title, y string
 		scale               float64
+		log                 bool
 	}{
-		{"p99_ms", "sweep-p99", "p99 latency against " + table.Parameter, "p99 latency (ms)", 1},
-		{"redirect_rate", "sweep-redirect-rate", "Redirect rate against " + table.Parameter, "page requests redirected (%)", 100},
+		// p99 on a log axis: a variant without redirects can be 10x the rest.
+		{"p99_ms", "sweep-p99", "p99 latency against " + table.Parameter, "p99 latency (ms, log scale)", 1, true},
+		{"redirect_rate", "sweep-redirect-rate", "Redirect rate against " + table.Parameter, "page requests redirected (%)", 100, false},
 	} {
 		metric, _ := stats.MetricByKey(m.key)
-		f := Figure{Name: m.name, Title: m.title, X: xlabel, Y: m.y, Categories: cats, ZeroY: true}
+		f := Figure{Name: m.name, Title: m.title, X: xlabel, Y: m.y, Categories: cats, ZeroY: !m.log, LogY: m.log}
 		for i, v := range table.Variants {
 			f.Lines = append(f.Lines, SweepLine(v, i, xs, metric, m.scale))
 		}

@@ -15,7 +15,8 @@ func summary(p50, p99, rate float64) *results.Summary {
 // Three replications per condition: the queue-delay policy's p99 is
 // lower than queue-length's and the interval of the difference excludes
 // 0 (*); its p50 difference is within noise (~). Identical replications
-// (throughput here) have a zero-width interval.
+// (throughput here) have a zero-width interval. The redirect rate's
+// change is in percentage points.
 func ExampleTable_Write() {
 	runs := []plots.Run{{Name: "queue-length"}, {Name: "queue-delay"}}
 	t := report.NewTable(runs, [][]*results.Summary{
@@ -24,10 +25,10 @@ func ExampleTable_Write() {
 	})
 	t.Write(os.Stdout, "text")
 	// Output:
-	// run           reps               p50 ms               p99 ms              mean ms      redirect rate %  throughput req/s  rejections
-	// queue-length     3           10.1 ±0.63            81.0 ±6.6           12.2 ±0.75            20.0 ±2.5           1000 ±0        0 ±0
-	// queue-delay      3  10.2 ±0.80 (+1.0%~)  59.7 ±6.3 (-26.3%*)  12.3 ±0.96 (+1.0%~)  25.0 ±2.5 (+25.0%*)  1000 ±0 (+0.0%~)  0 ±0 (+0~)
-	// ± is the 95% CI half-width over replications; (change) is against queue-length; * significant, ~ not significant (the 95% CI of the difference contains 0), no mark: too few replications to tell.
+	// run           reps               p50 ms               p99 ms              mean ms       redirect rate %  throughput req/s  rejections
+	// queue-length     3           10.1 ±0.63            81.0 ±6.6           12.2 ±0.75             20.0 ±2.5           1000 ±0        0 ±0
+	// queue-delay      3  10.2 ±0.80 (+1.0%~)  59.7 ±6.3 (-26.3%*)  12.3 ±0.96 (+1.0%~)  25.0 ±2.5 (+5.0 pp*)  1000 ±0 (+0.0%~)  0 ±0 (+0~)
+	// ± is the 95% CI half-width over replications; (change) is against queue-length, in percent, or in percentage points (pp) for rates; * significant, ~ not significant (the 95% CI of the difference contains 0), no mark: too few replications to tell.
 }
 
 // `redirlab plot DIR` is report.Write(DIR): figures and report.html for

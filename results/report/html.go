@@ -362,29 +362,36 @@ func writeReplications(dir string, reps []string, w *par.Writing) error {
 	return writePage(dir, p, w)
 }
 
+// faultsNote says how time-series figures mark faults and the warmup.
+const faultsNote = " Shaded: faults, from a solid line (start) to a dashed one (end); dotted: end of warmup."
+
 // captions say what each figure shows.
 var captions = map[string]string{
-	"latency-cdf":           "Latency CDF of completed page requests, log latency axis.",
-	"latency-over-time":     "p50 and p99 latency of the page requests completed in each second.",
-	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold; dotted: end of warmup and faults.",
-	"queue-delay":           "Queue delay per server by the configured estimator, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold; dotted: end of warmup and faults.",
-	"redirect-rate":         "Share of each second's page requests that were redirected at least once.",
-	"throughput":            "Page requests completed and rejected per second.",
-	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis.",
-	"compare-p50":           "Median latency per run (mean over replications, 95% CI bars).",
-	"compare-p99":           "p99 latency per run (mean over replications, 95% CI bars).",
+	"latency-cdf":           "Latency CDF over every page request sent, log latency axis: rejected and failed requests count as +∞ (they never complete), so the curve tops out below 1 by their share; the legend gives the share completed.",
+	"latency-over-time":     "p50 and p99 latency (log axis) of the page requests completed in each second." + faultsNote,
+	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold." + faultsNote,
+	"queue-delay":           "Queue delay per server by the configured estimator, in every run whatever the condition, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold under queue-delay." + faultsNote,
+	"redirect-rate":         "Share of each second's page requests that were redirected at least once." + faultsNote,
+	"throughput":            "Page requests completed and rejected per second." + faultsNote,
+	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis, over every page request sent: rejected and failed requests count as +∞, so each curve tops out at its run's share completed (in the legend) and stays flat past its slowest request.",
+	"compare-p50":           "Median latency per run, log axis (mean over replications, 95% CI bars).",
+	"compare-p99":           "p99 latency per run, log axis (mean over replications, 95% CI bars).",
 	"compare-redirect-rate": "Redirect rate per run (mean over replications, 95% CI bars).",
-	"sweep-p99":             "p99 latency against the swept parameter, one line per variant.",
+	"compare-tradeoff":      "The trade-off: p99 latency (log axis) against redirect rate, one labelled point per run (mean over replications, 95% CI bars both ways); lower is a shorter tail, further left fewer redirects.",
+	"compare-over-time":     "p99 latency per second of every run overlaid, log axis (with replications, the mean of their p99 in each second)." + faultsNote,
+	"sweep-p99":             "p99 latency (log axis) against the swept parameter, one line per variant.",
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
 }
 
 // replicationCaptions replace the comparison captions on a page of
 // replications, where each run is one replication.
 var replicationCaptions = map[string]string{
-	"compare-latency-cdf":   "Latency CDF of each replication, log latency axis.",
-	"compare-p50":           "Median latency of each replication.",
-	"compare-p99":           "p99 latency of each replication.",
+	"compare-latency-cdf":   "Latency CDF of each replication over every page request sent, log latency axis; rejected and failed requests count as +∞, so each tops out at its share completed.",
+	"compare-p50":           "Median latency of each replication, log axis.",
+	"compare-p99":           "p99 latency of each replication, log axis.",
 	"compare-redirect-rate": "Redirect rate of each replication.",
+	"compare-tradeoff":      "p99 latency (log axis) against redirect rate of each replication.",
+	"compare-over-time":     "p99 latency per second of each replication, log axis." + faultsNote,
 }
 
 func recaption(refs []figureRef, captions map[string]string) []figureRef {
@@ -433,10 +440,12 @@ func summaryRows(s *results.Summary) [][2]string {
 }
 
 func serverRows(s *results.Summary) [][]string {
-	rows := [][]string{{"server", "workers", "served", "redirected", "rejected", "mean queue length", "max queue length", "utilisation"}}
+	rows := [][]string{{"server", "workers", "served", "redirected", "rejected", "mean queue length", "max queue length",
+		"mean queue delay (ms)", "p99 queue delay (ms)", "max queue delay (ms)", "utilisation"}}
 	for _, sv := range s.Servers {
 		rows = append(rows, []string{sv.Name, fmt.Sprint(sv.Workers), fmt.Sprint(sv.Served), fmt.Sprint(sv.Redirected), fmt.Sprint(sv.Rejected),
-			num(sv.MeanQueueLength), fmt.Sprint(sv.MaxQueueLength), fmt.Sprintf("%.1f%%", 100*sv.Utilization)})
+			num(sv.MeanQueueLength), fmt.Sprint(sv.MaxQueueLength),
+			num(sv.MeanQueueDelayMS), num(sv.P99QueueDelayMS), num(sv.MaxQueueDelayMS), fmt.Sprintf("%.1f%%", 100*sv.Utilization)})
 	}
 	return rows
 }

@@ -259,8 +259,8 @@ func TestWriteVariants(t *testing.T) {
 	if err := Write(root); err != nil {
 		t.Fatal(err)
 	}
-	// The top: comparison table, 4 comparison figures, links to variants.
-	page := checkReport(t, root, 4)
+	// The top: comparison table, 6 comparison figures, links to variants.
+	page := checkReport(t, root, 6)
 	for _, r := range runs {
 		if !strings.Contains(page, `href="`+r.Name+`/report.html"`) {
 			t.Errorf("top report does not link %s", r.Name)
@@ -273,14 +273,14 @@ func TestWriteVariants(t *testing.T) {
 	if len(recs) != 4 || recs[1][0] != "no-redirect" || recs[3][0] != "queue-delay" {
 		t.Errorf("comparison.csv rows %v", recs)
 	}
-	// A single run: 5 figures (no queue-delay for condition none).
-	p := checkReport(t, runs[0].Dir, 5)
+	// A single run: 6 figures (queue delay whatever the condition).
+	p := checkReport(t, runs[0].Dir, 6)
 	if !strings.Contains(p, "web-2") || !strings.Contains(p, "condition: none") {
 		t.Error("run report lacks the servers table or the scenario")
 	}
-	// Replications: 4 overlay figures, each replication its own report,
+	// Replications: 6 overlay figures, each replication its own report,
 	// and the means with their intervals in replications.csv.
-	if p := checkReport(t, runs[2].Dir, 4); !strings.Contains(p, "Median latency of each replication.") || !strings.Contains(p, "Over replications") {
+	if p := checkReport(t, runs[2].Dir, 6); !strings.Contains(p, "Median latency of each replication, log axis.") || !strings.Contains(p, "Over replications") {
 		t.Error("replications page lacks its table heading or captions")
 	}
 	reps := readCSV(t, filepath.Join(runs[2].Dir, ReplicationsFile))
@@ -416,4 +416,92 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// The servers table of a run's report shows each server's queue delay
+// (mean, p99, max) from summary.json.
+func TestServerRowsQueueDelay(t *testing.T) {
+	dir := t.TempDir()
+	sum, _, err := fixture.Write(dir, fixture.Options{Condition: "queue-delay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := serverRows(sum)
+	col := func(name string) int {
+		i := slices.Index(rows[0], name)
+		if i < 0 {
+			t.Fatalf("no column %q in %v", name, rows[0])
+		}
+		return i
+	}
+	mean, p99, mx := col("mean queue delay (ms)"), col("p99 queue delay (ms)"), col("max queue delay (ms)")
+	for i, sv := range sum.Servers {
+		r := rows[i+1]
+		if sv.MaxQueueDelayMS <= 0 || r[mean] != num(sv.MeanQueueDelayMS) || r[p99] != num(sv.P99QueueDelayMS) || r[mx] != num(sv.MaxQueueDelayMS) {
+			t.Errorf("%s: row %v, summary mean %v p99 %v max %v", sv.Name, r, sv.MeanQueueDelayMS, sv.P99QueueDelayMS, sv.MaxQueueDelayMS)
+		}
+	}
+	if err := Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if page := checkReport(t, dir, 6); !strings.Contains(page, "<th>p99 queue delay (ms)</th>") {
+		t.Error("the run's report has no queue delay column")
+	}
+}
+
+// A rate's change is in percentage points, whatever the baseline: a
+// redirect rate from 0.39% to 19.66% is +19.3 pp, not +4942.7%.
+func TestRateChangeInPoints(t *testing.T) {
+	sum := func(rate, p99 float64) []*results.Summary {
+		return []*results.Summary{{Redirects: results.RedirectStats{Rate: rate}, LatencyMS: results.LatencyStats{P99: p99}}}
+	}
+	tab := NewTable([]plots.Run{{Name: "a"}, {Name: "b"}, {Name: "c"}}, [][]*results.Summary{sum(0.0039, 100), sum(0.1966, 150), sum(0.0039, 50)})
+	rows := tab.humanRows()
+	rate := slices.Index(rows[0], "redirect rate %")
+	p99 := slices.Index(rows[0], "p99 ms")
+	if rate < 0 || p99 < 0 {
+		t.Fatalf("header %v", rows[0])
+	}
+	if got := rows[2][rate]; got != "19.7 (+19.3 pp)" {
+		t.Errorf("rate cell %q, want 19.7 (+19.3 pp)", got)
+	}
+	if got := rows[3][rate]; got != "0.390 (+0.0 pp)" {
+		t.Errorf("unchanged rate cell %q", got)
+	}
+	if got := rows[2][p99]; got != "150 (+50.0%)" {
+		t.Errorf("p99 cell %q: latencies change in percent", got)
+	}
+	for _, r := range rows[1:] {
+		if strings.Contains(r[rate], "%") {
+			t.Errorf("rate cell %q in percent", r[rate])
+		}
+	}
+}
+
+// Every figure a run or a comparison draws has a caption, and the
+// latency CDFs' say where the requests that did not complete are.
+func TestEveryFigureCaptioned(t *testing.T) {
+	root := t.TempDir()
+	runs := variantsFixture(t, root)
+	c, err := plots.LoadCompare(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := plots.LoadRun(runs[0].Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(plots.RunFigures(d), plots.CompareFigures(c)...) {
+		if captions[f.Name] == "" {
+			t.Errorf("%s has no caption", f.Name)
+		}
+		if _, ok := replicationCaptions[f.Name]; strings.HasPrefix(f.Name, "compare-") && !ok {
+			t.Errorf("%s has no caption for a page of replications", f.Name)
+		}
+	}
+	for _, name := range []string{"latency-cdf", "compare-latency-cdf"} {
+		if !strings.Contains(captions[name], "+∞") || !strings.Contains(replicationCaptions["compare-latency-cdf"], "+∞") {
+			t.Errorf("%s: caption %q does not say that rejected and failed requests count as +∞", name, captions[name])
+		}
+	}
 }

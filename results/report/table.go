@@ -130,12 +130,17 @@ func (t *Table) Write(w io.Writer, format string) error {
 	return fmt.Errorf("report: format %q: want one of %s", format, strings.Join(Formats, ", "))
 }
 
+// isRate reports whether m is a rate or ratio (a fraction without unit:
+// redirect rate, utilisation), shown in percent and its changes in
+// percentage points.
+func isRate(m stats.Metric) bool { return m.Unit == "" }
+
 // header names a metric's column with its unit.
 func header(m stats.Metric) string {
 	switch {
-	case m.Key == "redirect_rate":
+	case isRate(m):
 		return m.Label + " %"
-	case m.Unit == "" || m.Unit == "requests":
+	case m.Unit == "requests":
 		return m.Label
 	}
 	return m.Label + " " + m.Unit
@@ -143,7 +148,7 @@ func header(m stats.Metric) string {
 
 // display scales a metric for humans (rates in percent).
 func display(m stats.Metric, v float64) float64 {
-	if m.Key == "redirect_rate" {
+	if isRate(m) {
 		return 100 * v
 	}
 	return v
@@ -196,15 +201,17 @@ func format(m stats.Metric, v float64) string {
 	return num(display(m, v))
 }
 
-// change words a cell's change for humans: relative when the baseline is
-// not 0, else the absolute difference (in points for rates).
+// change words a cell's change for humans. A rate's is the absolute
+// difference in percentage points (19.3% against 0.4% is +18.9 pp, not
+// +4725%); any other metric's is relative when the baseline is not 0,
+// else the absolute difference.
 func change(m stats.Metric, c Cell) string {
 	d := c.Change
+	if isRate(m) {
+		return fmt.Sprintf("%+.1f pp", 100*d.Delta)
+	}
 	if !math.IsNaN(d.Relative) && !math.IsInf(d.Relative, 0) {
 		return fmt.Sprintf("%+.1f%%", 100*d.Relative)
-	}
-	if m.Key == "redirect_rate" {
-		return fmt.Sprintf("%+.1fpt", 100*d.Delta)
 	}
 	if d.Delta >= 0 {
 		return "+" + format(m, d.Delta)
@@ -243,7 +250,7 @@ func (t *Table) legend() string {
 		base = t.Rows[0].Name
 	}
 	return "± is the 95% CI half-width over replications; (change) is against " + base +
-		"; * significant, ~ not significant (the 95% CI of the difference contains 0), no mark: too few replications to tell."
+		", in percent, or in percentage points (pp) for rates; * significant, ~ not significant (the 95% CI of the difference contains 0), no mark: too few replications to tell."
 }
 
 func (t *Table) humanRows() [][]string {
