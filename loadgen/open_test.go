@@ -457,8 +457,8 @@ func TestCancelRecordsInFlight(t *testing.T) {
 		t.Fatalf("%d records in %v at 100/s", len(recs), took)
 	}
 	for _, r := range recs {
-		if r.Outcome != results.Error {
-			t.Errorf("record %d: %v, want error (cancelled in flight)", r.ID, r.Outcome)
+		if r.Outcome != results.Interrupted {
+			t.Errorf("record %d: %v, want interrupted (cancelled in flight)", r.ID, r.Outcome)
 		}
 	}
 }

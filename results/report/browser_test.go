@@ -104,9 +104,9 @@ func TestReportInChromium(t *testing.T) {
 		dir    string
 		images int
 	}{
-		{root, 4},                                // the comparison
-		{runs[0].Dir, 5},                         // a single run
-		{runs[1].Dir, 4},                         // replications
+		{root, 6},                                // the comparison: p50, p99, redirect rate, trade-off, over time, CDF
+		{runs[0].Dir, 6},                         // a single run, queue delay included
+		{runs[1].Dir, 6},                         // replications: the comparison's six, of the replications
 		{filepath.Join(runs[2].Dir, "rep-1"), 6}, // one replication of a queue-delay run
 	} {
 		url := "file://" + filepath.ToSlash(filepath.Join(tc.dir, ReportFile))
