@@ -148,6 +148,9 @@ func (h Health) Problems(s *results.Summary) []string {
 	if s.Mode == results.Real && s.SendLagMS.P99 > h.MaxSendLagP99 {
 		out = append(out, fmt.Sprintf("the load generator fell behind: send lag p99 %.3g ms > %g ms", s.SendLagMS.P99, h.MaxSendLagP99))
 	}
+	if s.Partial {
+		out = append(out, fmt.Sprintf("the run was cut short (%.3g s measured)", s.DurationS))
+	}
 	if s.Requests.Completed < h.MinCompleted {
 		out = append(out, fmt.Sprintf("only %d page requests completed (at least %d needed)", s.Requests.Completed, h.MinCompleted))
 	}

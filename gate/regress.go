@@ -18,6 +18,7 @@ import (
 
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/stats"
+	"github.com/redirlab/redirlab/scenarios"
 )
 
 // Run is one run's replications, ordered by seed.
@@ -206,6 +207,21 @@ func ParseTolerances(s string) (map[string]Tolerance, error) {
 	return out, nil
 }
 
+// CheckTolerances refuses a tolerance for a metric no summary has (a
+// typo would fall back to the default without a word).
+func CheckTolerances(t map[string]Tolerance) error {
+	for k := range t {
+		if slices.Contains(scenarios.Metrics, k) {
+			continue
+		}
+		if _, field, ok := scenarios.SplitServerMetric(k); ok && slices.Contains(scenarios.ServerMetrics, field) {
+			continue
+		}
+		return fmt.Errorf("--tolerance %s: unknown metric: one of %s, or servers[NAME].FIELD (servers[*].FIELD for every server)", k, strings.Join(scenarios.Metrics, ", "))
+	}
+	return nil
+}
+
 // DefaultTolerance is a metric's tolerance unless --tolerance sets one:
 // 0.02 for rates and utilizations (fractions), 10% for everything else.
 func DefaultTolerance(metric string) Tolerance {
@@ -308,6 +324,17 @@ func Regress(base, now []Run, opts Options) (*Report, error) {
 			rep.Verdict = Worst(rep.Verdict, c.Verdict)
 		}
 		rep.Comparisons = append(rep.Comparisons, cs...)
+	}
+	if !(len(base) == 1 && len(now) == 1) {
+		have := map[string]bool{}
+		for _, n := range now {
+			have[n.Name] = true
+		}
+		for _, b := range base {
+			if !have[b.Name] {
+				return nil, fmt.Errorf("the baseline's run %q has no counterpart in the run judged: judge the same variants, replications and points as the baseline", runLabel(b.Name))
+			}
+		}
 	}
 	if len(rep.Comparisons) == 0 {
 		return nil, errors.New("no metric is in both the baseline and the run")

@@ -188,7 +188,9 @@ func (m *Server[W]) serviceOf(d time.Duration) time.Duration {
 		return Held - 1<<62 // far beyond any run, and no overflow when added to now
 	}
 	if m.slowdown != 1 {
-		return time.Duration(float64(d) * m.slowdown)
+		// Saturate: a factor such as 1e15 would overflow into a short,
+		// or negative, service.
+		return time.Duration(min(float64(d)*m.slowdown, float64(Held-1<<62)))
 	}
 	return d
 }

@@ -29,9 +29,10 @@ var DefaultBudget = Budget{MaxRequests: 1e9, MaxSamples: 2e6, MaxSeconds: 1e6}
 
 // Estimate is what a run will produce, roughly.
 type Estimate struct {
-	// Requests is the page requests scheduled: the mean arrival rate
-	// times the horizon times the pages per session (closed loop: its
-	// requests, or its browsers kept busy by the fastest service).
+	// Requests is the exchanges scheduled: the mean arrival rate times
+	// the horizon times the pages per session (closed loop: its requests,
+	// or its browsers kept busy by the fastest service), each page with
+	// its embedded objects.
 	Requests float64
 	// Samples is the server samples written to servers.csv one by one:
 	// 0 under the default sample_interval, which the results thin out.
@@ -90,6 +91,8 @@ func (p *Plan) Estimate() Estimate {
 	if rate > 0 {
 		e.Requests = rate * h * float64(p.Session.Pages)
 	}
+	// Every embedded object is an exchange of its own.
+	e.Requests *= float64(1 + p.Session.Objects)
 	return e
 }
 
@@ -109,7 +112,7 @@ func (e Estimate) Check(b Budget) error {
 	case e.Seconds > b.MaxSeconds:
 		return fmt.Errorf("duration: warmup + duration is %.3g s, over the limit of %.3g s (results keep a row per second); shorten it, or raise the limit with --max-seconds", e.Seconds, b.MaxSeconds)
 	case e.Requests > b.MaxRequests:
-		return fmt.Errorf("workload.arrival: about %.3g page requests (rate × duration × pages), over the limit of %.3g; lower the rate or the duration, or raise the limit with --max-requests", e.Requests, b.MaxRequests)
+		return fmt.Errorf("workload.arrival: about %.3g requests (rate × duration × pages × (1 + objects)), over the limit of %.3g; lower the rate, the duration or workload.session, or raise the limit with --max-requests", e.Requests, b.MaxRequests)
 	case e.Samples > b.MaxSamples:
 		return fmt.Errorf("sample_interval: %.3g server samples (servers × duration / sample_interval), over the limit of %.3g; sample less often, or raise the limit with --max-samples", e.Samples, b.MaxSamples)
 	}

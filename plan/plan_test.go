@@ -198,11 +198,11 @@ func TestBudget(t *testing.T) {
 		// A million hours.
 		{"duration", []string{"duration=1000000h"}, "duration: warmup + duration is 3.6e+09 s, over the limit"},
 		// A rate no machine keeps.
-		{"rate", []string{"workload.arrival.rate=1e12/s"}, "workload.arrival: about 1e+13 page requests"},
+		{"rate", []string{"workload.arrival.rate=1e12/s"}, "workload.arrival: about 4e+13 requests"},
 		// A sample every nanosecond.
 		{"sample interval", []string{"sample_interval=1ns"}, "sample_interval: 1.5e+10 server samples"},
 		// A closed loop without a request count, on very fast servers.
-		{"closed", []string{"workload.arrival={process: closed, concurrency: 100000}", "servers[0].service={dist: const, mean: 1ns}", "servers[1].service={dist: const, mean: 1ns}", "network.rtt=0s", "duration=1000s"}, "workload.arrival: about 1e+14 page requests"},
+		{"closed", []string{"workload.arrival={process: closed, concurrency: 100000}", "servers[0].service={dist: const, mean: 1ns}", "servers[1].service={dist: const, mean: 1ns}", "network.rtt=0s", "duration=1000s"}, "workload.arrival: about 4e+14 requests"},
 	} {
 		err := resolve(t, base, tc.sets...).Estimate().Check(Budget{})
 		switch {

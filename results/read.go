@@ -291,7 +291,7 @@ func (r *csvRow) lookup(col, name string, index map[string]int) int {
 func readCSV(path string, want []string, fn func(*csvRow) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("results: %w", err)
+		return &BadFile{fmt.Errorf("results: %w", err)} // a results directory without its file
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)

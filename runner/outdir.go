@@ -210,6 +210,38 @@ var markerFiles = []string{
 	results.RequestsFile + ".tmp", results.ServersFile + ".tmp",
 }
 
+// PrepareCompareDir makes sure dir may take compare's files: it is new
+// or empty (made here), or it holds only files compare writes (a
+// comparison redone). Anything else is refused: compare never writes
+// over other files.
+func PrepareCompareDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return inputErrorf("--out %s: cannot be made: %v", dir, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return inputErrorf("--out %s: %v", dir, err)
+	}
+	if !st.IsDir() {
+		return inputErrorf("--out %s exists and is not a directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return inputErrorf("--out %s: %v", dir, err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		ok := e.Type().IsRegular() && (n == "comparison.csv" || n == "report.html" || strings.HasPrefix(n, "compare-") && (strings.HasSuffix(n, ".png") || strings.HasSuffix(n, ".svg")))
+		if !ok {
+			return inputErrorf("--out %s holds %s, which compare does not write: give a new or empty directory", dir, n)
+		}
+	}
+	return nil
+}
+
 // HasResults reports whether dir holds results of a run, a comparison or
 // a sweep, at any depth: one of the files only redirlab writes there
 // (summary.json, the CSVs, sweep.csv, comparison.csv, and the unfinished

@@ -192,6 +192,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 	return res, errors.Join(runErr, writeReportsWith(ctx, opts.Out, res, opts.WriteProgress), judgeErr)
 }
 
+// CheckScenario is Check for sc's runs (variants picks them, as in Run)
+// in mode, without running anything: what `validate` reports.
+func CheckScenario(sc *scenarios.Scenario, mode Mode, variants []string, budget plan.Budget) error {
+	jobs, err := jobsOf(sc, "", variants)
+	if err != nil {
+		return &InputError{err}
+	}
+	return Check(jobs, Options{Mode: mode, Budget: budget})
+}
+
 // Check refuses, before anything runs, what the runs would get wrong
 // without a word: a --set or variant setting no run uses, and a run
 // whose size passes the budget.

@@ -334,12 +334,18 @@ func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.
 	for i, pt := range p.pts {
 		var mine []Result
 		for k, r := range res {
-			if p.jobPoint[k] == i {
+			if p.jobPoint[k] == i && r.sc != nil {
 				mine = append(mine, r)
 			}
 		}
-		if err := writeReports(filepath.Join(opts.Out, dirName(i, pt.label)), mine); err != nil {
+		if len(mine) == 0 {
+			continue // a point a stop kept from starting
+		}
+		if err := writeReportsWith(ctx, filepath.Join(opts.Out, dirName(i, pt.label)), mine, nil); err != nil {
 			repErr = append(repErr, err)
+		}
+		if ctx.Err() != nil {
+			break // the rest is drawn later by redirlab plot
 		}
 	}
 	if err := report.WriteSweep(opts.Out, *table, runDirs); err != nil {

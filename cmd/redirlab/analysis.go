@@ -78,7 +78,7 @@ func compareCommand() *cli.Command {
 		ArgsUsage: "DIR [DIR ...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text | csv | json | markdown"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write comparison.csv, overlay plots and report.html here"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write comparison.csv, overlay plots and report.html here (a new or empty directory, or one compare wrote before)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -93,6 +93,9 @@ func compareCommand() *cli.Command {
 			}
 			var t *report.Table
 			if out := c.String("out"); out != "" {
+				if err := runner.PrepareCompareDir(out); err != nil {
+					return err
+				}
 				t, err = report.WriteComparison(out, runs)
 			} else {
 				t, err = report.Compare(runs)

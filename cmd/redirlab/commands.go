@@ -140,7 +140,7 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 	}
 	printResultsDir(c.App.Writer, out, made)
 	if err == nil && c.Context.Err() != nil {
-		err = fmt.Errorf("interrupted: what was measured is written, marked partial: %w", c.Context.Err())
+		err = fmt.Errorf("interrupted after the runs: their results are written: %w", c.Context.Err())
 	}
 	return err
 }
@@ -218,7 +218,7 @@ func validateCommand() *cli.Command {
 		Name:      "validate",
 		Usage:     "check a scenario file; print its expanded runs",
 		ArgsUsage: "SCENARIO",
-		Flags:     []cli.Flag{setFlag},
+		Flags:     append([]cli.Flag{setFlag}, budgetFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("validate takes one SCENARIO")
@@ -229,6 +229,11 @@ func validateCommand() *cli.Command {
 			}
 			runs, err := sc.Expand()
 			if err != nil {
+				return err
+			}
+			// What sim would refuse before it starts (a setting without
+			// effect, a run too large), validate refuses too.
+			if err := runner.CheckScenario(sc, runner.Sim, nil, budget(c)); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "%s: ok: %d servers, %d run(s)", sc.File, len(sc.Instances()), len(runs))

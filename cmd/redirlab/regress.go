@@ -58,8 +58,14 @@ func regressCommand() *cli.Command {
 				return usagef("--baseline: %v", err)
 			}
 			tol, err := gate.ParseTolerances(c.String("tolerance"))
+			if err == nil {
+				err = gate.CheckTolerances(tol)
+			}
 			if err != nil {
 				return usagef("%v", err)
+			}
+			if c.Float64("max-send-lag") <= 0 || c.Int64("min-completed") < 0 {
+				return usagef("--max-send-lag must be above 0 and --min-completed at least 0")
 			}
 			rep, err := gate.Regress(base, now, gate.Options{Tolerances: tol, Exact: c.Bool("exact"),
 				Health: gate.Health{MaxSendLagP99: c.Float64("max-send-lag"), MinCompleted: c.Int64("min-completed")}})
