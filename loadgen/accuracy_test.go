@@ -19,11 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/redirlab/redirlab/arrival"
+	"github.com/redirlab/redirlab/internal/leaktest"
 	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/results"
 )
@@ -48,18 +48,8 @@ func TestMain(m *testing.M) {
 		servePlain()
 		return
 	}
-	code := m.Run()
-	// No browser, pacer or connection may outlive a run. Idle pooled
-	// connections of the tests' own net/http clients close on their own.
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-	if err := goleak.Find(
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-	); err != nil && code == 0 {
-		fmt.Fprintln(os.Stderr, "goleak:", err)
-		code = 1
-	}
-	os.Exit(code)
+	// No browser, pacer or connection may outlive a run.
+	os.Exit(leaktest.Main(m))
 }
 
 func servePlain() {
