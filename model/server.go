@@ -221,9 +221,19 @@ func (m *Server[W]) admitFor(now, service time.Duration, w W) Arrival {
 	if m.size == len(m.waiting) {
 		m.grow()
 	}
-	m.waiting[(m.head+m.size)%len(m.waiting)] = queued[W]{arrived: now, service: service, w: w}
+	m.waiting[m.slot(m.size)] = queued[W]{arrived: now, service: service, w: w}
 	m.size++
 	return Arrival{Kind: Queued, Epoch: m.epoch, Target: -1}
+}
+
+// slot is the ring index k places after the head (k < len(m.waiting)):
+// a compare instead of a division on every arrival and every finish.
+func (m *Server[W]) slot(k int) int {
+	i := m.head + k
+	if i >= len(m.waiting) {
+		i -= len(m.waiting)
+	}
+	return i
 }
 
 // grow doubles the waiting ring, at most to the capacity.
@@ -332,7 +342,7 @@ func (m *Server[W]) Finish(now time.Duration, epoch uint64, page bool, end time.
 	}
 	h := m.waiting[m.head]
 	m.waiting[m.head] = queued[W]{} // drop the handle for the garbage collector
-	m.head = (m.head + 1) % len(m.waiting)
+	m.head = m.slot(1)
 	m.size--
 	start := max(end, h.arrived)
 	// Between end and start (a request that arrived while the timer was
@@ -365,8 +375,12 @@ func (m *Server[W]) model(now time.Duration) (length, waiting, inService, first 
 	return m.size + n - over, m.size - started, n - over + started, started
 }
 
-// observeWait feeds one measured wait into the ewma estimator.
+// observeWait feeds one measured wait into the ewma estimator, which
+// only that estimator reads.
 func (m *Server[W]) observeWait(wait time.Duration) {
+	if m.cfg.Policy.Estimator != policy.EWMA {
+		return
+	}
 	a := m.cfg.EWMAWeight
 	m.ewma = time.Duration(a*float64(wait) + (1-a)*float64(m.ewma))
 }
@@ -383,7 +397,7 @@ func (m *Server[W]) Status(now time.Duration) policy.Status {
 func (m *Server[W]) status(now time.Duration, length, waiting, first int) policy.Status {
 	var hol time.Duration
 	if waiting > 0 {
-		hol = now - m.waiting[(m.head+first)%len(m.waiting)].arrived
+		hol = now - m.waiting[m.slot(first)].arrived
 	}
 	return policy.Status{
 		Server:      m.cfg.Index,
@@ -434,7 +448,7 @@ func (m *Server[W]) Crash(now time.Duration) []W {
 	for m.size > 0 {
 		lost = append(lost, m.waiting[m.head].w)
 		m.waiting[m.head] = queued[W]{}
-		m.head = (m.head + 1) % len(m.waiting)
+		m.head = m.slot(1)
 		m.size--
 	}
 	for i := range m.inService {

@@ -72,7 +72,9 @@ func TestServerFIFO(t *testing.T) {
 // TestServerLateTimer: a worker whose timer fires late hands over as if it
 // had fired on time, so the lateness does not accumulate.
 func TestServerLateTimer(t *testing.T) {
-	m := NewServer[int](serverConfig(t, 0, 1, 4, 10*ms, noRedirect))
+	ewma := noRedirect
+	ewma.Estimator = policy.EWMA // the estimator that keeps the average
+	m := NewServer[int](serverConfig(t, 0, 1, 4, 10*ms, ewma))
 	a := m.ArrivePage(0, 0, Demand{}, 0, none{t})
 	m.ArrivePage(1*ms, 0, Demand{}, 1, none{t})
 	if a.End != 10*ms {
@@ -726,7 +728,9 @@ func TestArrivalKindString(t *testing.T) {
 func TestServerHeld(t *testing.T) {
 	const century = 100 * 365 * 24 * time.Hour
 	t.Run("hand-over", func(t *testing.T) {
-		m := NewServer[int](serverConfig(t, 0, 1, 3, 10*ms, noRedirect))
+		ewma := noRedirect
+		ewma.Estimator = policy.EWMA
+		m := NewServer[int](serverConfig(t, 0, 1, 3, 10*ms, ewma))
 		a := m.ArriveHeld(0, 0)
 		if a.Kind != Started || a.End < century {
 			t.Fatalf("held: %+v, want started with an end beyond any run", a)
