@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,31 +181,60 @@ func TestRealAgreesWithSim(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			realRes, err := Run(ctx, sc, Options{Mode: Real, Out: t.TempDir(), NoRecords: true, Variants: tc.variants})
-			if err != nil {
-				t.Fatal(err)
+			// A real run shares 2 cores with its own load generator. When
+			// the generator falls behind (send-lag p99 over 2 ms, the
+			// gate's own bound) the run measured the machine, not the
+			// system: that comparison is inconclusive and is run again,
+			// up to three times. A disagreement in a run whose generator
+			// kept up fails.
+			var problems, spoiled []string
+			for attempt := 1; attempt <= 3; attempt++ {
+				runtime.GC()
+				realRes, err := Run(ctx, sc, Options{Mode: Real, Out: t.TempDir(), NoRecords: true, Variants: tc.variants})
+				if err != nil {
+					t.Fatal(err)
+				}
+				problems, spoiled = nil, nil
+				for i := range simRes {
+					s, r := simRes[i].Summary, realRes[i].Summary
+					name := nameOr(simRes[i].Name, sc.Name)
+					t.Logf("attempt %d: %s: p50 sim %.2f real %.2f; p99 sim %.2f real %.2f; redirected sim %.3f real %.3f; sent %d/%d; send lag p99 %.2f ms",
+						attempt, name, s.LatencyMS.P50, r.LatencyMS.P50, s.LatencyMS.P99, r.LatencyMS.P99,
+						s.Redirects.Rate, r.Redirects.Rate, s.Requests.Sent, r.Requests.Sent, r.SendLagMS.P99)
+					var mine []string
+					if d := relDiff(r.LatencyMS.P50, s.LatencyMS.P50); d > 0.10 {
+						mine = append(mine, fmt.Sprintf("%s: p50 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 10%%", name, r.LatencyMS.P50, s.LatencyMS.P50, 100*d))
+					}
+					if d := relDiff(r.LatencyMS.P99, s.LatencyMS.P99); d > 0.20 {
+						mine = append(mine, fmt.Sprintf("%s: p99 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 20%%", name, r.LatencyMS.P99, s.LatencyMS.P99, 100*d))
+					}
+					if d := math.Abs(r.Redirects.Rate - s.Redirects.Rate); d > 0.03 {
+						mine = append(mine, fmt.Sprintf("%s: redirect rate real %.3f vs sim %.3f, want within 0.03", name, r.Redirects.Rate, s.Redirects.Rate))
+					}
+					switch {
+					case len(mine) == 0:
+					case r.SendLagMS.P99 > 2:
+						spoiled = append(spoiled, fmt.Sprintf("%s (send lag p99 %.1f ms): %s", name, r.SendLagMS.P99, strings.Join(mine, "; ")))
+					default:
+						problems = append(problems, mine...)
+					}
+				}
+				if len(problems) > 0 || len(spoiled) == 0 {
+					break
+				}
+				t.Logf("attempt %d inconclusive: %s", attempt, strings.Join(spoiled, "; "))
 			}
-			for i := range simRes {
-				s, r := simRes[i].Summary, realRes[i].Summary
-				name := nameOr(simRes[i].Name, sc.Name)
-				t.Logf("%s: p50 sim %.2f real %.2f; p99 sim %.2f real %.2f; redirected sim %.3f real %.3f; sent %d/%d",
-					name, s.LatencyMS.P50, r.LatencyMS.P50, s.LatencyMS.P99, r.LatencyMS.P99,
-					s.Redirects.Rate, r.Redirects.Rate, s.Requests.Sent, r.Requests.Sent)
-				if d := relDiff(r.LatencyMS.P50, s.LatencyMS.P50); d > 0.10 {
-					t.Errorf("%s: p50 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 10%%", name, r.LatencyMS.P50, s.LatencyMS.P50, 100*d)
-				}
-				if d := relDiff(r.LatencyMS.P99, s.LatencyMS.P99); d > 0.20 {
-					t.Errorf("%s: p99 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 20%%", name, r.LatencyMS.P99, s.LatencyMS.P99, 100*d)
-				}
-				if d := math.Abs(r.Redirects.Rate - s.Redirects.Rate); d > 0.03 {
-					t.Errorf("%s: redirect rate real %.3f vs sim %.3f, want within 0.03", name, r.Redirects.Rate, s.Redirects.Rate)
-				}
+			for _, p := range problems {
+				t.Error(p)
+			}
+			if len(problems) == 0 && len(spoiled) > 0 {
+				t.Skipf("inconclusive: the load generator fell behind in every attempt, so this machine cannot judge agreement now: %s", strings.Join(spoiled, "; "))
 			}
 		})
 	}
 }
 
-// relDiff is |a-b| relative to b.
+// relDiff is |a-b|/b (|a| when b is 0).
 func relDiff(a, b float64) float64 {
 	if b == 0 {
 		return math.Abs(a)
