@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,18 +113,18 @@ func readSummaryFile(path string) (*results.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s results.Summary
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: not a redirlab summary: %v", path, err)
+		return nil, &results.BadFile{Err: fmt.Errorf("%s: not a redirlab summary: %v", path, err)}
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%s: trailing data after the summary", path)
+		return nil, &results.BadFile{Err: fmt.Errorf("%s: trailing data after the summary", path)}
 	}
-	if s.Scenario == "" || (s.Mode != results.Sim && s.Mode != results.Real) || s.Requests.Sent < 0 || s.LatencyMS.P99 < 0 || s.DurationS <= 0 {
-		return nil, fmt.Errorf("%s: not a redirlab summary (scenario %q, mode %q, sent %d, p99 %g, duration %g)",
-			path, s.Scenario, s.Mode, s.Requests.Sent, s.LatencyMS.P99, s.DurationS)
+	// The same checks every reader of summaries makes.
+	if err := s.Check(); err != nil {
+		return nil, &results.BadFile{Err: fmt.Errorf("%s: not a redirlab summary: %w", path, err)}
 	}
 	return &s, nil
 }

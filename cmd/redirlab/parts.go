@@ -96,11 +96,11 @@ func loadgenCommand() *cli.Command {
 		Name:      "loadgen",
 		Usage:     "drive servers already running with the scenario's workload; write a results directory",
 		ArgsUsage: "SCENARIO",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Required: true,
 				Usage: "base URL of each server, in the scenario's server order (repeat)"},
-			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag, budgetFlags()[0], budgetFlags()[1], budgetFlags()[2],
-		},
+			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag,
+		}, budgetFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("loadgen takes one SCENARIO")
