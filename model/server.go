@@ -165,14 +165,6 @@ func NewServer[W comparable](cfg ServerConfig) *Server[W] {
 	}
 }
 
-// service draws the service time of a request with demand d from s.
-func (m *Server[W]) service(s dist.Sampler, d Demand) time.Duration {
-	if d.OK {
-		return s.Quantile(dist.Uniform(m.cfg.Seed, d.ID, d.Part))
-	}
-	return s.Sample(m.cfg.Rand)
-}
-
 // accrue brings busy time up to now.
 func (m *Server[W]) accrue(now time.Duration) {
 	if now > m.busySince {
@@ -200,17 +192,23 @@ func (m *Server[W]) serviceOf(d time.Duration) time.Duration {
 const Held = time.Duration(math.MaxInt64)
 
 // admit puts an arrival into service or into the queue; length is the
-// queue length at now.
+// queue length at now. s draws its service time, from its demand d when
+// it has one (dist.Uniform), else from Rand; a nil s holds the worker
+// until the driver finishes the request (ArriveHeld). One function, not
+// three small ones: it runs on every arrival.
 func (m *Server[W]) admit(now time.Duration, length int, s dist.Sampler, d Demand, w W) Arrival {
 	if length >= m.cfg.Capacity {
 		m.counters.Rejected++
 		return Arrival{Kind: Rejected, Target: -1}
 	}
-	return m.admitFor(now, m.service(s, d), w)
-}
-
-// admitFor admits a request of the given service time.
-func (m *Server[W]) admitFor(now, service time.Duration, w W) Arrival {
+	service := Held
+	if s != nil {
+		if d.OK {
+			service = s.Quantile(dist.Uniform(m.cfg.Seed, d.ID, d.Part))
+		} else {
+			service = s.Sample(m.cfg.Rand)
+		}
+	}
 	if len(m.inService) < m.cfg.Workers {
 		m.accrue(now)
 		m.observeWait(0)
@@ -292,11 +290,8 @@ func (m *Server[W]) ArriveHeld(now time.Duration, w W) Arrival {
 	if !m.up {
 		return Arrival{Kind: Refused, Target: -1}
 	}
-	if length, _, _, _ := m.model(now); length >= m.cfg.Capacity {
-		m.counters.Rejected++
-		return Arrival{Kind: Rejected, Target: -1}
-	}
-	return m.admitFor(now, Held, w)
+	length, _, _, _ := m.model(now)
+	return m.admit(now, length, nil, Demand{}, w)
 }
 
 // Finish ends, at now, the service of w, of incarnation epoch, that was

@@ -87,6 +87,19 @@ type Request struct {
 	ObjectsDone time.Duration
 }
 
+// Reset makes r the record of a new page request id, scheduled and sent
+// at, with no server known yet: what Request{ID: id, Scheduled: at, Sent:
+// at, First: -1, Final: -1} is, but Hops beyond NHops (which no reader
+// looks at) keep their old bytes. A simulator reuses one record per
+// request slot, and clearing the whole hops array took as long as the
+// rest of a page's issue.
+func (r *Request) Reset(id uint64, at time.Duration) {
+	r.ID, r.Scheduled, r.Sent, r.Done = id, at, at, 0
+	r.Outcome, r.Status, r.Redirects = 0, 0, 0
+	r.First, r.Final, r.NHops = -1, -1, 0
+	r.Objects, r.ObjectsDone = 0, 0
+}
+
 // Latency is from the scheduled time to the final response.
 func (r *Request) Latency() time.Duration { return r.Done - r.Scheduled }
 

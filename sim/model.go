@@ -370,9 +370,7 @@ func (s *simulation) issuePage(slot int32) {
 		}
 	}
 	r.gen++ // a new page: deadlines of the slot's previous page are stale
-	r.rec = results.Request{
-		ID: s.nextID, Scheduled: s.now, Sent: s.now, First: -1, Final: -1,
-	}
+	r.rec.Reset(s.nextID, s.now)
 	r.demandID, r.part = s.nextID, 0
 	s.nextID++
 	r.hops, r.object, r.pageDone, r.abandoned = 0, false, false, false
