@@ -74,8 +74,8 @@ type startGate struct {
 type startRun struct {
 	shards   int
 	arrived  map[int]string // shard: its generator
-	start    time.Time     // set on release
-	released chan struct{} // closed on release
+	start    time.Time      // set on release
+	released chan struct{}  // closed on release
 }
 
 func newStartGate(clock func() time.Time, lead time.Duration) *startGate {
