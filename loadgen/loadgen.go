@@ -219,6 +219,10 @@ type Options struct {
 	// Default 800 (about 8 times fewer collections, heap up to 9 times
 	// the live data); -1 leaves the setting alone.
 	GCPercent int
+	// NoPrewarm sends the first requests on connections opened as they
+	// come, not ahead of the first arrival (for measuring what prewarming
+	// spares).
+	NoPrewarm bool
 	// Shard runs one share of the arrivals (see Shard). Zero: all.
 	Shard Shard
 	// ServerCounters reads a server's own redirect counter (closed loop:
