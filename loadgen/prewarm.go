@@ -11,11 +11,13 @@ import (
 )
 
 // Before its first arrival the open loop opens the connections its
-// first second will need, so that the first requests do not each wait
-// for a connection set-up (and queue behind maxDialsPerHost of them):
-// measured at 20,000/s against a zero-service server, send-lag p99 in
-// the first second was many times the rest's without it (see
-// docs/design.md).
+// first second will need, so that its first requests do not each wait
+// for a connection set-up, queued behind maxDialsPerHost others: a
+// storm of set-ups that a warm run never sees. Connections opened then
+// and during the run are counted apart in summary.json (connections), so
+// a run shows whether the warm set fell short; go run ./loadgen/bench
+// -first [-noprewarm] prints the send lag of the first second and of
+// the rest.
 
 const (
 	// prewarmMargin multiplies the connections in use on average
