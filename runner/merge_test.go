@@ -157,6 +157,10 @@ func TestMergeIsOneGenerator(t *testing.T) {
 	if sum.Shard != nil {
 		t.Errorf("a merge is not a shard: %+v", sum.Shard)
 	}
+	// These shards were given no time zero: the merge says so.
+	if !slices.ContainsFunc(sum.Notes, func(n string) bool { return strings.Contains(n, "shard 1/2, 2/2 had no given time zero") }) {
+		t.Errorf("notes %q: want one saying the shards had no common time zero", sum.Notes)
+	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Errorf("no report drawn: %v", err)
 	}
@@ -304,6 +308,11 @@ workload:
 	}
 	if sum.Requests.Sent != want {
 		t.Errorf("merged %d requests, one generator's schedule has %d", sum.Requests.Sent, want)
+	}
+	for _, n := range sum.Notes {
+		if strings.Contains(n, "time zero") {
+			t.Errorf("shards that started together: note %q", n)
+		}
 	}
 	ids := map[uint64]bool{}
 	err = results.ReadRequests(out, func(q *results.Request) error {
