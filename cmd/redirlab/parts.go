@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
 	"github.com/redirlab/redirlab/server"
@@ -24,6 +25,7 @@ func managerCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to listen on"},
 			&cli.StringSliceFlag{Name: "allow", Usage: "network servers may register from, such as 10.0.0.0/24 (repeat; default loopback)"},
 			&cli.BoolFlag{Name: "insecure", Usage: "listen beyond loopback without a token (anyone who reaches the manager steers the browsers)"},
+			&cli.DurationFlag{Name: "start-lead", Value: 2 * time.Second, Usage: "time from the last load generator's check-in (loadgen --manager) to the start it gives them all"},
 			setFlag,
 		}, append(tokenFlags(), timeoutFlags(10*time.Second)...)...),
 		Action: func(c *cli.Context) error {
@@ -34,7 +36,10 @@ func managerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg := server.ManagerConfig{Scenario: sc, Listen: c.String("listen"), Insecure: c.Bool("insecure")}
+			if c.Duration("start-lead") <= 0 {
+				return usagef("--start-lead %v: must be positive", c.Duration("start-lead"))
+			}
+			cfg := server.ManagerConfig{Scenario: sc, Listen: c.String("listen"), Insecure: c.Bool("insecure"), StartLead: c.Duration("start-lead")}
 			if cfg.Token, err = readToken(c); err != nil {
 				return err
 			}
@@ -100,10 +105,19 @@ func loadgenCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Required: true,
 				Usage: "base URL of each server, in the scenario's server order (repeat)"},
 			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag,
-		}, budgetFlags()...),
+			shardFlag("the i-th of n disjoint shares of the arrivals (several generators, merged later with redirlab merge)"),
+		}, append(append(startFlags(), tokenFlags()...), budgetFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("loadgen takes one SCENARIO")
+			}
+			shard, err := parseShard(c)
+			if err != nil {
+				return err
+			}
+			start, err := startOf(c, shard, time.Now())
+			if err != nil {
+				return err
 			}
 			sc, err := loadScenario(c)
 			if err != nil {
@@ -120,9 +134,29 @@ func loadgenCommand() *cli.Command {
 				}
 				targets[i] = n
 			}
-			return runScenario(c, sc, runner.Real, targets, "loadgen")
+			label := "loadgen"
+			if shard.Sharded() {
+				label = fmt.Sprintf("loadgen-%d-of-%d", shard.Index, shard.Count)
+			}
+			return runScenarioWith(c, sc, runner.Real, targets, label, func(o *runner.Options) { o.Shard, o.Start = shard, start })
 		},
 	}
+}
+
+func shardFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "shard", Usage: "i/n: " + usage}
+}
+
+// parseShard reads --shard i/n; absent, no sharding.
+func parseShard(c *cli.Context) (loadgen.Shard, error) {
+	if !c.IsSet("shard") {
+		return loadgen.Shard{}, nil
+	}
+	s, err := loadgen.ParseShard(c.String("shard"))
+	if err != nil {
+		return s, usagef("--shard %v", err)
+	}
+	return s, nil
 }
 
 // instanceNames lists the scenario's servers in index order.
