@@ -180,6 +180,10 @@ type Options struct {
 	// clock with the cluster's fault times and server samples (redirlab
 	// run passes the cluster's start). Zero: when Run begins.
 	Start time.Time
+	// Ready, if set, is called once the generator is ready to send its
+	// first request (its connections opened), with how late that is for
+	// Start (0 when early: it then waits for its arrivals' times).
+	Ready func(late time.Duration)
 	// Progress, if set, is called every ProgressInterval from its own
 	// goroutine while the run lasts, and once at the end.
 	Progress func(Progress)
@@ -215,6 +219,8 @@ type Options struct {
 	// Default 800 (about 8 times fewer collections, heap up to 9 times
 	// the live data); -1 leaves the setting alone.
 	GCPercent int
+	// Shard runs one share of the arrivals (see Shard). Zero: all.
+	Shard Shard
 	// ServerCounters reads a server's own redirect counter (closed loop:
 	// hey hides hops, so redirect figures come from the servers). Default
 	// RedirectCounter, which reads /metrics and falls back to /status.
@@ -274,7 +280,22 @@ func (o *Options) validate(p *plan.Plan) error {
 	if o.ServerCounters == nil {
 		o.ServerCounters = RedirectCounter
 	}
-	return nil
+	if err := o.Shard.validate(); err != nil {
+		return fmt.Errorf("--shard %w", err)
+	}
+	return CheckShard(o.Shard, p)
+}
+
+// ready tells Ready how late the generator is for Start.
+func (o *Options) ready() {
+	if o.Ready == nil {
+		return
+	}
+	var late time.Duration
+	if !o.Start.IsZero() {
+		late = max(o.Clock.Now().Sub(o.Start), 0)
+	}
+	o.Ready(late)
 }
 
 // sink is where records go: *results.Recorder, or a test's collector.
@@ -316,6 +337,17 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 		defer tuneGC(opts.GCPercent)()
 	}
 	if p.Closed {
+		// hey starts its browsers at once: wait for the time zero here.
+		if d := opts.Start.Sub(opts.Clock.Now()); !opts.Start.IsZero() && d > 0 {
+			t := opts.Clock.NewTimer(d)
+			select {
+			case <-t.C():
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
+		opts.ready()
 		return runClosed(ctx, p, bases, rec, &opts)
 	}
 	return runOpen(ctx, p, bases, rec, &opts)

@@ -24,6 +24,10 @@ type job struct {
 	server    int // first server, chosen at dispatch
 	pool      int // connection pool of the session
 	pagesLeft int // this page included
+	// skipped is the other shards' arrivals since this shard's previous
+	// one, whose dispatch draws come first (first pages only).
+	skipped int
+	arrival uint64 // index in the whole schedule (first pages only)
 }
 
 // laterJobs is a min-heap of follow-up pages by due time.
@@ -76,8 +80,14 @@ type openLoop struct {
 	// returns when it ended; serveHTTP, or a fake in pacer tests.
 	serve func(j job, r *results.Request, pt *pageTrace) (end time.Duration)
 
-	nextID    uint64
-	nextPool  int
+	nextID   uint64
+	skipped  int // other shards' arrivals before the next own one
+	nextPool int
+	shard    Shard
+	arrivals uint64 // arrivals drawn, every shard's
+	// drawAll: the dispatch stream is drawn for other shards' arrivals
+	// too, so that the first servers are one generator's.
+	drawAll   bool
 	scheduled atomic.Int64
 	rejected  atomic.Int64
 }
@@ -117,7 +127,9 @@ func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, 
 		maxInFlight: int64(opts.MaxInFlight),
 		jobs:        make(chan job),
 		wake:        make(chan struct{}, 1),
+		shard:       opts.Shard,
 	}
+	o.drawAll = o.shard.Sharded() && p.Session.Pages == 1
 	// The generator knows of no server being down: every one counts as up.
 	o.outFn = func(i int) (int64, bool) { return o.outstanding[i].Load(), true }
 	o.serve = o.serveHTTP
@@ -128,6 +140,7 @@ func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, 
 // last request.
 func (o *openLoop) run(proc arrival.Process) error {
 	defer o.b.close()
+	o.opts.ready()
 	stopProgress := o.progress()
 	o.pace(proc)
 	close(o.jobs)
@@ -173,7 +186,7 @@ func (o *openLoop) pace(proc arrival.Process) {
 			o.spin = alarmSpin
 		}
 	}
-	nextArrival, haveArrival := proc.Next()
+	nextArrival, haveArrival := o.nextArrival(proc)
 	timer := o.clock.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -207,16 +220,34 @@ func (o *openLoop) pace(proc arrival.Process) {
 		}
 		var j job
 		if fromArrival {
-			j = job{scheduled: nextArrival, pool: o.nextPool, pagesLeft: o.session.Pages}
+			j = job{scheduled: nextArrival, pool: o.nextPool, pagesLeft: o.session.Pages, skipped: o.skipped, arrival: o.arrivals - 1}
 			o.nextPool = (o.nextPool + 1) % len(o.b.clients)
 			o.sessions.Add(1)
-			nextArrival, haveArrival = proc.Next()
+			nextArrival, haveArrival = o.nextArrival(proc)
 		} else {
 			o.mu.Lock()
 			j = heap.Pop(&o.later).(job)
 			o.mu.Unlock()
 		}
 		o.dispatch(j)
+	}
+}
+
+// nextArrival is this shard's next arrival: the whole schedule is drawn,
+// and the other shards' arrivals counted and passed over.
+func (o *openLoop) nextArrival(proc arrival.Process) (time.Duration, bool) {
+	o.skipped = 0
+	for {
+		t, ok := proc.Next()
+		if !ok {
+			return 0, false
+		}
+		k := o.arrivals
+		o.arrivals++
+		if o.shard.owns(k) {
+			return t, true
+		}
+		o.skipped++
 	}
 }
 
@@ -308,14 +339,27 @@ func (o *openLoop) spinFor() time.Duration {
 // MaxInFlight requests already in flight, records it as rejected by the
 // client. It never blocks for long and never drops a request.
 func (o *openLoop) dispatch(j job) {
-	j.id = o.nextID
-	o.nextID++
+	switch {
+	case o.session.Pages == 1:
+		j.id = j.arrival // the schedule's index, every shard's counted
+	case o.shard.Sharded():
+		j.id = o.nextID*uint64(o.shard.Count) + uint64(o.shard.Index-1)
+		o.nextID++
+	default:
+		j.id = o.nextID
+		o.nextID++
+	}
 	// Mean gap between due times, exponentially weighted (1/16).
 	if j.scheduled > o.lastDue {
 		o.meanGap += (j.scheduled - o.lastDue - o.meanGap) / 16
 		o.lastDue = j.scheduled
 	}
 	o.scheduled.Add(1)
+	if o.drawAll {
+		for range j.skipped {
+			o.disp.pick(o.outFn)
+		}
+	}
 	if o.busy.Load() >= o.maxInFlight {
 		o.rejectByClient(j)
 		return

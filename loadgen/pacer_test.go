@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"testing"
 	"testing/synctest"
@@ -16,6 +17,15 @@ import (
 // server that takes service per page, and returns the records.
 func runFake(t *testing.T, sc *scenarios.Scenario, service time.Duration, opts Options) []results.Request {
 	t.Helper()
+	recs := runFakeTargets(t, sc, 1, service, opts)
+	checkIDs(t, recs)
+	return recs
+}
+
+// runFakeTargets is runFake over n targets, without the check that the
+// IDs are 0..n-1 (a shard has only its share).
+func runFakeTargets(t *testing.T, sc *scenarios.Scenario, n int, service time.Duration, opts Options) []results.Request {
+	t.Helper()
 	var c collector
 	synctest.Test(t, func(t *testing.T) {
 		opts.NoSpin = true // the virtual clock does not move while the pacer spins
@@ -26,7 +36,11 @@ func runFake(t *testing.T, sc *scenarios.Scenario, service time.Duration, opts O
 		if err := opts.validate(pl); err != nil {
 			t.Fatal(err)
 		}
-		o, proc, err := newOpenLoop(context.Background(), pl, []*url.URL{{Scheme: "http", Host: "127.0.0.1:1"}}, &c, &opts)
+		var targets []*url.URL
+		for i := range n {
+			targets = append(targets, &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", i+1)})
+		}
+		o, proc, err := newOpenLoop(context.Background(), pl, targets, &c, &opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,9 +55,7 @@ func runFake(t *testing.T, sc *scenarios.Scenario, service time.Duration, opts O
 			t.Fatal(err)
 		}
 	})
-	recs := c.sorted()
-	checkIDs(t, recs)
-	return recs
+	return c.sorted()
 }
 
 // TestPacerSendsOnSchedule: in virtual time every request is sent exactly

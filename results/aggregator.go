@@ -50,6 +50,7 @@ type Aggregator struct {
 	servers    []serverTotals
 
 	notes  []string
+	info   RunInfo
 	errors errorList
 
 	closed  bool
@@ -227,6 +228,36 @@ func (a *Aggregator) AddSample(s *ServerSample) {
 	}
 }
 
+// RunInfo is what a summary says of how a real run was made: which
+// shard, how it started, its connections, what a merge read. Nil fields
+// are not set.
+type RunInfo struct {
+	Shard       *Shard
+	Start       *Start
+	Connections *Connections
+	Merge       *Merge
+}
+
+// Describe sets the summary's run information: each non-nil field of
+// info replaces what was set before.
+func (a *Aggregator) Describe(info RunInfo) {
+	if a.closed {
+		return
+	}
+	if info.Shard != nil {
+		a.info.Shard = info.Shard
+	}
+	if info.Start != nil {
+		a.info.Start = info.Start
+	}
+	if info.Connections != nil {
+		a.info.Connections = info.Connections
+	}
+	if info.Merge != nil {
+		a.info.Merge = info.Merge
+	}
+}
+
 // Note adds a sentence to the summary's notes, saying where a figure
 // comes from when that is not obvious.
 func (a *Aggregator) Note(s string) {
@@ -331,7 +362,11 @@ func (a *Aggregator) buildSummary() *Summary {
 			P99: ms(quantileIn(a.sendLag, 0.99, a.sendLagExt.min, a.sendLagExt.max)),
 			Max: ms(a.sendLagExt.max),
 		},
-		Servers: make([]ServerSummary, len(a.names)),
+		Servers:     make([]ServerSummary, len(a.names)),
+		Shard:       a.info.Shard,
+		Start:       a.info.Start,
+		Connections: a.info.Connections,
+		Merge:       a.info.Merge,
 	}
 	if c := a.counted; c.set {
 		s.Redirects = RedirectStats{Rate: ratio(min(1, mean(float64(c.total), float64(c.pages)))), Total: c.total}

@@ -137,6 +137,15 @@ func (r *Recorder) Note(s string) {
 	}
 }
 
+// Describe sets the summary's run information; see Aggregator.Describe.
+func (r *Recorder) Describe(info RunInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.agg.Describe(info)
+	}
+}
+
 // Interrupt marks the run stopped at at; see Aggregator.Interrupt.
 func (r *Recorder) Interrupt(at time.Duration) {
 	r.mu.Lock()

@@ -152,6 +152,67 @@ type Summary struct {
 	// Thresholds are the scenario's thresholds judged on this run's
 	// variant (over its replications), when it has any.
 	Thresholds []ThresholdVerdict `json:"thresholds,omitempty"`
+	// Shard says which share of the run this generator ran (loadgen
+	// --shard, sweep --shard).
+	Shard *Shard `json:"shard,omitempty"`
+	// Start says how a real generator's time zero was set, when it was
+	// given one (--start-at, --manager).
+	Start *Start `json:"start,omitempty"`
+	// Connections counts the open-loop generator's connections.
+	Connections *Connections `json:"connections,omitempty"`
+	// Merge lists the shards a merged directory was made of.
+	Merge *Merge `json:"merge,omitempty"`
+}
+
+// The shares a shard can be of.
+const (
+	// ShardArrivals: a share of one run's arrivals (loadgen --shard).
+	ShardArrivals = "arrivals"
+	// ShardSweepPoints: a share of a sweep's points (sweep --shard).
+	ShardSweepPoints = "sweep points"
+)
+
+// Shard is the i-th of n disjoint shares.
+type Shard struct {
+	Index int    `json:"index"`
+	Count int    `json:"count"`
+	Of    string `json:"of"`
+}
+
+// Start is how a generator's time zero was set and how well it kept it.
+type Start struct {
+	// At is the time zero, RFC 3339 with nanoseconds, on this host's clock.
+	At string `json:"at"`
+	// By is "start-at" or the coordinating manager's URL.
+	By string `json:"by"`
+	// LateMS is how long after At the generator was ready to send its
+	// first request (0 when it was ready before).
+	LateMS float64 `json:"late_ms"`
+	// ClockOffsetMS is the manager's clock minus this host's, measured
+	// at check-in (manager only); RTTMS the round trip it was measured
+	// over, which bounds its error.
+	ClockOffsetMS float64 `json:"clock_offset_ms"`
+	RTTMS         float64 `json:"rtt_ms"`
+}
+
+// Connections counts the connections a generator opened before its
+// first arrival (prewarmed) and while it ran.
+type Connections struct {
+	Prewarmed    int64 `json:"prewarmed"`
+	OpenedDuring int64 `json:"opened_during_run"`
+}
+
+// Merge is the provenance of a merged results directory.
+type Merge struct {
+	Shards []MergedShard `json:"shards"`
+}
+
+// MergedShard is one shard a merge read.
+type MergedShard struct {
+	Dir   string `json:"dir"`
+	Index int    `json:"index"`
+	Sent  int64  `json:"sent"`
+	Start *Start `json:"start,omitempty"`
 }
 
 // ThresholdVerdict is one threshold of the scenario judged on a run.

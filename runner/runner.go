@@ -70,7 +70,20 @@ type Options struct {
 	// WriteProgress, if set, is called after each figure and report file
 	// written once the runs are done.
 	WriteProgress func(report.Progress)
+	// Shard runs one share: of the arrivals in Run (Targets only, one
+	// run), of the points in Sweep. Zero: all.
+	Shard loadgen.Shard
+	// Start, if set (Targets only, one run), gives the load's time zero:
+	// it is called when the run is about to start the load, so that a
+	// coordinator hears from a generator that is ready.
+	Start StartFunc
+
+	sweep bool // set by Sweep: Shard is of points
 }
+
+// StartFunc returns a run's time zero on this host's clock, and how it
+// was set (Start.LateMS is filled by the run).
+type StartFunc func(ctx context.Context) (time.Time, results.Start, error)
 
 // Progress is a live report of one running scenario.
 type Progress struct {
@@ -102,7 +115,39 @@ func (o *Options) validate() error {
 	if len(o.Targets) > 0 && o.Mode != Real {
 		return errors.New("targets need real mode")
 	}
+	if !o.sweep && (o.Shard.Sharded() || o.Start != nil) && len(o.Targets) == 0 {
+		return errors.New("a shard or a start time needs targets: servers already running")
+	}
 	return nil
+}
+
+// checkOneRun refuses a shard or a coordinated start over several runs:
+// the shards of each would have to start together again, and a merge
+// reads one run.
+func checkOneRun(jobs []job, opts Options) error {
+	if !opts.sweep {
+		for _, j := range jobs {
+			p, err := plan.Resolve(j.sc)
+			if err != nil {
+				return &InputError{err}
+			}
+			if err := loadgen.CheckShard(opts.Shard, p); err != nil {
+				return &InputError{fmt.Errorf("%s: %w", j.sc.File, err)}
+			}
+		}
+	}
+	if opts.sweep || (!opts.Shard.Sharded() && opts.Start == nil) || len(jobs) <= 1 {
+		return nil
+	}
+	var names []string
+	for _, j := range jobs {
+		names = append(names, j.name)
+	}
+	flag := "--shard"
+	if !opts.Shard.Sharded() {
+		flag = "a start time"
+	}
+	return &InputError{fmt.Errorf("%s runs one run, and the scenario makes %d (%s): pick one with --variant", flag, len(jobs), strings.Join(names, ", "))}
 }
 
 // Result is one finished run.
@@ -184,6 +229,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 		return nil, err
 	}
 	if err := Check(jobs, opts); err != nil {
+		return nil, err
+	}
+	if err := checkOneRun(jobs, opts); err != nil {
 		return nil, err
 	}
 	res, runErr := runJobs(ctx, jobs, opts)
@@ -320,6 +368,13 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err != nil {
 		return nil, 0, err
 	}
+	if opts.Shard.Sharded() {
+		of := results.ShardArrivals
+		if opts.sweep {
+			of = results.ShardSweepPoints
+		}
+		rec.Describe(results.RunInfo{Shard: &results.Shard{Index: opts.Shard.Index, Count: opts.Shard.Count, Of: of}})
+	}
 	stop := startProgress(ctx, j, rec, opts)
 	start := time.Now()
 	var runErr error
@@ -329,7 +384,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	case Real:
 		if len(opts.Targets) > 0 {
 			rec.Note("load only: the servers ran elsewhere, so servers.csv and per-server figures are empty")
-			runErr = loadgen.Run(ctx, j.sc, opts.Targets, rec, loadgen.Options{})
+			runErr = runLoad(ctx, j.sc, opts, rec)
 		} else {
 			runErr = runReal(ctx, j.sc, rec)
 		}
@@ -344,6 +399,34 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	sum, closeErr := rec.Close()
 	return sum, took, errors.Join(runErr, closeErr)
 }
+
+// runLoad drives servers already running, from the time zero opts.Start
+// gives, if any.
+func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *results.Recorder) error {
+	lo := loadgen.Options{}
+	if !opts.sweep {
+		lo.Shard = opts.Shard
+	}
+	if opts.Start != nil {
+		at, info, err := opts.Start(ctx)
+		if err != nil {
+			return err
+		}
+		lo.Start = at
+		lo.Ready = func(late time.Duration) {
+			info.LateMS = float64(late.Microseconds()) / 1e3
+			rec.Describe(results.RunInfo{Start: &info})
+			if late > LateStart {
+				rec.Note(fmt.Sprintf("started %.1f ms after the time zero %s: its first arrivals were sent late (see send_lag_ms)", info.LateMS, info.At))
+			}
+		}
+	}
+	return loadgen.Run(ctx, sc, opts.Targets, rec, lo)
+}
+
+// LateStart is how late a generator may be for its time zero before its
+// summary says so: a few arrivals at most at the rates it keeps up with.
+const LateStart = time.Millisecond
 
 // runReal starts the cluster, samples its servers, and drives it with
 // the load generator.

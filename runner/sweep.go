@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/results/report"
@@ -55,6 +56,7 @@ type Loader func(sets ...string) (*scenarios.Scenario, error)
 
 // point is one cell of the grid.
 type point struct {
+	index int      // in the whole grid: names its directory
 	label string   // "900/s", or "900/s × 4" for several swept axes
 	sets  []string // key=value of every axis, in the order given
 }
@@ -79,6 +81,9 @@ func grid(axes []Axis) []point {
 			}
 		}
 		pts = next
+	}
+	for i := range pts {
+		pts[i].index = i
 	}
 	return pts
 }
@@ -192,23 +197,40 @@ type sweepPlan struct {
 // planSweep loads every point (its plain and swept overrides together,
 // validated once) and plans its runs under out, so that a bad value or
 // a clash fails before anything runs.
-func planSweep(load Loader, axes []Axis, out string, only []string) (*sweepPlan, error) {
+// With a shard, every point is still loaded and checked, and only the
+// shard's points (point k, from 0, belongs to shard k mod n + 1) are
+// kept, under the directories the whole sweep gives them.
+func planSweep(load Loader, axes []Axis, out string, only []string, shard loadgen.Shard) (*sweepPlan, error) {
 	if err := checkAxes(axes); err != nil {
 		return nil, err
 	}
-	p := &sweepPlan{pts: grid(axes)}
-	for i, pt := range p.pts {
+	all := grid(axes)
+	if shard.Count > len(all) {
+		return nil, inputErrorf("sweep --shard %v: the sweep has %d points, fewer than %d shards", shard, len(all), shard.Count)
+	}
+	p := &sweepPlan{}
+	for i, pt := range all {
 		sc, err := load(pt.sets...)
 		if err != nil {
 			return nil, err
 		}
+		if shard.Sharded() && i%shard.Count != shard.Index-1 {
+			if i == 0 {
+				if err := checkVariants(sc, axes, only); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		i := len(p.pts)
+		p.pts = append(p.pts, pt)
 		if i == 0 {
 			p.first = sc
 			if err := checkVariants(sc, axes, only); err != nil {
 				return nil, err
 			}
 		}
-		pj, err := jobsOf(sc, filepath.Join(out, dirName(i, pt.label)), only)
+		pj, err := jobsOf(sc, filepath.Join(out, dirName(pt.index, pt.label)), only)
 		if err != nil {
 			return nil, &InputError{err}
 		}
@@ -228,7 +250,7 @@ func planSweep(load Loader, axes []Axis, out string, only []string) (*sweepPlan,
 // key that a variant run (opts.Variants, or all) also sets is an error.
 // It returns the scenario at the first point.
 func CheckSweep(load Loader, axes []Axis, opts Options) (*scenarios.Scenario, error) {
-	p, err := planSweep(load, axes, "", opts.Variants)
+	p, err := planSweep(load, axes, "", opts.Variants, opts.Shard)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +288,8 @@ func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	p, err := planSweep(load, axes, opts.Out, opts.Variants)
+	opts.sweep = true
+	p, err := planSweep(load, axes, opts.Out, opts.Variants, opts.Shard)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +345,7 @@ func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.
 		}
 		if r := res[k]; r.Summary != nil {
 			sv.Points[pi] = append(sv.Points[pi], r.Summary)
-			dir := filepath.Join(opts.Out, dirName(pi, p.pts[pi].label))
+			dir := filepath.Join(opts.Out, dirName(p.pts[pi].index, p.pts[pi].label))
 			if j.sc.Variant != "" {
 				dir = filepath.Join(dir, j.sc.Variant)
 			}
@@ -341,7 +364,7 @@ func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.
 		if len(mine) == 0 {
 			continue // a point a stop kept from starting
 		}
-		if err := writeReportsWith(ctx, filepath.Join(opts.Out, dirName(i, pt.label)), mine, nil); err != nil {
+		if err := writeReportsWith(ctx, filepath.Join(opts.Out, dirName(pt.index, pt.label)), mine, nil); err != nil {
 			repErr = append(repErr, err)
 		}
 		if ctx.Err() != nil {

@@ -118,6 +118,7 @@ func sweepCommand() *cli.Command {
 				Usage: "key=v1,v2,... swept (a single value is a plain override, applied with the swept ones; repeat for a grid)"},
 			&cli.StringFlag{Name: "mode", Value: "sim", Usage: "sim | real"},
 			variantFlag, outFlag, forceFlag, noRecordsFlag, quietFlag,
+			shardFlag("run only the i-th of n disjoint shares of the sweep's points (point k, from 0, is share k mod n + 1)"),
 		}...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -142,7 +143,11 @@ func sweepCommand() *cli.Command {
 			load := func(sets ...string) (*scenarios.Scenario, error) {
 				return scenarios.Load(file, sets...)
 			}
-			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant"), Budget: budget(c)}
+			shard, err := parseShard(c)
+			if err != nil {
+				return err
+			}
+			opts := runner.Options{Mode: mode, NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant"), Budget: budget(c), Shard: shard}
 			// Every point loads and validates, every --variant exists and
 			// none of the variants run sets a swept key, before a
 			// directory is made or replaced.

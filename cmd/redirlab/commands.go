@@ -100,6 +100,11 @@ func execute(c *cli.Context, mode runner.Mode) error {
 // given), prints one row per run and where the results are. label names
 // the default results directory, runs/<scenario>-<label>-<time>.
 func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targets []string, label string) error {
+	return runScenarioWith(c, sc, mode, targets, label, nil)
+}
+
+// runScenarioWith is runScenario with more options set by with.
+func runScenarioWith(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targets []string, label string, with func(*runner.Options)) error {
 	if err := checkVariants(sc, c.StringSlice("variant")); err != nil {
 		return err
 	}
@@ -109,6 +114,9 @@ func runScenario(c *cli.Context, sc *scenarios.Scenario, mode runner.Mode, targe
 	}
 	opts := runner.Options{Mode: mode, Out: out, Targets: targets,
 		NoRecords: c.Bool("no-records"), Variants: c.StringSlice("variant"), Budget: budget(c)}
+	if with != nil {
+		with(&opts)
+	}
 	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 		opts.Progress = progressPrinter(c.App.ErrWriter)
 		opts.WriteProgress = writeProgressPrinter(c.App.ErrWriter, out)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
 	"github.com/redirlab/redirlab/server"
@@ -100,10 +101,15 @@ func loadgenCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "target", Aliases: []string{"t"}, Required: true,
 				Usage: "base URL of each server, in the scenario's server order (repeat)"},
 			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag,
+			shardFlag("the i-th of n disjoint shares of the arrivals (several generators, merged later with redirlab merge)"),
 		}, budgetFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("loadgen takes one SCENARIO")
+			}
+			shard, err := parseShard(c)
+			if err != nil {
+				return err
 			}
 			sc, err := loadScenario(c)
 			if err != nil {
@@ -120,9 +126,29 @@ func loadgenCommand() *cli.Command {
 				}
 				targets[i] = n
 			}
-			return runScenario(c, sc, runner.Real, targets, "loadgen")
+			label := "loadgen"
+			if shard.Sharded() {
+				label = fmt.Sprintf("loadgen-%d-of-%d", shard.Index, shard.Count)
+			}
+			return runScenarioWith(c, sc, runner.Real, targets, label, func(o *runner.Options) { o.Shard = shard })
 		},
 	}
+}
+
+func shardFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "shard", Usage: "i/n: " + usage}
+}
+
+// parseShard reads --shard i/n; absent, no sharding.
+func parseShard(c *cli.Context) (loadgen.Shard, error) {
+	if !c.IsSet("shard") {
+		return loadgen.Shard{}, nil
+	}
+	s, err := loadgen.ParseShard(c.String("shard"))
+	if err != nil {
+		return s, usagef("--shard %v", err)
+	}
+	return s, nil
 }
 
 // instanceNames lists the scenario's servers in index order.
