@@ -152,6 +152,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			managerCommand(),
 			serveCommand(),
 			loadgenCommand(),
+			mergeCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -176,6 +177,7 @@ var valueFlags = map[string]bool{
 	"b": true, "token-file": true, "allow": true, "idle-timeout": true, "read-timeout": true,
 	"write-timeout": true, "max-send-lag": true, "min-completed": true,
 	"max-requests": true, "max-samples": true, "max-seconds": true,
+	"shard": true, "start-at": true, "start-timeout": true, "start-lead": true,
 }
 
 // hoistFlags moves a subcommand's flags in front of its positional
