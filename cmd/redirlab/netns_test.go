@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +53,7 @@ const (
 	hotServer     = "hot-1" // the partitioned server
 	hotAddr       = "198.18.0.11"
 	netnsNetemArg = "delay 2ms" // on every node's link, where the kernel has netem
-	netnsShards   = 1           // load generators
+	netnsShards   = 2           // load generators
 
 	viewTTL      = 500 * time.Millisecond // the scenario's view_ttl
 	expireAfter  = 300 * time.Millisecond // the scenario's expire
@@ -64,8 +63,9 @@ const (
 	// clockSlack bounds a generator's time zero against the test's clock
 	// (it starts after its process) plus a report interval.
 	clockSlack    = 300 * time.Millisecond
-	netnsDeadline = 40 * time.Second // the whole run
-	netnsWait     = 5 * time.Second  // for a part to listen
+	resumeWithin  = 1500 * time.Millisecond // the agent's backoff cap (1 s) and a few redirects' spacing
+	netnsDeadline = 40 * time.Second        // the whole run
+	netnsWait     = 5 * time.Second         // for a part to listen
 	netnsPoll     = 20 * time.Millisecond
 )
 
@@ -283,79 +283,88 @@ func TestAcrossNetworkNamespaces(t *testing.T) {
 		l.waitListening(s.name, serverOuts[i])
 	}
 
-	// The load generator; the partition is timed from its start.
-	outDir := filepath.Join(dir, "results")
+	// The load generator's shards, started together; the partition is
+	// timed from their start.
+	type shard struct {
+		dir  string
+		out  *syncBuffer
+		done chan error
+	}
+	var shards []shard
 	start := time.Now()
-	gen, genOut := l.start("g1", append([]string{"loadgen", scenario, "--out", outDir, "--quiet"}, targets...)...)
-	genDone := make(chan error, 1)
-	go func() { genDone <- gen.Wait() }()
+	for i := 1; i <= netnsShards; i++ {
+		sd := shard{dir: filepath.Join(dir, fmt.Sprintf("shard-%d", i)), done: make(chan error, 1)}
+		var gen *exec.Cmd
+		gen, sd.out = l.start(fmt.Sprintf("g%d", i), append([]string{"loadgen", scenario,
+			"--shard", fmt.Sprintf("%d/%d", i, netnsShards), "--out", sd.dir, "--quiet"}, targets...)...)
+		go func() { sd.done <- gen.Wait() }()
+		shards = append(shards, sd)
+	}
 
+	// The partition: blackhole routes between the hot server and the
+	// manager, in both namespaces; the generators' routes stay.
 	cut := func(op string) {
 		sh(t, "ip", "-n", l.ns("mgr"), "route", op, "blackhole", hotAddr+"/32")
 		sh(t, "ip", "-n", l.ns("s1"), "route", op, "blackhole", managerAddr+"/32")
 	}
-	var cutAt, healAt time.Duration
 	select {
 	case <-time.After(time.Until(start.Add(partitionAt))):
-	case err := <-genDone:
-		t.Fatalf("loadgen ended before the partition: %v\n%s", err, genOut.String())
+	case err := <-shards[0].done:
+		t.Fatalf("loadgen ended before the partition: %v\n%s", err, shards[0].out.String())
 	}
 	cut("add")
-	cutAt = time.Since(start)
-	healed := false
-	t.Cleanup(func() {
-		if !healed {
-			cut("del")
-		}
-	})
+	cutAt := time.Since(start)
 	time.Sleep(partitionFor)
 	cut("del")
-	healed = true
-	healAt = time.Since(start)
-	t.Logf("partition of %s from the manager: from %.2fs to %.2fs after the generator started", hotServer, cutAt.Seconds(), healAt.Seconds())
+	healAt := time.Since(start)
+	t.Logf("partition of %s from the manager: from %.2fs to %.2fs after the generators started", hotServer, cutAt.Seconds(), healAt.Seconds())
 
-	select {
-	case err := <-genDone:
-		if err != nil {
-			t.Fatalf("loadgen: %v\n%s", err, genOut.String())
+	var dirs []string
+	for i, sd := range shards {
+		select {
+		case err := <-sd.done:
+			if err != nil {
+				t.Fatalf("loadgen shard %d: %v\n%s", i+1, err, sd.out.String())
+			}
+		case <-ctx.Done():
+			t.Fatalf("loadgen shard %d did not finish in %v:\n%s", i+1, netnsDeadline, sd.out.String())
 		}
-	case <-ctx.Done():
-		t.Fatalf("loadgen did not finish in %v:\n%s", netnsDeadline, genOut.String())
+		dirs = append(dirs, sd.dir)
 	}
 	for i, s := range servers {
 		t.Logf("%s says:\n%s", s.name, serverOuts[i].String())
 	}
-
-	checkNetnsResults(t, []string{outDir}, cutAt, healAt)
+	merged := filepath.Join(dir, "merged")
+	if out, err := exec.CommandContext(ctx, l.bin, append(append([]string{"merge"}, dirs...), "--out", merged)...).CombinedOutput(); err != nil {
+		t.Fatalf("redirlab merge: %v\n%s", err, out)
+	}
+	checkNetnsResults(t, dirs, merged, cutAt, healAt)
 }
 
-// checkNetnsResults checks the results of the shards in dirs, pooled: the
-// accounting, the quantiles, the redirects across namespaces and the
-// partition's effect.
-func checkNetnsResults(t *testing.T, dirs []string, cutAt, healAt time.Duration) {
+// checkNetnsResults checks the shards' results in dirs, pooled by hand,
+// against their merge: the accounting, the quantiles; and from the pooled
+// records, the redirects across namespaces and the partition's effect.
+func checkNetnsResults(t *testing.T, dirs []string, mergedDir string, cutAt, healAt time.Duration) {
 	t.Helper()
-	var sum results.RequestCounts
+	var sent int64
 	var lat []float64
 	ids := map[uint64]bool{}
 	hop := map[string]int{}          // "from>to" of redirects
 	var hotRedirects []time.Duration // when the hot server decided to redirect
 	var intoHot []time.Duration      // when a peer's redirect sent a browser to it
-	var summaries []*results.Summary
 	for _, d := range dirs {
 		s, err := results.ReadSummary(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		summaries = append(summaries, s)
-		sum.Sent += s.Requests.Sent
-		sum.Completed += s.Requests.Completed
-		sum.Errors += s.Requests.Errors
-		sum.Rejected += s.Requests.Rejected
+		sent += s.Requests.Sent
 		names := map[int]string{}
 		for i, sv := range s.Servers {
 			names[i] = sv.Name
 		}
+		n := int64(0)
 		err = results.ReadRequests(d, func(q *results.Request) error {
+			n++
 			if ids[q.ID] {
 				t.Errorf("%s: request %d recorded twice", d, q.ID)
 			}
@@ -380,40 +389,65 @@ func checkNetnsResults(t *testing.T, dirs []string, cutAt, healAt time.Duration)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if n != s.Requests.Sent {
+			t.Errorf("%s: %d records for %d requests sent", d, n, s.Requests.Sent)
+		}
 	}
 
-	// Every request is one record, and every record is counted once.
-	if sum.Sent == 0 || sum.Sent != sum.Completed+sum.Errors+sum.Rejected {
-		t.Errorf("sent %d != completed %d + errors %d + rejected %d", sum.Sent, sum.Completed, sum.Errors, sum.Rejected)
+	// The merge: every request of every shard, one record each.
+	m, err := results.ReadSummary(mergedDir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if int64(len(ids)) != sum.Sent {
-		t.Errorf("%d records for %d requests sent", len(ids), sum.Sent)
+	c := m.Requests
+	t.Logf("merged: sent %d = completed %d + errors %d + rejected %d; p50 %.3f ms, p99 %.3f ms; redirect rate %.3f",
+		c.Sent, c.Completed, c.Errors, c.Rejected, m.LatencyMS.P50, m.LatencyMS.P99, m.Redirects.Rate)
+	if c.Sent == 0 || c.Sent != c.Completed+c.Errors+c.Rejected {
+		t.Errorf("merged: sent %d != completed %d + errors %d + rejected %d", c.Sent, c.Completed, c.Errors, c.Rejected)
+	}
+	if c.Sent != sent || int64(len(ids)) != sent {
+		t.Errorf("merged: sent %d; the shards sent %d in all, with %d distinct records", c.Sent, sent, len(ids))
+	}
+	mergedIDs := map[uint64]bool{}
+	if err := results.ReadRequests(mergedDir, func(q *results.Request) error {
+		if mergedIDs[q.ID] || !ids[q.ID] {
+			t.Errorf("merged: request %d twice, or in no shard", q.ID)
+		}
+		mergedIDs[q.ID] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(mergedIDs) != len(ids) {
+		t.Errorf("merged: %d records, the shards %d", len(mergedIDs), len(ids))
 	}
 	// Every server is reachable from every generator all along: nothing
 	// may fail.
-	if sum.Errors != 0 {
-		t.Errorf("%d requests failed", sum.Errors)
+	if c.Errors != 0 {
+		t.Errorf("merged: %d requests failed", c.Errors)
 	}
 
-	// The quantiles of the results against those of the pooled records:
-	// the same rank (HdrHistogram's: round(q·n), at least 1), and at most
-	// 0.1% above it (3 significant digits), give or take requests.csv's
-	// rounding to the microsecond.
+	// The merged quantiles against those of the shards' records pooled by
+	// hand: the same rank (HdrHistogram's: round(q·n), at least 1), and at
+	// most 0.1% above it (3 significant digits), give or take
+	// requests.csv's rounding to the microsecond.
 	slices.Sort(lat)
-	merged := summaries[0].LatencyMS
-	for _, c := range []struct {
+	if int64(len(lat)) != c.Completed || len(lat) == 0 {
+		t.Fatalf("merged: %d completed; the shards' records %d", c.Completed, len(lat))
+	}
+	for _, q := range []struct {
 		q   float64
 		got float64
-	}{{0.5, merged.P50}, {0.9, merged.P90}, {0.99, merged.P99}, {0.999, merged.P999}, {1, merged.Max}} {
-		rank := min(max(int(c.q*float64(len(lat))+0.5), 1), len(lat))
+	}{{0.5, m.LatencyMS.P50}, {0.9, m.LatencyMS.P90}, {0.99, m.LatencyMS.P99}, {0.999, m.LatencyMS.P999}, {1, m.LatencyMS.Max}} {
+		rank := min(max(int(q.q*float64(len(lat))+0.5), 1), len(lat))
 		want := lat[rank-1]
-		if c.got < want-0.001 || c.got > want*1.001+0.001 {
-			t.Errorf("latency quantile %g: results say %.3f ms, the pooled records %.3f ms", c.q, c.got, want)
+		if q.got < want-0.001 || q.got > want*1.001+0.001 {
+			t.Errorf("merged latency quantile %g: %.3f ms; the pooled records' %.3f ms", q.q, q.got, want)
 		}
 	}
 
 	// Redirects cross namespaces: from the hot server to each other one.
-	t.Logf("redirects across namespaces (from>to: count): %v; %d requests sent", hop, sum.Sent)
+	t.Logf("redirects across namespaces (from>to: count): %v; %d requests sent", hop, sent)
 	for _, to := range []string{"web-1", "web-2"} {
 		if hop[hotServer+">"+to] < 20 {
 			t.Errorf("%d redirects from %s to %s, want at least 20", hop[hotServer+">"+to], hotServer, to)
@@ -450,11 +484,14 @@ func checkNetnsResults(t *testing.T, dirs []string, cutAt, healAt time.Duration)
 	if after == 0 {
 		t.Errorf("%s did not redirect again after the partition healed", hotServer)
 	}
+	// Its agent retries at most a second apart (the backoff's cap): the
+	// first view after the heal comes within that, and a redirect soon
+	// after at 90% load.
+	if firstAfter > healAt+resumeWithin {
+		t.Errorf("%s redirected again only %.2fs after the partition healed, want within %v", hotServer, (firstAfter - healAt).Seconds(), resumeWithin)
+	}
 	if intoDuring != 0 {
 		t.Errorf("peers redirected %d browsers to %s after the manager marked it down", intoDuring, hotServer)
-	}
-	if math.IsNaN(merged.P50) {
-		t.Errorf("no latency")
 	}
 }
 
