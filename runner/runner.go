@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -83,7 +84,7 @@ type Options struct {
 
 // StartFunc returns a run's time zero on this host's clock, and how it
 // was set (Start.LateMS is filled by the run).
-type StartFunc func(ctx context.Context) (time.Time, results.Start, error)
+type StartFunc func(ctx context.Context, sc *scenarios.Scenario) (time.Time, results.Start, error)
 
 // Progress is a live report of one running scenario.
 type Progress struct {
@@ -408,9 +409,13 @@ func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *res
 		lo.Shard = opts.Shard
 	}
 	if opts.Start != nil {
-		at, info, err := opts.Start(ctx)
+		at, info, err := opts.Start(ctx, sc)
 		if err != nil {
 			return err
+		}
+		if math.Abs(info.ClockOffsetMS) > ClockOffsetNote {
+			rec.Note(fmt.Sprintf("this host's clock is %.1f ms %s the manager's (measured within ±%.1f ms): its time zero was converted by that offset, but its other clock readings are its own",
+				math.Abs(info.ClockOffsetMS), map[bool]string{true: "behind", false: "ahead of"}[info.ClockOffsetMS > 0], info.RTTMS/2))
 		}
 		lo.Start = at
 		lo.Ready = func(late time.Duration) {
@@ -423,6 +428,10 @@ func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *res
 	}
 	return loadgen.Run(ctx, sc, opts.Targets, rec, lo)
 }
+
+// ClockOffsetNote is the clock offset from the manager, in
+// milliseconds, beyond which a summary says so.
+const ClockOffsetNote = 10.0
 
 // LateStart is how late a generator may be for its time zero before its
 // summary says so: a few arrivals at most at the rates it keeps up with.

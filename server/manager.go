@@ -52,6 +52,10 @@ type ManagerConfig struct {
 	Insecure bool
 	// Timeouts bound each client's connection (Write defaults to 10s).
 	Timeouts Timeouts
+	// StartLead is how long after the last shard of a run checks in
+	// (POST /v1/start) its time zero is: time for every shard to hear it
+	// and open its connections. Default 2s.
+	StartLead time.Duration
 }
 
 func (c *ManagerConfig) validate() error {
@@ -74,6 +78,12 @@ func (c *ManagerConfig) validate() error {
 	if c.Metrics == nil {
 		c.Metrics = prometheus.NewRegistry()
 	}
+	if c.StartLead < 0 {
+		return fmt.Errorf("manager: start lead %v: must not be negative", c.StartLead)
+	}
+	if c.StartLead == 0 {
+		c.StartLead = 2 * time.Second
+	}
 	return nil
 }
 
@@ -82,7 +92,9 @@ func (c *ManagerConfig) validate() error {
 // down, and under central placement tells overloaded servers to redirect.
 //
 // HTTP API: POST /v1/report (ReportMessage → ViewMessage), GET /v1/view
-// (ViewMessage), GET /v1/servers ([]ServerView), GET /metrics.
+// (ViewMessage), GET /v1/servers ([]ServerView), POST /v1/start
+// (StartCheckIn → StartAnswer, the load generators' coordinated start),
+// GET /metrics.
 type Manager struct {
 	cfg      ManagerConfig
 	interval time.Duration
@@ -92,6 +104,8 @@ type Manager struct {
 	index map[string]int
 	token *tokenCheck
 	allow []netip.Prefix
+
+	starts *startGate
 
 	mu  sync.Mutex
 	reg *model.Registry
@@ -125,6 +139,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		token:    newTokenCheck(cfg.Token),
 		allow:    cfg.Allow,
 		reg:      model.NewRegistry(p.RegistryConfig()),
+		starts:   newStartGate(cfg.Clock, cfg.StartLead),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -138,6 +153,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	mux.HandleFunc("POST /v1/report", m.authorized(m.handleReport))
 	mux.HandleFunc("GET /v1/view", m.authorized(m.handleView))
 	mux.HandleFunc("GET /v1/servers", m.authorized(m.handleServers))
+	mux.HandleFunc("POST /v1/start", m.authorized(m.handleStart))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	m.handler = m.outageGate(mux)
 	return m, nil

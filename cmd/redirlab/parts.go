@@ -25,6 +25,7 @@ func managerCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to listen on"},
 			&cli.StringSliceFlag{Name: "allow", Usage: "network servers may register from, such as 10.0.0.0/24 (repeat; default loopback)"},
 			&cli.BoolFlag{Name: "insecure", Usage: "listen beyond loopback without a token (anyone who reaches the manager steers the browsers)"},
+			&cli.DurationFlag{Name: "start-lead", Value: 2 * time.Second, Usage: "time from the last load generator's check-in (loadgen --manager) to the start it gives them all"},
 			setFlag,
 		}, append(tokenFlags(), timeoutFlags(10*time.Second)...)...),
 		Action: func(c *cli.Context) error {
@@ -35,7 +36,10 @@ func managerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg := server.ManagerConfig{Scenario: sc, Listen: c.String("listen"), Insecure: c.Bool("insecure")}
+			if c.Duration("start-lead") <= 0 {
+				return usagef("--start-lead %v: must be positive", c.Duration("start-lead"))
+			}
+			cfg := server.ManagerConfig{Scenario: sc, Listen: c.String("listen"), Insecure: c.Bool("insecure"), StartLead: c.Duration("start-lead")}
 			if cfg.Token, err = readToken(c); err != nil {
 				return err
 			}
@@ -102,12 +106,16 @@ func loadgenCommand() *cli.Command {
 				Usage: "base URL of each server, in the scenario's server order (repeat)"},
 			outFlag, forceFlag, setFlag, variantFlag, noRecordsFlag, quietFlag,
 			shardFlag("the i-th of n disjoint shares of the arrivals (several generators, merged later with redirlab merge)"),
-		}, budgetFlags()...),
+		}, append(append(startFlags(), tokenFlags()...), budgetFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("loadgen takes one SCENARIO")
 			}
 			shard, err := parseShard(c)
+			if err != nil {
+				return err
+			}
+			start, err := startOf(c, shard, time.Now())
 			if err != nil {
 				return err
 			}
@@ -130,7 +138,7 @@ func loadgenCommand() *cli.Command {
 			if shard.Sharded() {
 				label = fmt.Sprintf("loadgen-%d-of-%d", shard.Index, shard.Count)
 			}
-			return runScenarioWith(c, sc, runner.Real, targets, label, func(o *runner.Options) { o.Shard = shard })
+			return runScenarioWith(c, sc, runner.Real, targets, label, func(o *runner.Options) { o.Shard, o.Start = shard, start })
 		},
 	}
 }

@@ -1,0 +1,283 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+)
+
+// The manager as the load generators' coordinator: every shard of a run
+// checks in (POST /v1/start), and once all n have, the manager answers
+// every one with the same time zero, StartLead after the last check-in,
+// so that the shards' arrivals interleave as one generator's would and
+// their time series line up.
+
+// StartCheckIn is a shard's check-in.
+type StartCheckIn struct {
+	// Run names the run, the same for every shard of it (scenario,
+	// variant, seed and a digest of the scenario as run): shards of other
+	// runs wait apart.
+	Run string `json:"run"`
+	// Shard (from 1) of Shards.
+	Shard  int `json:"shard"`
+	Shards int `json:"shards"`
+	// Generator is random, one per generator process: a shard checking
+	// in again is the same one asking, a new one after the release is a
+	// new run with the same settings.
+	Generator string `json:"generator"`
+}
+
+// StartAnswer is the manager's answer: Start once every shard has
+// checked in, else how many have; Now is the manager's clock as it
+// answered.
+type StartAnswer struct {
+	Start   time.Time `json:"start,omitzero"`
+	Now     time.Time `json:"now"`
+	Arrived int       `json:"arrived"`
+	Shards  int       `json:"shards"`
+	// Waiting lists the other runs whose shards are checking in, so that
+	// a shard that ran other settings sees why it waits alone.
+	Waiting []string `json:"waiting,omitempty"`
+}
+
+const (
+	// startPoll is how long a check-in is held waiting for the others
+	// before the answer says how many have come (the shard asks again):
+	// well within the manager's write timeout.
+	startPoll = 2 * time.Second
+	// maxStartRuns bounds the runs checking in at once.
+	maxStartRuns = 32
+	// startKeep is how long a released run's start is kept for a shard
+	// that asks again.
+	startKeep = 10 * time.Minute
+)
+
+// startGate holds the runs checking in.
+type startGate struct {
+	clock func() time.Time
+	lead  time.Duration
+
+	mu   sync.Mutex
+	runs map[string]*startRun
+}
+
+type startRun struct {
+	shards   int
+	arrived  map[int]string // shard: its generator
+	start    time.Time      // set on release
+	released chan struct{}  // closed on release
+}
+
+func newStartGate(clock func() time.Time, lead time.Duration) *startGate {
+	return &startGate{clock: clock, lead: lead, runs: map[string]*startRun{}}
+}
+
+// checkIn records c and returns its run, released if c was the last.
+func (g *startGate) checkIn(c StartCheckIn) (*startRun, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.clock()
+	for name, r := range g.runs {
+		if !r.start.IsZero() && now.Sub(r.start) > startKeep {
+			delete(g.runs, name)
+		}
+	}
+	r := g.runs[c.Run]
+	if r != nil && !r.start.IsZero() {
+		if gen, ok := r.arrived[c.Shard]; !ok || gen != c.Generator {
+			r = nil // released: a new generator starts the run anew
+		}
+	}
+	if r == nil {
+		if len(g.runs) >= maxStartRuns {
+			return nil, fmt.Errorf("start: %d runs are checking in already", maxStartRuns)
+		}
+		r = &startRun{shards: c.Shards, arrived: map[int]string{}, released: make(chan struct{})}
+		g.runs[c.Run] = r
+	}
+	if r.shards != c.Shards {
+		return nil, fmt.Errorf("start: run %q has %d shards, and this shard says %d", c.Run, r.shards, c.Shards)
+	}
+	if r.start.IsZero() {
+		r.arrived[c.Shard] = c.Generator
+	}
+	if len(r.arrived) == r.shards && r.start.IsZero() {
+		r.start = now.Add(g.lead)
+		close(r.released)
+	}
+	return r, nil
+}
+
+// answer is what a shard of r is told now.
+func (g *startGate) answer(name string, r *startRun) StartAnswer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	a := StartAnswer{Start: r.start, Now: g.clock(), Arrived: len(r.arrived), Shards: r.shards}
+	if r.start.IsZero() {
+		for other, o := range g.runs {
+			if other != name && o.start.IsZero() {
+				a.Waiting = append(a.Waiting, other)
+			}
+		}
+		slices.Sort(a.Waiting)
+	}
+	return a
+}
+
+func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 4<<10+1))
+	var c StartCheckIn
+	if err == nil {
+		err = jsonv2.Unmarshal(data, &c, jsonv2.RejectUnknownMembers(true))
+	}
+	switch {
+	case err != nil:
+		http.Error(w, "start: "+err.Error(), http.StatusBadRequest)
+		return
+	case c.Run == "" || len(c.Run) > 512 || c.Generator == "" || len(c.Generator) > 64:
+		http.Error(w, "start: run must be a name of 1 to 512 bytes, generator of 1 to 64", http.StatusBadRequest)
+		return
+	case c.Shards < 1 || c.Shards > 1024 || c.Shard < 1 || c.Shard > c.Shards:
+		http.Error(w, fmt.Sprintf("start: shard %d of %d: want 1 <= shard <= shards <= 1024", c.Shard, c.Shards), http.StatusBadRequest)
+		return
+	}
+	run, err := m.starts.checkIn(c)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	t := time.NewTimer(startPoll)
+	defer t.Stop()
+	select {
+	case <-run.released:
+	case <-t.C:
+	case <-r.Context().Done():
+		return
+	}
+	writeJSON(w, m.starts.answer(c.Run, run))
+}
+
+// StartClient checks a shard in with a manager and waits for the time
+// zero of its run.
+type StartClient struct {
+	// ManagerURL is the manager's base URL; Token its control-plane token.
+	ManagerURL, Token string
+	// CheckIn says which run and shard.
+	CheckIn StartCheckIn
+	// Timeout bounds the wait for every shard to check in.
+	Timeout time.Duration
+	// HTTP is the client used. Default: one with a 10 s timeout.
+	HTTP *http.Client
+}
+
+// StartTime is a time zero received from the manager.
+type StartTime struct {
+	// At is the time zero on this host's clock (with a monotonic reading).
+	At time.Time
+	// ManagerAt is it on the manager's clock.
+	ManagerAt time.Time
+	// Offset is the manager's clock minus this host's, measured over the
+	// round trip RTT (within RTT/2).
+	Offset, RTT time.Duration
+}
+
+// clockSamples is how many quick exchanges measure the clock offset
+// once released (the one of least round trip is used).
+const clockSamples = 3
+
+// Await checks in, waits until every shard has, and measures the clock
+// offset with a few quick exchanges once released.
+func (c StartClient) Await(ctx context.Context) (StartTime, error) {
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.Timeout <= 0 {
+		return StartTime{}, errors.New("start: no timeout")
+	}
+	deadline := time.Now().Add(c.Timeout)
+	var last StartAnswer
+	for {
+		a, _, _, err := c.post(ctx)
+		if err != nil {
+			return StartTime{}, err
+		}
+		if !a.Start.IsZero() {
+			break
+		}
+		last = a
+		if time.Now().After(deadline) {
+			msg := fmt.Sprintf("start: waited %v for the shards of %s: %d of %d checked in with %s", c.Timeout, c.CheckIn.Run, last.Arrived, last.Shards, c.ManagerURL)
+			if len(last.Waiting) > 0 {
+				msg += fmt.Sprintf("; the manager has shards of other runs waiting (other settings?): %s", strings.Join(last.Waiting, "; "))
+			}
+			return StartTime{}, errors.New(msg)
+		}
+	}
+	// The release answer came after a long wait: its round trip says
+	// nothing of the offset. Asking again is answered at once.
+	var best StartTime
+	for k := range clockSamples {
+		a, t0, t1, err := c.post(ctx)
+		if err != nil {
+			return StartTime{}, err
+		}
+		rtt := t1.Sub(t0)
+		if k > 0 && rtt >= best.RTT {
+			continue
+		}
+		mid := t0.Add(rtt / 2)
+		best = StartTime{
+			At:        mid.Add(a.Start.Sub(a.Now)),
+			ManagerAt: a.Start,
+			Offset:    a.Now.Sub(mid),
+			RTT:       rtt,
+		}
+	}
+	return best, nil
+}
+
+// post checks in once, and returns the answer with the local times
+// around the exchange.
+func (c StartClient) post(ctx context.Context) (a StartAnswer, t0, t1 time.Time, err error) {
+	body, _ := json.Marshal(c.CheckIn)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/start", bytes.NewReader(body))
+	if err != nil {
+		return a, t0, t1, fmt.Errorf("start: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	t0 = time.Now()
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return a, t0, t1, fmt.Errorf("start: checking in with the manager: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	t1 = time.Now()
+	if err != nil {
+		return a, t0, t1, fmt.Errorf("start: reading the manager's answer: %w", err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized:
+		return a, t0, t1, fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
+	default:
+		return a, t0, t1, fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
+	}
+	if err := json.Unmarshal(data, &a); err != nil || a.Now.IsZero() {
+		return a, t0, t1, fmt.Errorf("start: the manager at %s answered %q: not a start answer (is it a redirlab manager?)", c.ManagerURL, data)
+	}
+	return a, t0, t1, nil
+}
