@@ -60,9 +60,10 @@ const (
 	runLength    = 11 * time.Second       // the scenario's warmup + duration
 	partitionAt  = 4 * time.Second        // after the generators' start
 	partitionFor = 3 * time.Second
-	// clockSlack bounds a generator's time zero against the test's clock
-	// (it starts after its process) plus a report interval.
-	clockSlack    = 300 * time.Millisecond
+	// clockSlack: a report interval, an exchange in flight, and the
+	// generators' lateness against their time zero.
+	clockSlack    = 200 * time.Millisecond
+	startLead     = 2 * time.Second         // the manager's --start-lead default
 	resumeWithin  = 1500 * time.Millisecond // the agent's backoff cap (1 s) and a few redirects' spacing
 	netnsDeadline = 40 * time.Second        // the whole run
 	netnsWait     = 5 * time.Second         // for a part to listen
@@ -283,8 +284,8 @@ func TestAcrossNetworkNamespaces(t *testing.T) {
 		l.waitListening(s.name, serverOuts[i])
 	}
 
-	// The load generator's shards, started together; the partition is
-	// timed from their start.
+	// The load generator's shards, started together through the manager:
+	// it gives them one time zero, startLead after the last checks in.
 	type shard struct {
 		dir  string
 		out  *syncBuffer
@@ -296,7 +297,8 @@ func TestAcrossNetworkNamespaces(t *testing.T) {
 		sd := shard{dir: filepath.Join(dir, fmt.Sprintf("shard-%d", i)), done: make(chan error, 1)}
 		var gen *exec.Cmd
 		gen, sd.out = l.start(fmt.Sprintf("g%d", i), append([]string{"loadgen", scenario,
-			"--shard", fmt.Sprintf("%d/%d", i, netnsShards), "--out", sd.dir, "--quiet"}, targets...)...)
+			"--shard", fmt.Sprintf("%d/%d", i, netnsShards), "--manager", managerURL, "--token-file", token,
+			"--out", sd.dir, "--quiet"}, targets...)...)
 		go func() { sd.done <- gen.Wait() }()
 		shards = append(shards, sd)
 	}
@@ -308,16 +310,15 @@ func TestAcrossNetworkNamespaces(t *testing.T) {
 		sh(t, "ip", "-n", l.ns("s1"), "route", op, "blackhole", managerAddr+"/32")
 	}
 	select {
-	case <-time.After(time.Until(start.Add(partitionAt))):
+	case <-time.After(time.Until(start.Add(startLead + partitionAt))):
 	case err := <-shards[0].done:
 		t.Fatalf("loadgen ended before the partition: %v\n%s", err, shards[0].out.String())
 	}
 	cut("add")
-	cutAt := time.Since(start)
+	cutWall := time.Now()
 	time.Sleep(partitionFor)
 	cut("del")
-	healAt := time.Since(start)
-	t.Logf("partition of %s from the manager: from %.2fs to %.2fs after the generators started", hotServer, cutAt.Seconds(), healAt.Seconds())
+	healWall := time.Now()
 
 	var dirs []string
 	for i, sd := range shards {
@@ -338,14 +339,39 @@ func TestAcrossNetworkNamespaces(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, l.bin, append(append([]string{"merge"}, dirs...), "--out", merged)...).CombinedOutput(); err != nil {
 		t.Fatalf("redirlab merge: %v\n%s", err, out)
 	}
-	checkNetnsResults(t, dirs, merged, cutAt, healAt)
+	checkNetnsResults(t, dirs, merged, managerURL, cutWall, healWall)
 }
 
 // checkNetnsResults checks the shards' results in dirs, pooled by hand,
 // against their merge: the accounting, the quantiles; and from the pooled
 // records, the redirects across namespaces and the partition's effect.
-func checkNetnsResults(t *testing.T, dirs []string, mergedDir string, cutAt, healAt time.Duration) {
+func checkNetnsResults(t *testing.T, dirs []string, mergedDir, managerURL string, cutWall, healWall time.Time) {
 	t.Helper()
+	// The shards' time zero, from the manager: the partition in run time.
+	// Each shard converts the manager's time zero with the clock offset it
+	// measured, within the round trip it measured it over.
+	var t0 time.Time
+	for i, d := range dirs {
+		s, err := results.ReadSummary(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Start == nil || s.Start.By != managerURL {
+			t.Fatalf("%s: start %+v: want a time zero from %s", d, s.Start, managerURL)
+		}
+		at, err := time.Parse(time.RFC3339Nano, s.Start.At)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			t0 = at
+		} else if d := at.Sub(t0).Abs(); d > time.Duration(s.Start.RTTMS*float64(time.Millisecond))+time.Millisecond {
+			t.Errorf("shard %d starts %v from shard 1 (round trip %.3f ms)", i+1, d, s.Start.RTTMS)
+		}
+	}
+	cutAt, healAt := cutWall.Sub(t0), healWall.Sub(t0)
+	t.Logf("partition of %s from the manager: from %.3fs to %.3fs of the run", hotServer, cutAt.Seconds(), healAt.Seconds())
+
 	var sent int64
 	var lat []float64
 	ids := map[uint64]bool{}
@@ -454,9 +480,8 @@ func checkNetnsResults(t *testing.T, dirs []string, mergedDir string, cutAt, hea
 		}
 	}
 
-	// The partition, in the generator's time. The partition began and
-	// ended at most clockSlack earlier than the test's clock says (the
-	// generator's time zero comes after its process started).
+	// The partition's effect, in run time, with clockSlack for the
+	// reports in flight.
 	slices.Sort(hotRedirects)
 	quietFrom := cutAt + viewTTL + clockSlack
 	quietTo := healAt - clockSlack
