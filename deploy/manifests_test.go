@@ -139,8 +139,14 @@ func TestMain(m *testing.M) {
 }
 
 // flagSpec is what `redirlab CMD --help` documents: each flag by name and
-// alias, and whether it takes a value.
-type flagSpec map[string]bool
+// alias (as written, "--target", "-t"), with its name and whether it takes
+// a value.
+type flagSpec map[string]flagInfo
+
+type flagInfo struct {
+	name  string // "target"
+	takes bool
+}
 
 var helpFlag = regexp.MustCompile(`^\s+(--?[a-z][a-z0-9-]*)( value)?((?:, -{1,2}[a-z][a-z0-9-]*(?: value)?)*)`)
 
@@ -157,11 +163,11 @@ func commandFlags(t *testing.T, cmd string) flagSpec {
 		if mm == nil {
 			continue
 		}
-		value := mm[2] != ""
-		spec[mm[1]] = value
+		f := flagInfo{name: strings.TrimLeft(mm[1], "-"), takes: mm[2] != ""}
+		spec[mm[1]] = f
 		for _, alias := range strings.Split(mm[3], ",") {
 			if a := strings.Fields(alias); len(a) > 0 {
-				spec[a[0]] = value
+				spec[a[0]] = f
 			}
 		}
 	}
@@ -223,12 +229,26 @@ func parseInvocation(t *testing.T, where string, words []string, specs map[strin
 		t.Errorf("%s: no redirlab subcommand", where)
 		return &invocation{where: where, flags: map[string][]string{}}
 	}
-	in := &invocation{where: where, cmd: words[0], flags: map[string][]string{}}
-	spec, ok := specs[in.cmd]
+	spec, ok := specs[words[0]]
 	if !ok {
-		spec = commandFlags(t, in.cmd)
-		specs[in.cmd] = spec
+		spec = commandFlags(t, words[0])
+		specs[words[0]] = spec
 	}
+	in, problems := parseWords(words, spec)
+	in.where = where
+	for _, p := range problems {
+		t.Errorf("%s: %s", where, p)
+	}
+	return in
+}
+
+// parseWords reads a command line (the subcommand first) by the flags
+// its --help documents, as urfave/cli would, and says what it would
+// refuse. A nil spec (an unknown subcommand, already an error) takes
+// every flag.
+func parseWords(words []string, spec flagSpec) (*invocation, []string) {
+	in := &invocation{cmd: words[0], flags: map[string][]string{}}
+	var problems []string
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		if !strings.HasPrefix(w, "-") {
@@ -236,27 +256,27 @@ func parseInvocation(t *testing.T, where string, words []string, specs map[strin
 			continue
 		}
 		name, value, hasValue := strings.Cut(w, "=")
-		takes, known := spec[name]
+		f, known := spec[name]
 		if spec == nil {
-			takes, known = true, true // the command itself is already an error
+			f, known = flagInfo{name: strings.TrimLeft(name, "-"), takes: true}, true
 		}
 		if !known {
-			t.Errorf("%s: redirlab %s has no flag %s (see redirlab %s --help)", where, in.cmd, name, in.cmd)
+			problems = append(problems, fmt.Sprintf("redirlab %s has no flag %s (see redirlab %s --help)", in.cmd, name, in.cmd))
 			continue
 		}
-		if takes && !hasValue {
+		if f.takes && !hasValue {
 			if i+1 == len(words) {
-				t.Errorf("%s: %s needs a value", where, name)
+				problems = append(problems, fmt.Sprintf("%s needs a value", name))
 				continue
 			}
 			i++
 			value = words[i]
-		} else if !takes && hasValue {
-			t.Errorf("%s: %s takes no value", where, name)
+		} else if !f.takes && hasValue {
+			problems = append(problems, fmt.Sprintf("%s takes no value", name))
 		}
-		in.flags[strings.TrimLeft(name, "-")] = append(in.flags[strings.TrimLeft(name, "-")], value)
+		in.flags[f.name] = append(in.flags[f.name], value)
 	}
-	return in
+	return in, problems
 }
 
 // pod is one pod template with the redirlab command lines it runs.
@@ -640,5 +660,33 @@ func TestDockerfile(t *testing.T) {
 	users := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindAllStringSubmatch(df, -1)
 	if len(users) == 0 || strings.HasPrefix(users[len(users)-1][1], "0") || strings.HasPrefix(users[len(users)-1][1], "root") {
 		t.Errorf("Dockerfile: the final image must run as a non-root USER")
+	}
+}
+
+// TestFlagCheckCatches: the check refuses what redirlab would, on the
+// flags of the binary's own --help.
+func TestFlagCheckCatches(t *testing.T) {
+	spec := commandFlags(t, "loadgen")
+	for _, c := range []struct {
+		words []string
+		want  string // a problem, or "" for none
+	}{
+		// A flag loadgen does not have.
+		{[]string{"loadgen", "s.yaml", "--no-such-flag", "x"}, "has no flag --no-such-flag"},
+		// A flag that needs a value, last.
+		{[]string{"loadgen", "s.yaml", "--out"}, "--out needs a value"},
+		// A boolean flag given a value.
+		{[]string{"loadgen", "s.yaml", "--quiet=yes"}, "--quiet takes no value"},
+		// Aliases and both value forms are fine.
+		{[]string{"loadgen", "s.yaml", "-t", "http://a:1", "--target=http://b:1", "-q"}, ""},
+	} {
+		in, problems := parseWords(c.words, spec)
+		got := strings.Join(problems, "; ")
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("%q: problems %q, want %q", c.words, got, c.want)
+		}
+		if c.want == "" && (!slices.Equal(in.flags["target"], []string{"http://a:1", "http://b:1"}) || len(in.flags["quiet"]) != 1 || !slices.Equal(in.args, []string{"s.yaml"})) {
+			t.Errorf("%q: read as %+v", c.words, in)
+		}
 	}
 }
