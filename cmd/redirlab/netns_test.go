@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -105,6 +107,14 @@ func removeStaleNamespaces(t *testing.T) {
 		pid, _ := strconv.Atoi(m[1])
 		if pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
 			t.Logf("removing stale namespace %s", m[0])
+			// Its processes first: a namespace without a name still runs them.
+			if pids, err := exec.Command("ip", "netns", "pids", m[0]).Output(); err == nil {
+				for _, f := range strings.Fields(string(pids)) {
+					if p, err := strconv.Atoi(f); err == nil {
+						syscall.Kill(p, syscall.SIGKILL)
+					}
+				}
+			}
 			exec.Command("ip", "netns", "del", m[0]).Run()
 		}
 	}
@@ -161,6 +171,9 @@ func (l *netLab) start(role string, args ...string) (*exec.Cmd, *syncBuffer) {
 	c := exec.CommandContext(l.ctx, "ip", append([]string{"netns", "exec", l.ns(role), l.bin}, args...)...)
 	c.Stdout, c.Stderr = out, out
 	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+	// Should the test binary die without its cleanups (a -timeout panic),
+	// its parts die with it; the namespaces go at the next run.
+	c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	c.WaitDelay = 5 * time.Second
 	if err := c.Start(); err != nil {
 		l.t.Fatal(err)
@@ -199,8 +212,6 @@ func (l *netLab) waitListening(role string, out *syncBuffer) {
 // and redirects again after the partition heals.
 func TestAcrossNetworkNamespaces(t *testing.T) {
 	switch {
-	case runtime.GOOS != "linux":
-		netnsSkip(t, "network namespaces are Linux's")
 	case os.Geteuid() != 0:
 		netnsSkip(t, "creating network namespaces needs root")
 	case testing.Short():
