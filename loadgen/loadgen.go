@@ -67,6 +67,15 @@
 // need each request's completion, which hey does not expose: they are
 // refused in closed mode.
 //
+// # Several generators
+//
+// Options.Shard runs one of n disjoint shares of the open-loop schedule
+// (see Shard: drawn whole, split by arrival after). Options.Start is the
+// time zero several generators share; before it the open loop opens the
+// connections its first second needs (prewarm.go) and tells
+// Options.Ready how late it is ready. The summary counts the connections
+// opened before and during the run.
+//
 // # Layering
 //
 // The dispatcher and classify are pure; the pacer is the single goroutine
@@ -219,6 +228,10 @@ type Options struct {
 	// Default 800 (about 8 times fewer collections, heap up to 9 times
 	// the live data); -1 leaves the setting alone.
 	GCPercent int
+	// NoPrewarm sends the first requests on connections opened as they
+	// come, not ahead of the first arrival (for measuring what prewarming
+	// spares).
+	NoPrewarm bool
 	// Shard runs one share of the arrivals (see Shard). Zero: all.
 	Shard Shard
 	// ServerCounters reads a server's own redirect counter (closed loop:

@@ -87,9 +87,11 @@ type openLoop struct {
 	arrivals uint64 // arrivals drawn, every shard's
 	// drawAll: the dispatch stream is drawn for other shards' arrivals
 	// too, so that the first servers are one generator's.
-	drawAll   bool
-	scheduled atomic.Int64
-	rejected  atomic.Int64
+	drawAll bool
+	// warmCounts: connections opened ahead per target, in each pool.
+	warmCounts []int
+	scheduled  atomic.Int64
+	rejected   atomic.Int64
 }
 
 func runOpen(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) error {
@@ -130,6 +132,7 @@ func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, 
 		shard:       opts.Shard,
 	}
 	o.drawAll = o.shard.Sharded() && p.Session.Pages == 1
+	o.warmCounts = prewarmCounts(p, len(bases), len(o.b.clients), opts.Transport.MaxIdleConnsPerHost, o.shard)
 	// The generator knows of no server being down: every one counts as up.
 	o.outFn = func(i int) (int64, bool) { return o.outstanding[i].Load(), true }
 	o.serve = o.serveHTTP
@@ -140,12 +143,15 @@ func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, 
 // last request.
 func (o *openLoop) run(proc arrival.Process) error {
 	defer o.b.close()
+	o.warm()
+	before := o.dials()
 	o.opts.ready()
 	stopProgress := o.progress()
 	o.pace(proc)
 	close(o.jobs)
 	o.wg.Wait()
 	stopProgress()
+	o.reportConnections(before)
 	return o.ctx.Err()
 }
 

@@ -28,7 +28,8 @@ func runFakeTargets(t *testing.T, sc *scenarios.Scenario, n int, service time.Du
 	t.Helper()
 	var c collector
 	synctest.Test(t, func(t *testing.T) {
-		opts.NoSpin = true // the virtual clock does not move while the pacer spins
+		opts.NoSpin = true    // the virtual clock does not move while the pacer spins
+		opts.NoPrewarm = true // the fake server takes no connections
 		pl, err := plan.Resolve(sc)
 		if err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -40,7 +41,8 @@ type httpClient struct {
 	hosts  map[string]*hostConns
 	all    map[*conn]struct{} // every open connection, for cancel
 	closed bool
-	stop   func() bool // unregisters the cancel hook
+	dials  atomic.Int64 // connections opened
+	stop   func() bool  // unregisters the cancel hook
 }
 
 // hostConns are the connections to one host.
@@ -251,17 +253,12 @@ func isBrokenConn(err error) bool {
 // one that another request releases, or a new one, dialed if fewer than
 // maxConns are open (at most maxDialsPerHost at a time).
 func (c *httpClient) acquire(scheme, host string, deadline time.Time) (*conn, error) {
-	key := scheme + "://" + host
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return nil, errClientClosed
 	}
-	h := c.hosts[key]
-	if h == nil {
-		h = &hostConns{key: key, scheme: scheme, host: host}
-		c.hosts[key] = h
-	}
+	h := c.hostLocked(scheme, host)
 	var expired []*conn
 	for len(h.idle) > 0 {
 		cn := h.idle[len(h.idle)-1]
@@ -303,6 +300,63 @@ func (c *httpClient) acquire(scheme, host string, deadline time.Time) (*conn, er
 	}
 	c.leaveQueue(h, wait)
 	return nil, err
+}
+
+// hostLocked is the connections to scheme://host. c.mu is held.
+func (c *httpClient) hostLocked(scheme, host string) *hostConns {
+	key := scheme + "://" + host
+	h := c.hosts[key]
+	if h == nil {
+		h = &hostConns{key: key, scheme: scheme, host: host}
+		c.hosts[key] = h
+	}
+	return h
+}
+
+// prewarm opens up to n idle connections to the host of base (within
+// the idle and connection bounds, at most maxDialsPerHost at a time) and
+// returns when they are open or failed: a failure is left for the
+// requests to meet.
+func (c *httpClient) prewarm(base string, n int) {
+	scheme, host, _, ok := splitURL(base)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	h := c.hostLocked(scheme, host)
+	n = min(n, c.maxIdle-len(h.idle))
+	if c.maxConns > 0 {
+		n = min(n, c.maxConns-h.open)
+	}
+	if c.closed || n <= 0 {
+		c.mu.Unlock()
+		return
+	}
+	h.open += n
+	c.mu.Unlock()
+	var deadline time.Time
+	if c.dialer.Timeout > 0 {
+		deadline = time.Now().Add(c.dialer.Timeout)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxDialsPerHost)
+	for range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cn, err := c.connect(h, deadline)
+			if err != nil {
+				c.mu.Lock()
+				h.open--
+				c.mu.Unlock()
+				return
+			}
+			c.release(cn)
+		}()
+	}
+	wg.Wait()
 }
 
 // dialForWaitersLocked starts dials for the waiting requests that no dial
@@ -400,6 +454,7 @@ func (c *httpClient) connect(h *hostConns, deadline time.Time) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.dials.Add(1)
 	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, 4096), h: h}
 	c.mu.Lock()
 	// Registered under the lock that interrupt takes, so that a cancel

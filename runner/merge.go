@@ -70,6 +70,9 @@ func Merge(ctx context.Context, dirs []string, out string) (*results.Summary, er
 		}
 	}
 	rec.Describe(results.RunInfo{Merge: info, Connections: conns})
+	if note := startNote(shards); note != "" {
+		rec.Note(note)
+	}
 	feedErr := feedInOrder(ctx, shards, rec)
 	sum, closeErr := rec.Close()
 	if err := errors.Join(feedErr, closeErr); err != nil {
@@ -170,6 +173,41 @@ func readShards(dirs []string) ([]shardDir, error) {
 	}
 	slices.SortFunc(shards, func(a, b shardDir) int { return a.sum.Shard.Index - b.sum.Shard.Index })
 	return shards, nil
+}
+
+// StartSpread is how far apart the shards' time zeros may be before a
+// merge says so.
+const StartSpread = 10 * time.Millisecond
+
+// startNote says when the shards did not share a time zero: their times
+// count from their own starts, which a merge cannot line up.
+func startNote(shards []shardDir) string {
+	var without []string
+	var first, last time.Time
+	for _, s := range shards {
+		if s.sum.Start == nil {
+			without = append(without, fmt.Sprintf("%d/%d", s.sum.Shard.Index, s.sum.Shard.Count))
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, s.sum.Start.At)
+		if err != nil {
+			without = append(without, fmt.Sprintf("%d/%d", s.sum.Shard.Index, s.sum.Shard.Count))
+			continue
+		}
+		if first.IsZero() || at.Before(first) {
+			first = at
+		}
+		if last.IsZero() || at.After(last) {
+			last = at
+		}
+	}
+	if len(without) > 0 {
+		return fmt.Sprintf("shard %s had no given time zero (loadgen --start-at or --manager): its times count from its own start, so the arrivals did not interleave as planned and the time series may not line up", strings.Join(without, ", "))
+	}
+	if d := last.Sub(first); d > StartSpread {
+		return fmt.Sprintf("the shards' time zeros were %.1f ms apart (clocks as each host read them): the arrivals did not interleave exactly as planned", float64(d.Microseconds())/1e3)
+	}
+	return ""
 }
 
 // recordedAt is when a generator records a request: once its page and

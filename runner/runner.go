@@ -378,6 +378,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	}
 	stop := startProgress(ctx, j, rec, opts)
 	start := time.Now()
+	var zero time.Time // the load's time zero, when opts.Start gave one
 	var runErr error
 	switch opts.Mode {
 	case Sim:
@@ -385,7 +386,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	case Real:
 		if len(opts.Targets) > 0 {
 			rec.Note("load only: the servers ran elsewhere, so servers.csv and per-server figures are empty")
-			runErr = runLoad(ctx, j.sc, opts, rec)
+			runErr = runLoad(ctx, j.sc, opts, rec, &zero)
 		} else {
 			runErr = runReal(ctx, j.sc, rec)
 		}
@@ -394,16 +395,20 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	stop()
 	if ctx.Err() != nil && opts.Mode == Real {
 		// Real time: the run stopped now (the simulator marks its own
-		// virtual time).
-		rec.Interrupt(took)
+		// virtual time), counted from its time zero when it was given one.
+		at := took
+		if !zero.IsZero() {
+			at = time.Since(zero)
+		}
+		rec.Interrupt(at)
 	}
 	sum, closeErr := rec.Close()
 	return sum, took, errors.Join(runErr, closeErr)
 }
 
 // runLoad drives servers already running, from the time zero opts.Start
-// gives, if any.
-func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *results.Recorder) error {
+// gives, if any (set into zero).
+func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *results.Recorder, zero *time.Time) error {
 	lo := loadgen.Options{}
 	if !opts.sweep {
 		lo.Shard = opts.Shard
@@ -417,7 +422,7 @@ func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *res
 			rec.Note(fmt.Sprintf("this host's clock is %.1f ms %s the manager's (measured within ±%.1f ms): its time zero was converted by that offset, but its other clock readings are its own",
 				math.Abs(info.ClockOffsetMS), map[bool]string{true: "behind", false: "ahead of"}[info.ClockOffsetMS > 0], info.RTTMS/2))
 		}
-		lo.Start = at
+		lo.Start, *zero = at, at
 		lo.Ready = func(late time.Duration) {
 			info.LateMS = float64(late.Microseconds()) / 1e3
 			rec.Describe(results.RunInfo{Start: &info})

@@ -285,10 +285,10 @@ func checkPoints(p *sweepPlan, opts Options) error {
 // the run ran (read back from it, after the variant's settings): see
 // plots.SweepTable.Keys.
 func Sweep(ctx context.Context, load Loader, axes []Axis, opts Options) (*plots.SweepTable, error) {
+	opts.sweep = true
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	opts.sweep = true
 	p, err := planSweep(load, axes, opts.Out, opts.Variants, opts.Shard)
 	if err != nil {
 		return nil, err

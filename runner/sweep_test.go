@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redirlab/redirlab/loadgen"
+	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/report"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -323,4 +325,36 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// TestSweepShard: shard 2 of 2 runs points 2 and 4 of five (point k, from
+// 0, is shard k mod 2 + 1) under the directories the whole sweep gives
+// them, each summary marked a shard of the sweep's points; a shard count
+// above the points is refused.
+func TestSweepShard(t *testing.T) {
+	out := t.TempDir()
+	ax := axes(t, "workload.arrival.rate=100/s,200/s,300/s,400/s,500/s", "duration=1s", "warmup=0s")
+	table, err := Sweep(context.Background(), loader("default"), ax, Options{Out: out, NoRecords: true, Variants: []string{"base"}, Shard: loadgen.Shard{Index: 2, Count: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(table.Values, []string{"200/s", "400/s"}) {
+		t.Errorf("shard 2/2 ran %v, want 200/s and 400/s", table.Values)
+	}
+	for _, d := range []string{"02-200_s", "04-400_s"} {
+		s, err := results.ReadSummary(filepath.Join(out, d, "base"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Shard == nil || *s.Shard != (results.Shard{Index: 2, Count: 2, Of: results.ShardSweepPoints}) {
+			t.Errorf("%s: shard %+v", d, s.Shard)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "01-100_s")); err == nil {
+		t.Errorf("shard 2/2 ran point 1")
+	}
+	_, err = Sweep(context.Background(), loader("default"), ax, Options{Out: t.TempDir(), NoRecords: true, Shard: loadgen.Shard{Index: 1, Count: 6}})
+	if err == nil || !strings.Contains(err.Error(), "fewer than 6 shards") {
+		t.Errorf("6 shards of 5 points: %v", err)
+	}
 }

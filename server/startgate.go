@@ -66,6 +66,7 @@ const (
 type startGate struct {
 	clock func() time.Time
 	lead  time.Duration
+	poll  time.Duration // startPoll; shorter in tests
 
 	mu   sync.Mutex
 	runs map[string]*startRun
@@ -79,7 +80,7 @@ type startRun struct {
 }
 
 func newStartGate(clock func() time.Time, lead time.Duration) *startGate {
-	return &startGate{clock: clock, lead: lead, runs: map[string]*startRun{}}
+	return &startGate{clock: clock, lead: lead, poll: startPoll, runs: map[string]*startRun{}}
 }
 
 // checkIn records c and returns its run, released if c was the last.
@@ -156,7 +157,7 @@ func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
 	}
-	t := time.NewTimer(startPoll)
+	t := time.NewTimer(m.starts.poll)
 	defer t.Stop()
 	select {
 	case <-run.released:

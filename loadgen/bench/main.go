@@ -126,6 +126,8 @@ type config struct {
 	cpuprofile  string
 	noSpin      bool
 	gcPercent   int
+	noPrewarm   bool
+	first       bool
 }
 
 func run() error {
@@ -142,8 +144,13 @@ func run() error {
 	flag.IntVar(&c.maxConns, "maxconns", 0, "loadgen Transport.MaxConnsPerHost (0: unbounded, its default)")
 	flag.BoolVar(&c.noSpin, "nospin", false, "loadgen Options.NoSpin (Go timers only)")
 	flag.IntVar(&c.gcPercent, "gcpercent", 0, "loadgen Options.GCPercent (0: its default)")
+	flag.BoolVar(&c.noPrewarm, "noprewarm", false, "loadgen Options.NoPrewarm (no connections opened before the first arrival)")
+	flag.BoolVar(&c.first, "first", false, "print send lag p99 in the first second and after it, and the connections opened before and during the run (implies -records)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the open-loop runs to this file")
 	flag.Parse()
+	if c.first {
+		c.records = true
+	}
 
 	url, stop, err := startServer()
 	if err != nil {
@@ -301,7 +308,7 @@ func measure(url string, rate float64, c config) (measurement, error) {
 	if err != nil {
 		return measurement{}, err
 	}
-	opts := loadgen.Options{Transport: loadgen.Transport{Pools: c.pools, MaxConnsPerHost: c.maxConns}, NoSpin: c.noSpin, GCPercent: c.gcPercent}
+	opts := loadgen.Options{Transport: loadgen.Transport{Pools: c.pools, MaxConnsPerHost: c.maxConns}, NoSpin: c.noSpin, GCPercent: c.gcPercent, NoPrewarm: c.noPrewarm}
 	cpu0 := cpuTime()
 	start := time.Now()
 	if err := loadgen.Run(context.Background(), sc, []string{url}, rec, opts); err != nil {
@@ -315,7 +322,44 @@ func measure(url string, rate float64, c config) (measurement, error) {
 	}
 	m := measurement{rate: rate, sum: sum, wall: wall, cpu: cpu}
 	m.achieved = float64(sum.Requests.Completed) / max(c.duration, wall).Seconds()
+	if c.first {
+		if err := printFirstSecond(ro.Dir, sum); err != nil {
+			return m, err
+		}
+	}
 	return m, nil
+}
+
+// printFirstSecond prints the send lag p99 of the requests scheduled in
+// the first second and of the rest, from requests.csv, and the
+// connections opened before and during the run.
+func printFirstSecond(dir string, sum *results.Summary) error {
+	var first, rest []float64
+	err := results.ReadRequests(dir, func(q *results.Request) error {
+		lag := float64(q.SendLag()) / 1e6
+		if q.Scheduled < time.Second {
+			first = append(first, lag)
+		} else {
+			rest = append(rest, lag)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p99 := func(xs []float64) float64 {
+		if len(xs) == 0 {
+			return 0
+		}
+		slices.Sort(xs)
+		return xs[min(len(xs)-1, int(0.99*float64(len(xs))))]
+	}
+	conns := "?"
+	if c := sum.Connections; c != nil {
+		conns = fmt.Sprintf("%d before, %d during", c.Prewarmed, c.OpenedDuring)
+	}
+	fmt.Printf("  send lag p99: first second %.3fms (%d requests), after %.3fms (%d); connections %s\n", p99(first), len(first), p99(rest), len(rest), conns)
+	return nil
 }
 
 // median of xs (the mean of the middle two for an even count).
