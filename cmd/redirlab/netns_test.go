@@ -439,6 +439,14 @@ func checkNetnsResults(t *testing.T, dirs []string, mergedDir, managerURL string
 	c := m.Requests
 	t.Logf("merged: sent %d = completed %d + errors %d + rejected %d; p50 %.3f ms, p99 %.3f ms; redirect rate %.3f",
 		c.Sent, c.Completed, c.Errors, c.Rejected, m.LatencyMS.P50, m.LatencyMS.P99, m.Redirects.Rate)
+	if m.Merge == nil || len(m.Merge.Shards) != len(dirs) {
+		t.Errorf("merged: merge %+v: want the %d shards", m.Merge, len(dirs))
+	}
+	for _, n := range m.Notes {
+		if strings.Contains(n, "time zero") {
+			t.Errorf("merged: the shards started through the manager, yet: %s", n)
+		}
+	}
 	if c.Sent == 0 || c.Sent != c.Completed+c.Errors+c.Rejected {
 		t.Errorf("merged: sent %d != completed %d + errors %d + rejected %d", c.Sent, c.Completed, c.Errors, c.Rejected)
 	}
