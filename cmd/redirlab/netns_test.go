@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/redirlab/redirlab/results"
 )
@@ -385,6 +388,9 @@ func checkNetnsResults(t *testing.T, dirs []string, mergedDir, managerURL string
 
 	var sent int64
 	var lat []float64
+	// The pooled records in a histogram as results keeps one: 1 µs to 1 h,
+	// 3 significant digits.
+	pooled := hdr.New(int64(time.Microsecond), int64(time.Hour), 3)
 	ids := map[uint64]bool{}
 	hop := map[string]int{}          // "from>to" of redirects
 	var hotRedirects []time.Duration // when the hot server decided to redirect
@@ -408,6 +414,7 @@ func checkNetnsResults(t *testing.T, dirs []string, mergedDir, managerURL string
 			ids[q.ID] = true
 			if q.Outcome == results.Completed {
 				lat = append(lat, float64(q.Latency())/1e6)
+				pooled.RecordValue(int64(q.Latency()))
 			}
 			for i := 1; i < min(q.NHops, results.MaxRecordedHops); i++ {
 				from, to := names[int(q.Hops[i-1].Server)], names[int(q.Hops[i].Server)]
@@ -473,7 +480,8 @@ func checkNetnsResults(t *testing.T, dirs []string, mergedDir, managerURL string
 	}
 
 	// The merged quantiles against those of the shards' records pooled by
-	// hand: the same rank (HdrHistogram's: round(q·n), at least 1), and at
+	// hand: exactly the figures of a histogram of them, and within the
+	// documented bound of their exact sample quantiles: the same rank (HdrHistogram's: round(q·n), at least 1), and at
 	// most 0.1% above it (3 significant digits), give or take
 	// requests.csv's rounding to the microsecond.
 	slices.Sort(lat)
@@ -488,6 +496,12 @@ func checkNetnsResults(t *testing.T, dirs []string, mergedDir, managerURL string
 		want := lat[rank-1]
 		if q.got < want-0.001 || q.got > want*1.001+0.001 {
 			t.Errorf("merged latency quantile %g: %.3f ms; the pooled records' %.3f ms", q.q, q.got, want)
+		}
+		// And the same figure as the pooled records' histogram gives, kept
+		// within their extremes, to the microsecond.
+		byHand := math.Round(min(max(float64(pooled.ValueAtQuantile(q.q*100))/1e6, lat[0]), lat[len(lat)-1])*1000) / 1000
+		if q.got != byHand {
+			t.Errorf("merged latency quantile %g: %.3f ms; the pooled records' histogram %.3f ms", q.q, q.got, byHand)
 		}
 	}
 
