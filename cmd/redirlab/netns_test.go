@@ -207,12 +207,14 @@ func (l *netLab) waitListening(role string, out *syncBuffer) {
 	l.t.Fatalf("%s did not start listening in %v:\n%s", role, netnsWait, out.String())
 }
 
-// TestAcrossNetworkNamespaces runs the manager, three servers and the
-// load generator in separate network namespaces, checks that browsers are
-// redirected across them and that every request is accounted for, then
-// cuts the hot server off from the manager for 3 s (its browsers still
-// reach it) and checks that it stops redirecting once its view expires
-// and redirects again after the partition heals.
+// TestAcrossNetworkNamespaces runs the manager, three servers and two
+// load generator shards (started together through the manager) in
+// separate network namespaces and merges the shards. It checks that
+// browsers are redirected across namespaces, that the merge accounts for
+// every request with the quantiles of the pooled records, and, having cut
+// the hot server off from the manager for 3 s (its browsers still reach
+// it), that it stops redirecting once its view expires and redirects
+// again after the partition heals.
 func TestAcrossNetworkNamespaces(t *testing.T) {
 	switch {
 	case os.Geteuid() != 0:
