@@ -143,7 +143,19 @@ func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, 
 // last request.
 func (o *openLoop) run(proc arrival.Process) error {
 	defer o.b.close()
-	o.warm()
+	switch {
+	case o.opts.Start.IsZero():
+		// The time zero is when the generator is ready.
+		o.warm()
+		o.start = o.clock.Now()
+		o.b.start = o.start
+	case o.start.After(o.clock.Now()):
+		o.warm()
+	default:
+		// A time zero already past (redirlab run: the cluster's start):
+		// opening connections first would only make the first arrivals
+		// later.
+	}
 	before := o.dials()
 	o.opts.ready()
 	stopProgress := o.progress()

@@ -60,15 +60,16 @@ func TestPrewarmBeforeFirstArrival(t *testing.T) {
 				t.Fatal("no connections in the summary")
 			}
 			// 2000/s × 10ms × 2 = 40 connections, 10 in each of 4 pools.
-			// Without, the first request opens its own.
-			want, wantAtFirst := int64(40), int64(40)
+			// Without, the first requests open their own (one or more,
+			// dialed at once).
+			want := int64(40)
 			if off {
-				want, wantAtFirst = 0, 1
+				want = 0
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if c.Prewarmed != want || int64(atFirst) != wantAtFirst {
-				t.Errorf("prewarmed %d, %d open when the first request came; want %d and %d", c.Prewarmed, atFirst, want, wantAtFirst)
+			if c.Prewarmed != want || int64(atFirst) < max(want, 1) {
+				t.Errorf("prewarmed %d, %d open when the first request came; want %d, and at least as many open", c.Prewarmed, atFirst, want)
 			}
 			if c.Prewarmed+c.OpenedDuring != int64(conns) {
 				t.Errorf("summary counts %d + %d connections, the server saw %d", c.Prewarmed, c.OpenedDuring, conns)

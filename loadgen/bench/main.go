@@ -13,8 +13,11 @@
 //
 // Records go into a results.Recorder in memory with NoRecords (no
 // requests.csv) unless -records is given, which streams requests.csv to a
-// temporary directory. -rate measures one rate only (with -cpuprofile, to
-// profile the open loop at that rate).
+// temporary directory. -first prints the send lag of the first second
+// and of the rest, and the connections opened before and during the run
+// (-noprewarm: none before; -service: the server sleeps per answer).
+// -rate measures one rate only (with -cpuprofile, to profile the open
+// loop at that rate).
 package main
 
 import (
@@ -41,7 +44,11 @@ import (
 	"github.com/redirlab/redirlab/scenarios"
 )
 
-const serverEnv = "REDIRLAB_BENCH_SERVER"
+const (
+	serverEnv = "REDIRLAB_BENCH_SERVER"
+	// serviceEnv is the plain server's time per answer (a sleep: no CPU).
+	serviceEnv = "REDIRLAB_BENCH_SERVICE"
+)
 
 func main() {
 	if os.Getenv(serverEnv) != "" {
@@ -68,7 +75,11 @@ func servePlain() {
 		os.Exit(0)
 	}()
 	body := []byte("page")
+	service, _ := time.ParseDuration(os.Getenv(serviceEnv))
 	http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if service > 0 {
+			time.Sleep(service)
+		}
 		w.Header().Set(loadgen.ServerHeader, "web-1")
 		w.Write(body)
 	}))
@@ -76,9 +87,9 @@ func servePlain() {
 
 // startServer re-executes this binary as the plain server and returns its
 // URL and a function that stops it.
-func startServer() (string, func(), error) {
+func startServer(service time.Duration) (string, func(), error) {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), serverEnv+"=1")
+	cmd.Env = append(os.Environ(), serverEnv+"=1", serviceEnv+"="+service.String())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return "", nil, err
@@ -128,6 +139,7 @@ type config struct {
 	gcPercent   int
 	noPrewarm   bool
 	first       bool
+	service     time.Duration
 }
 
 func run() error {
@@ -144,6 +156,7 @@ func run() error {
 	flag.IntVar(&c.maxConns, "maxconns", 0, "loadgen Transport.MaxConnsPerHost (0: unbounded, its default)")
 	flag.BoolVar(&c.noSpin, "nospin", false, "loadgen Options.NoSpin (Go timers only)")
 	flag.IntVar(&c.gcPercent, "gcpercent", 0, "loadgen Options.GCPercent (0: its default)")
+	flag.DurationVar(&c.service, "service", 0, "the plain server sleeps this long per answer (and the scenario says so, for the generator's prewarm estimate)")
 	flag.BoolVar(&c.noPrewarm, "noprewarm", false, "loadgen Options.NoPrewarm (no connections opened before the first arrival)")
 	flag.BoolVar(&c.first, "first", false, "print send lag p99 in the first second and after it, and the connections opened before and during the run (implies -records)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the open-loop runs to this file")
@@ -152,7 +165,7 @@ func run() error {
 		c.records = true
 	}
 
-	url, stop, err := startServer()
+	url, stop, err := startServer(c.service)
 	if err != nil {
 		return err
 	}
@@ -284,7 +297,7 @@ func measure(url string, rate float64, c config) (measurement, error) {
 		Name:     "bench",
 		Seed:     1,
 		Duration: c.duration,
-		Servers:  []scenarios.ServerGroup{{Name: "web", Count: 1, Workers: 1, Weight: 1}},
+		Servers:  []scenarios.ServerGroup{{Name: "web", Count: 1, Workers: 1, Weight: 1, Service: scenarios.Service{Dist: "const", Mean: c.service}}},
 		Workload: scenarios.Workload{
 			Dispatch:     "random",
 			Arrival:      scenarios.Arrival{Process: "poisson", Rate: scenarios.Rate(rate)},
@@ -331,12 +344,15 @@ func measure(url string, rate float64, c config) (measurement, error) {
 }
 
 // printFirstSecond prints the send lag p99 of the requests scheduled in
-// the first second and of the rest, from requests.csv, and the
+// the first 100 ms, the first second and after it, from requests.csv, and the
 // connections opened before and during the run.
 func printFirstSecond(dir string, sum *results.Summary) error {
-	var first, rest []float64
+	var start, first, rest []float64
 	err := results.ReadRequests(dir, func(q *results.Request) error {
 		lag := float64(q.SendLag()) / 1e6
+		if q.Scheduled < 100*time.Millisecond {
+			start = append(start, lag)
+		}
 		if q.Scheduled < time.Second {
 			first = append(first, lag)
 		} else {
@@ -358,7 +374,7 @@ func printFirstSecond(dir string, sum *results.Summary) error {
 	if c := sum.Connections; c != nil {
 		conns = fmt.Sprintf("%d before, %d during", c.Prewarmed, c.OpenedDuring)
 	}
-	fmt.Printf("  send lag p99: first second %.3fms (%d requests), after %.3fms (%d); connections %s\n", p99(first), len(first), p99(rest), len(rest), conns)
+	fmt.Printf("  send lag p99: first 100ms %.3fms (%d requests), first second %.3fms (%d), after %.3fms (%d); connections %s\n", p99(start), len(start), p99(first), len(first), p99(rest), len(rest), conns)
 	return nil
 }
 
