@@ -714,7 +714,8 @@ func TestArrivalKindString(t *testing.T) {
 		Redirected:  "redirected",
 		Rejected:    "rejected",
 		Refused:     "refused",
-		Refused + 1: "unknown",
+		Shed:        "shed",
+		Shed + 1:    "unknown",
 	} {
 		if got := k.String(); got != want {
 			t.Errorf("%d: %q, want %q", k, got, want)

@@ -49,31 +49,31 @@ func TestDecide(t *testing.T) {
 		// Below the threshold a server serves.
 		{"length below", length, Status{Server: 0, QueueLength: 4, Up: true}, view, 0, Serve},
 		// Strictly above it redirects to the least loaded peer.
-		{"length above", length, Status{Server: 0, QueueLength: 5, Up: true}, view, 0, Decision{true, 2}},
+		{"length above", length, Status{Server: 0, QueueLength: 5, Up: true}, view, 0, Decision{Redirect: true, Target: 2}},
 		// A request that has used its hops is served whatever the load.
 		{"hop limit", length, Status{Server: 0, QueueLength: 50, Up: true}, view, 1, Serve},
 		// A down peer is never chosen, even if least loaded in the view.
-		{"skip down peer", length, Status{Server: 0, QueueLength: 5, Up: true}, down, 0, Decision{true, 1}},
+		{"skip down peer", length, Status{Server: 0, QueueLength: 5, Up: true}, down, 0, Decision{Redirect: true, Target: 1}},
 		// No peer up: serve locally rather than redirect into the void.
 		{"no peer up", length, Status{Server: 0, QueueLength: 5, Up: true}, allDown, 0, Serve},
 		// The condition none never redirects.
 		{"none", Config{MaxHops: 5, Fraction: 1}, Status{Server: 0, QueueLength: 500, Up: true}, view, 0, Serve},
 		// Queue delay over its threshold redirects; the target is the
 		// peer with the least queue delay, not the shortest queue.
-		{"delay above", delay, Status{Server: 0, QueueDelay: 41 * time.Millisecond, Up: true}, delays, 0, Decision{true, 3}},
+		{"delay above", delay, Status{Server: 0, QueueDelay: 41 * time.Millisecond, Up: true}, delays, 0, Decision{Redirect: true, Target: 3}},
 		// Queue delay at the threshold does not hold (strictly greater).
 		{"delay at threshold", delay, Status{Server: 0, QueueDelay: 40 * time.Millisecond, Up: true}, delays, 0, Serve},
 		// A long queue alone does not trigger the delay condition.
 		{"delay ignores length", delay, Status{Server: 0, QueueLength: 100, Up: true}, delays, 0, Serve},
 		// Central: a server redirects only when flagged, to the given target,
 		// regardless of its own live status.
-		{"central flagged", central, Status{Server: 0, QueueLength: 0, Up: true}, flagged, 0, Decision{true, 1}},
+		{"central flagged", central, Status{Server: 0, QueueLength: 0, Up: true}, flagged, 0, Decision{Redirect: true, Target: 1}},
 		// Central: an unflagged server serves even when its own queue is long.
 		{"central unflagged", central, Status{Server: 1, QueueLength: 99, Up: true}, flagged, 0, Serve},
 		// Central without a named target: the server applies its target rule.
-		{"central free target", central, Status{Server: 0, Up: true}, flaggedFree, 0, Decision{true, 2}},
+		{"central free target", central, Status{Server: 0, Up: true}, flaggedFree, 0, Decision{Redirect: true, Target: 2}},
 		// Central target that has since gone down: fall back to the rule.
-		{"central target down", central, Status{Server: 0, Up: true}, flaggedDown, 0, Decision{true, 1}},
+		{"central target down", central, Status{Server: 0, Up: true}, flaggedDown, 0, Decision{Redirect: true, Target: 1}},
 		// Central with no instructions published yet: serve.
 		{"central no view", central, Status{Server: 0, QueueLength: 99, Up: true}, View{}, 0, Serve},
 	}

@@ -75,7 +75,7 @@ func TestErrors(t *testing.T) {
 		// A condition without its threshold names the policy's line.
 		{"  threshold: 8\n", "", nil, "t.yaml:8: policy.threshold: required for queue-length: a count such as 8"},
 		// An unknown condition lists the valid ones.
-		{"condition: queue-length", "condition: queue", nil, `t.yaml:9: policy.condition: unknown condition "queue" (want one of none, queue-length, queue-delay)`},
+		{"condition: queue-length", "condition: queue", nil, `t.yaml:9: policy.condition: unknown condition "queue" (want one of none, queue-length, queue-delay, adaptive)`},
 		// An unknown target lists the valid ones.
 		{"  threshold: 8", "  threshold: 8\n  target: nearest", nil, `t.yaml:11: policy.target: unknown target "nearest" (want one of least-loaded, random, round-robin, p2c, probe)`},
 		// Fraction outside (0, 1].
