@@ -106,11 +106,14 @@ type busy[W comparable] struct {
 	w       W
 }
 
-// limiter is the adaptive condition's state: the limit in force and the
-// window being measured (policy.Gradient is the rule).
+// limiter is the adaptive condition's state: the limit in force, the
+// minRTT measurement, and the window being measured (policy.Gradient is
+// the rule).
 type limiter struct {
 	limit  float64
-	minRTT time.Duration // the smallest window mean so far; 0: none yet
+	minRTT time.Duration // 0 while it is being measured
+	rttSum time.Duration // latencies of the minRTT measurement so far
+	rttN   int
 	end    time.Duration // when the current window closes
 	sum    time.Duration // latencies completed in the window
 	n      int64
@@ -181,7 +184,8 @@ func NewServer[W comparable](cfg ServerConfig) *Server[W] {
 		slowdown:  1,
 		meanPage:  cfg.Page.Mean(),
 	}
-	m.lim = limiter{limit: cfg.Policy.Gradient.InitialLimit, end: cfg.Policy.Gradient.Window}
+	// The limit is pinned at its minimum while minRTT is measured.
+	m.lim = limiter{limit: cfg.Policy.Gradient.MinLimit, end: cfg.Policy.Gradient.Window}
 	return m
 }
 
@@ -197,15 +201,31 @@ func (m *Server[W]) adapt(now time.Duration) {
 		return
 	}
 	g := &m.cfg.Policy.Gradient
-	if l.n > 0 {
-		sample := max(l.sum/time.Duration(l.n), 1)
-		if l.minRTT == 0 || sample < l.minRTT {
-			l.minRTT = sample
-		}
-		l.limit = g.Next(l.limit, l.minRTT, sample, l.peak)
+	if l.n > 0 && l.minRTT > 0 {
+		l.limit = g.Next(l.limit, l.minRTT, max(l.sum/time.Duration(l.n), 1), l.peak)
 	}
 	l.sum, l.n, l.peak = 0, 0, 0
 	l.end = (now/g.Window + 1) * g.Window
+}
+
+// sampleLatency feeds one completion's latency to the adaptive limit:
+// to the minRTT measurement until it has its requests, then to the
+// window.
+func (m *Server[W]) sampleLatency(now, latency time.Duration) {
+	m.adapt(now)
+	l := &m.lim
+	if l.minRTT > 0 {
+		l.sum += latency
+		l.n++
+		return
+	}
+	l.rttSum += latency
+	l.rttN++
+	if l.rttN >= m.cfg.Policy.Gradient.MinRTTRequests {
+		l.minRTT = max(l.rttSum/time.Duration(l.rttN), 1)
+		l.limit = m.cfg.Policy.Gradient.InitialLimit
+		l.peak = 0
+	}
 }
 
 // Limit is the adaptive concurrency limit in force at now (as an integer:
@@ -392,9 +412,7 @@ func (m *Server[W]) Finish(now time.Duration, epoch uint64, page bool, end time.
 		}
 	}
 	if k >= 0 && m.adapts() {
-		m.adapt(now)
-		m.lim.sum += end - m.inService[k].arrived
-		m.lim.n++
+		m.sampleLatency(now, end-m.inService[k].arrived)
 	}
 	if m.size == 0 {
 		if k >= 0 {

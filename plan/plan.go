@@ -333,6 +333,10 @@ func gradient(a scenarios.Adaptive) (policy.Gradient, error) {
 	if a.Buffer != nil {
 		g.Buffer = *a.Buffer
 	}
+	g.MinRTTRequests = a.MinRTTRequests
+	if g.MinRTTRequests <= 0 {
+		g.MinRTTRequests = 50
+	}
 	if g.Smoothing == 0 {
 		g.Smoothing = 0.2
 	}

@@ -455,11 +455,12 @@ func PlacementNames() []string { return append([]string(nil), placementNames...)
 
 // Gradient is the adaptive condition's concurrency-limit rule, after the
 // gradient controller of Envoy's adaptive concurrency filter and Netflix
-// concurrency-limits' Gradient2Limit. Once per Window, from the window's
-// completions:
+// concurrency-limits' Gradient2Limit. First minRTT is measured, as
+// Envoy does, with the limit pinned at MinLimit: the mean latency of the
+// first MinRTTRequests completions. Then the limit starts at
+// InitialLimit and, once per Window, from the window's completions:
 //
 //	sample   = mean latency of the window's completions
-//	minRTT   = the smallest sample seen so far
 //	gradient = clamp(minRTT × (1 + Buffer) / sample, 0.5, 2)
 //	grown    = gradient × limit;  grown += √grown
 //	limit    = clamp((1 − Smoothing) × limit + Smoothing × grown, MinLimit, MaxLimit)
@@ -472,8 +473,11 @@ type Gradient struct {
 	Window time.Duration
 	// InitialLimit is the limit before the first window closes.
 	InitialLimit float64
-	// MinLimit and MaxLimit bound the limit.
+	// MinLimit and MaxLimit bound the limit; MinLimit is also the limit
+	// while minRTT is measured.
 	MinLimit, MaxLimit float64
+	// MinRTTRequests is how many completions minRTT is measured over.
+	MinRTTRequests int
 	// Buffer is the share of minRTT a sample may exceed it by and still
 	// count as no queueing.
 	Buffer float64
@@ -482,8 +486,7 @@ type Gradient struct {
 }
 
 // Next is the limit after one window whose completions averaged sample
-// (sample > 0), given the smallest sample so far minRTT and the window's
-// peak demand.
+// (sample > 0), given the measured minRTT and the window's peak demand.
 func (g *Gradient) Next(limit float64, minRTT, sample time.Duration, peak int) float64 {
 	if float64(peak) < limit/2 {
 		return limit

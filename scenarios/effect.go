@@ -66,7 +66,7 @@ func (s *Scenario) NoEffect(path string, mode Mode) string {
 			return fmt.Sprintf("policy.target is %s; probe_limit bounds the probe target only", s.Policy.Target)
 		}
 	case "policy.adaptive", "policy.adaptive.window", "policy.adaptive.initial_limit", "policy.adaptive.min_limit",
-		"policy.adaptive.max_limit", "policy.adaptive.buffer", "policy.adaptive.smoothing":
+		"policy.adaptive.max_limit", "policy.adaptive.min_rtt_requests", "policy.adaptive.buffer", "policy.adaptive.smoothing":
 		if s.Policy.Condition != "adaptive" {
 			return fmt.Sprintf("policy.condition is %s; policy.adaptive is the adaptive condition's rule", s.Policy.Condition)
 		}

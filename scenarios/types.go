@@ -174,9 +174,10 @@ type Policy struct {
 }
 
 // Adaptive is the gradient rule of condition adaptive (policy.Gradient):
-// every Window the limit moves towards gradient × limit + √(gradient ×
-// limit), gradient = minRTT × (1 + Buffer) / the window's mean latency,
-// clamped to [0.5, 2].
+// minRTT is the mean latency of the first MinRTTRequests completions;
+// then every Window the limit moves towards gradient × limit +
+// √(gradient × limit), gradient = minRTT × (1 + Buffer) / the window's
+// mean latency, clamped to [0.5, 2].
 type Adaptive struct {
 	// Window is how often the limit is recomputed from the latencies
 	// completed in it. Default 100ms.
@@ -187,6 +188,9 @@ type Adaptive struct {
 	MinLimit int `yaml:"min_limit"`
 	// MaxLimit is the highest the limit goes. Default 1000.
 	MaxLimit int `yaml:"max_limit"`
+	// MinRTTRequests is how many completions, at the start with the
+	// limit at MinLimit, the minimum latency is measured over. Default 50.
+	MinRTTRequests int `yaml:"min_rtt_requests"`
 	// Buffer is the share a window's mean latency may exceed minRTT by
 	// and still count as no queueing. Default 0.25.
 	Buffer *float64 `yaml:"buffer"`

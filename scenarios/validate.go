@@ -493,8 +493,9 @@ func (p *Policy) validate(r *reader, path string, servers int) error {
 	return p.Adaptive.validate(r, joinPath(path, "adaptive"))
 }
 
-// validate fills the gradient rule's defaults: Envoy's min_concurrency (3)
-// and max_concurrency_limit (1000), its minRTT buffer (25%), a 100ms
+// validate fills the gradient rule's defaults: Envoy's min_concurrency (3),
+// max_concurrency_limit (1000), minRTT request_count (50) and buffer
+// (25%), a 100ms
 // window as in Envoy's examples, and Gradient2Limit's initial limit (20)
 // and smoothing (0.2).
 func (a *Adaptive) validate(r *reader, path string) error {
@@ -510,6 +511,9 @@ func (a *Adaptive) validate(r *reader, path string) error {
 		return err
 	}
 	if err := count(r, joinPath(path, "initial_limit"), &a.InitialLimit, min(max(20, a.MinLimit), a.MaxLimit), a.MinLimit, a.MaxLimit); err != nil {
+		return err
+	}
+	if err := count(r, joinPath(path, "min_rtt_requests"), &a.MinRTTRequests, 50, 1, 1<<20); err != nil {
 		return err
 	}
 	if a.Buffer == nil {
