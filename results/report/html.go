@@ -381,6 +381,7 @@ var captions = map[string]string{
 	"compare-over-time":     "p99 latency per second of every run overlaid, log axis (with replications, the mean of their p99 in each second)." + faultsNote,
 	"sweep-p99":             "p99 latency (log axis) against the swept parameter, one line per variant.",
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
+	"sweep-shed-rate":       "Shed rate against the swept parameter, one line per variant: the share of page requests a shed action turned away, which the p99 figure leaves out.",
 }
 
 // replicationCaptions replace the comparison captions on a page of
