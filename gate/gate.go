@@ -47,6 +47,8 @@ func Value(s *results.Summary, metric string) (float64, bool) {
 		return float64(s.Requests.Errors), true
 	case "requests.rejected":
 		return float64(s.Requests.Rejected), true
+	case "requests.shed":
+		return float64(s.Requests.Shed), true
 	case "requests.timeouts":
 		return float64(s.Requests.Timeouts), true
 	case "requests.interrupted":

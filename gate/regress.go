@@ -146,7 +146,7 @@ const (
 func direction(metric string) Direction {
 	switch {
 	case strings.HasPrefix(metric, "latency_ms."), strings.HasPrefix(metric, "send_lag_ms."),
-		metric == "requests.errors", metric == "requests.rejected", metric == "requests.timeouts", metric == "requests.interrupted",
+		metric == "requests.errors", metric == "requests.rejected", metric == "requests.shed", metric == "requests.timeouts", metric == "requests.interrupted",
 		strings.HasSuffix(metric, ".rejected"), strings.HasSuffix(metric, "queue_length"), strings.HasSuffix(metric, "queue_delay_ms"),
 		metric == "redirects.rate", metric == "redirects.total":
 		return Up

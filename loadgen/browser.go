@@ -21,13 +21,19 @@ import (
 // ServerHeader names the server that answered, on every redirlab response.
 const ServerHeader = model.ServerHeader
 
+// ShedHeader marks a shed 503 (policy.action shed).
+const ShedHeader = model.ShedHeader
+
 // classify maps a final HTTP status to an outcome: 2xx is a page, 503 is a
-// server turning the request away for lack of room, anything else
-// (other 5xx, 4xx, a redirect with nowhere to go) is an error.
-func classify(status int) results.Outcome {
+// server turning the request away, shed when it says so (ShedHeader),
+// else for lack of room; anything else (other 5xx, 4xx, a redirect with
+// nowhere to go) is an error.
+func classify(status int, shed bool) results.Outcome {
 	switch {
 	case status >= 200 && status < 300:
 		return results.Completed
+	case status == http.StatusServiceUnavailable && shed:
+		return results.Shed
 	case status == http.StatusServiceUnavailable:
 		return results.Rejected
 	}
@@ -189,7 +195,7 @@ func (b *browsers) page(pool, first int, r *results.Request, pt *pageTrace) stri
 		r.AddHop(results.Hop{Server: int16(srv), Status: int16(a.status), At: now})
 		r.Final, r.Status, r.Done = srv, a.status, now
 		if !isRedirect(a.status) {
-			r.Outcome = classify(a.status)
+			r.Outcome = classify(a.status, a.shed)
 			return a.origin
 		}
 		if a.location == "" || r.Redirects >= b.maxRedirects {

@@ -21,6 +21,7 @@ import (
 	"github.com/redirlab/redirlab/dispatch"
 	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/plan"
+	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
@@ -181,6 +182,10 @@ type closedLoop struct {
 
 func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) error {
 	sc := p.Scenario
+	if p.Policy.Condition != policy.None && p.Policy.Action == policy.Shed {
+		return fmt.Errorf("policy.action: shed answers 503 as a full queue does, told apart by a header that hey does not expose; " +
+			"the closed process cannot record shed requests: simulate it, or use an open process")
+	}
 	policy := p.Dispatch
 	if policy == dispatch.JSQ || policy == dispatch.P2C {
 		return fmt.Errorf("workload.dispatch: %s needs each request's completion, which hey does not expose; "+
@@ -336,7 +341,7 @@ func (c *closedLoop) record(rep *heyReport, base, end time.Duration) {
 		at := base + seconds(rep.Offsets[i]-origin)
 		r = results.Request{
 			ID: c.nextID, Scheduled: at, Sent: at, Done: at + seconds(lat),
-			Status: rep.Codes[i], Outcome: classify(rep.Codes[i]), First: first, Final: first,
+			Status: rep.Codes[i], Outcome: classify(rep.Codes[i], false), First: first, Final: first,
 		}
 		c.nextID++
 		c.rec.Add(&r)

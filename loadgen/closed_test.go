@@ -226,3 +226,21 @@ func TestClosedLeavesNoConnections(t *testing.T) {
 		})
 	}
 }
+
+// TestClosedRefusesShed: hey reports status codes only, so the closed
+// loop cannot tell a shed 503 from a full queue's and refuses to run the
+// shed action rather than count shed requests as rejected.
+func TestClosedRefusesShed(t *testing.T) {
+	var served atomic.Int64
+	urls := servers(t, 1, func(int, http.ResponseWriter, *http.Request) { served.Add(1) })
+	sc := scenario(1, closed(2, 10), 10*time.Second)
+	sc.Policy = scenarios.Policy{Condition: "queue-length", Action: "shed", Threshold: scenarios.Threshold{Raw: "4", Count: 4}, MaxHops: 1}
+	var c collector
+	err := run(context.Background(), sc, urls, &c, Options{ServerCounters: noCounters})
+	if err == nil || !strings.Contains(err.Error(), "policy.action: shed") {
+		t.Fatalf("error %v, want one naming policy.action: shed", err)
+	}
+	if served.Load() != 0 || len(c.sorted()) != 0 {
+		t.Fatalf("%d served, %d records: want the run refused before any request", served.Load(), len(c.sorted()))
+	}
+}

@@ -600,3 +600,37 @@ func TestEmbeddedScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestShedAndRejected: a 503 marked with the shed header is recorded as
+// shed, a plain 503 as rejected, and neither is retried.
+func TestShedAndRejected(t *testing.T) {
+	var calls atomic.Int64
+	urls := servers(t, 1, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		n := calls.Add(1)
+		w.Header().Set("Retry-After", "1")
+		if n%2 == 0 {
+			w.Header().Set(ShedHeader, "1")
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	sc := scenario(1, constant(100), 200*time.Millisecond) // 20 requests
+	var c collector
+	if err := run(context.Background(), sc, urls, &c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	recs := c.sorted()
+	shed, rejected := 0, 0
+	for _, r := range recs {
+		switch {
+		case r.Outcome == results.Shed && r.Status == 503 && r.NHops == 1:
+			shed++
+		case r.Outcome == results.Rejected && r.Status == 503 && r.NHops == 1:
+			rejected++
+		default:
+			t.Fatalf("record %+v: want one hop of 503, shed or rejected", r)
+		}
+	}
+	if int64(len(recs)) != calls.Load() || shed == 0 || rejected == 0 || shed+rejected != len(recs) {
+		t.Fatalf("%d records, %d calls: %d shed, %d rejected; want one call each, both outcomes", len(recs), calls.Load(), shed, rejected)
+	}
+}

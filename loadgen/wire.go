@@ -87,6 +87,7 @@ type answer struct {
 	status   int
 	location string // Location header
 	server   string // ServerHeader
+	shed     bool   // ShedHeader present
 	origin   string // scheme://host that answered
 	host     string // the host part of origin
 }
@@ -238,7 +239,7 @@ func (c *httpClient) exchange(cn *conn, uri string, deadline time.Time) (a answe
 		return a, false, false, err
 	}
 	a = answer{
-		status: resp.StatusCode, location: resp.Header.Get("Location"), server: resp.Header.Get(ServerHeader),
+		status: resp.StatusCode, location: resp.Header.Get("Location"), server: resp.Header.Get(ServerHeader), shed: resp.Header.Get(ShedHeader) != "",
 		origin: cn.h.key, host: cn.h.host,
 	}
 	return a, c.keepAlive && !resp.Close, false, nil

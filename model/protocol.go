@@ -5,6 +5,9 @@ package model
 const (
 	// ServerHeader names, in every answer, the server that gave it.
 	ServerHeader = "X-Redirlab-Server"
+	// ShedHeader marks a 503 of the shed action (policy.action shed),
+	// which browsers record as shed, not rejected for a full queue.
+	ShedHeader = "X-Redirlab-Shed"
 	// DemandParam is the query parameter carrying a page request's id,
 	// which names its service demand (Demand) wherever it is served.
 	DemandParam = "redirlab_req"

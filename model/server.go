@@ -25,9 +25,12 @@ const (
 	Rejected
 	// Refused: the server is crashed; the request must fail.
 	Refused
+	// Shed: the condition holds and the policy's action is shed: the
+	// request is turned away (503 with Retry-After).
+	Shed
 )
 
-var arrivalKindNames = [...]string{"started", "queued", "redirected", "rejected", "refused"}
+var arrivalKindNames = [...]string{"started", "queued", "redirected", "rejected", "refused", "shed"}
 
 func (k ArrivalKind) String() string {
 	if int(k) < len(arrivalKindNames) {
@@ -98,8 +101,23 @@ type queued[W comparable] struct {
 
 // busy is one worker's service in progress.
 type busy[W comparable] struct {
-	end time.Duration
-	w   W
+	end     time.Duration
+	arrived time.Duration // for the adaptive limit's latency samples
+	w       W
+}
+
+// limiter is the adaptive condition's state: the limit in force, the
+// minRTT measurement, and the window being measured (policy.Gradient is
+// the rule).
+type limiter struct {
+	limit  float64
+	minRTT time.Duration // 0 while it is being measured
+	rttSum time.Duration // latencies of the minRTT measurement so far
+	rttN   int
+	end    time.Duration // when the current window closes
+	sum    time.Duration // latencies completed in the window
+	n      int64
+	peak   int // the most requests in flight with an arrival, in the window
 }
 
 // Counters are cumulative counts since the server was made; a crash does
@@ -115,6 +133,8 @@ type Counters struct {
 	Redirected int64
 	// Rejected counts full-queue answers.
 	Rejected int64
+	// Shed counts arrivals turned away by the shed action.
+	Shed int64
 	// Failed counts admitted requests lost to a crash.
 	Failed int64
 	// Busy is the worker-time spent serving, summed over workers.
@@ -145,6 +165,7 @@ type Server[W comparable] struct {
 	ewma     time.Duration
 	meanPage time.Duration // cfg.Page.Mean(), for the predicted estimator
 	seq      uint64
+	lim      limiter
 
 	counters Counters
 	// busySince is when len(inService) last changed; busy time accrues
@@ -154,7 +175,7 @@ type Server[W comparable] struct {
 
 // NewServer returns a server that is up and empty.
 func NewServer[W comparable](cfg ServerConfig) *Server[W] {
-	return &Server[W]{
+	m := &Server[W]{
 		cfg:       cfg,
 		up:        true,
 		epoch:     1,
@@ -163,6 +184,59 @@ func NewServer[W comparable](cfg ServerConfig) *Server[W] {
 		slowdown:  1,
 		meanPage:  cfg.Page.Mean(),
 	}
+	// The limit is pinned at its minimum while minRTT is measured.
+	m.lim = limiter{limit: cfg.Policy.Gradient.MinLimit, end: cfg.Policy.Gradient.Window}
+	return m
+}
+
+// adapts reports whether the server keeps an adaptive limit.
+func (m *Server[W]) adapts() bool { return m.cfg.Policy.Condition == policy.Adaptive }
+
+// adapt closes the windows that ended by now, recomputing the limit from
+// each (policy.Gradient.Next). Windows are aligned on multiples of the
+// window length from 0, so both drivers close them at the same instants.
+func (m *Server[W]) adapt(now time.Duration) {
+	l := &m.lim
+	if now < l.end {
+		return
+	}
+	g := &m.cfg.Policy.Gradient
+	if l.n > 0 && l.minRTT > 0 {
+		l.limit = g.Next(l.limit, l.minRTT, max(l.sum/time.Duration(l.n), 1), l.peak)
+	}
+	l.sum, l.n, l.peak = 0, 0, 0
+	l.end = (now/g.Window + 1) * g.Window
+}
+
+// sampleLatency feeds one completion's latency to the adaptive limit:
+// to the minRTT measurement until it has its requests, then to the
+// window.
+func (m *Server[W]) sampleLatency(now, latency time.Duration) {
+	m.adapt(now)
+	l := &m.lim
+	if l.minRTT > 0 {
+		l.sum += latency
+		l.n++
+		return
+	}
+	l.rttSum += latency
+	l.rttN++
+	if l.rttN >= m.cfg.Policy.Gradient.MinRTTRequests {
+		l.minRTT = max(l.rttSum/time.Duration(l.rttN), 1)
+		l.limit = m.cfg.Policy.Gradient.InitialLimit
+		l.peak = 0
+	}
+}
+
+// Limit is the adaptive concurrency limit in force at now (as an integer:
+// at most Limit requests in flight), or 0 when the condition is not
+// adaptive.
+func (m *Server[W]) Limit(now time.Duration) int {
+	if !m.adapts() {
+		return 0
+	}
+	m.adapt(now)
+	return int(m.lim.limit)
 }
 
 // accrue brings busy time up to now.
@@ -213,7 +287,7 @@ func (m *Server[W]) admit(now time.Duration, length int, s dist.Sampler, d Deman
 		m.accrue(now)
 		m.observeWait(0)
 		end := now + m.serviceOf(service)
-		m.inService = append(m.inService, busy[W]{end: end, w: w})
+		m.inService = append(m.inService, busy[W]{end: end, arrived: now, w: w})
 		return Arrival{Kind: Started, End: end, Epoch: m.epoch, Target: -1}
 	}
 	if m.size == len(m.waiting) {
@@ -259,14 +333,24 @@ func (m *Server[W]) ArrivePage(now time.Duration, hops int, d Demand, w W, views
 	// hold: the call is skipped then, which is most arrivals.
 	if p.Condition != policy.None && hops < p.MaxHops {
 		self := policy.Status{Server: m.cfg.Index, QueueLength: length, Waiting: waiting, Workers: m.cfg.Workers, Up: true, At: now}
-		if p.Condition == policy.QueueDelay {
+		switch p.Condition {
+		case policy.QueueDelay:
 			// Only this condition reads the server's own delay.
 			self = m.status(now, length, waiting, first)
+		case policy.Adaptive:
+			m.adapt(now)
+			m.lim.peak = max(m.lim.peak, length+1)
+			self.Limit = int(m.lim.limit)
 		}
 		if p.Placement == policy.Central || p.Holds(self) {
-			if dec := p.Decide(self, *views.ViewFor(m.cfg.Index, now), hops, seq, m.cfg.Rand); dec.Redirect {
+			dec := p.Decide(self, *views.ViewFor(m.cfg.Index, now), hops, seq, m.cfg.Rand)
+			if dec.Redirect {
 				m.counters.Redirected++
 				return Arrival{Kind: Redirected, Target: dec.Target}
+			}
+			if dec.Shed {
+				m.counters.Shed++
+				return Arrival{Kind: Shed, Target: -1}
 			}
 		}
 	}
@@ -322,6 +406,9 @@ func (m *Server[W]) Finish(now time.Duration, epoch uint64, page bool, end time.
 			break
 		}
 	}
+	if k >= 0 && m.adapts() {
+		m.sampleLatency(now, end-m.inService[k].arrived)
+	}
 	if m.size == 0 {
 		if k >= 0 {
 			last := len(m.inService) - 1
@@ -348,7 +435,7 @@ func (m *Server[W]) Finish(now time.Duration, epoch uint64, page bool, end time.
 	m.observeWait(start - h.arrived)
 	nextEnd = start + m.serviceOf(h.service)
 	if k >= 0 {
-		m.inService[k] = busy[W]{end: nextEnd, w: h.w}
+		m.inService[k] = busy[W]{end: nextEnd, arrived: h.arrived, w: h.w}
 	}
 	return h.w, nextEnd, true
 }
@@ -385,7 +472,9 @@ func (m *Server[W]) observeWait(wait time.Duration) {
 // even if the timer that makes it so in the real server is late.
 func (m *Server[W]) Status(now time.Duration) policy.Status {
 	length, waiting, _, first := m.model(now)
-	return m.status(now, length, waiting, first)
+	st := m.status(now, length, waiting, first)
+	st.Limit = m.Limit(now)
+	return st
 }
 
 // status builds the Status of model's figures at now.

@@ -709,12 +709,13 @@ func TestServerAsksViewOnlyWhenNeeded(t *testing.T) {
 
 func TestArrivalKindString(t *testing.T) {
 	for k, want := range map[ArrivalKind]string{
-		Started:     "started",
-		Queued:      "queued",
-		Redirected:  "redirected",
-		Rejected:    "rejected",
-		Refused:     "refused",
-		Refused + 1: "unknown",
+		Started:    "started",
+		Queued:     "queued",
+		Redirected: "redirected",
+		Rejected:   "rejected",
+		Refused:    "refused",
+		Shed:       "shed",
+		Shed + 1:   "unknown",
 	} {
 		if got := k.String(); got != want {
 			t.Errorf("%d: %q, want %q", k, got, want)

@@ -294,8 +294,16 @@ func policyConfig(sc *scenarios.Scenario) (policy.Config, error) {
 	if c.Placement, err = policy.ParsePlacement(orName(sc.Manager.Decision, "local")); err != nil {
 		return c, fmt.Errorf("manager.decision: %w", err)
 	}
+	if c.Action, err = policy.ParseAction(orName(p.Action, "redirect")); err != nil {
+		return c, fmt.Errorf("policy.action: %w", err)
+	}
 	if p.Fraction != nil {
 		c.Fraction = *p.Fraction
+	}
+	if c.Condition == policy.Adaptive {
+		if c.Gradient, err = gradient(p.Adaptive); err != nil {
+			return c, err
+		}
 	}
 	switch c.Condition {
 	case policy.QueueLength:
@@ -304,6 +312,45 @@ func policyConfig(sc *scenarios.Scenario) (policy.Config, error) {
 		c.DelayThreshold = p.Threshold.Delay
 	}
 	return c, nil
+}
+
+// gradient is the adaptive condition's rule; the scenario package fills
+// the same defaults, a scenario built in code gets them here.
+func gradient(a scenarios.Adaptive) (policy.Gradient, error) {
+	g := policy.Gradient{
+		Window: orDefault(a.Window, 100*time.Millisecond), InitialLimit: float64(a.InitialLimit),
+		MinLimit: float64(max(a.MinLimit, 0)), MaxLimit: float64(a.MaxLimit), Buffer: 0.25, Smoothing: a.Smoothing,
+	}
+	if g.MinLimit == 0 {
+		g.MinLimit = 3
+	}
+	if g.MaxLimit == 0 {
+		g.MaxLimit = max(1000, g.MinLimit)
+	}
+	if g.InitialLimit == 0 {
+		g.InitialLimit = min(max(20, g.MinLimit), g.MaxLimit)
+	}
+	if a.Buffer != nil {
+		g.Buffer = *a.Buffer
+	}
+	g.MinRTTRequests = a.MinRTTRequests
+	if g.MinRTTRequests <= 0 {
+		g.MinRTTRequests = 50
+	}
+	if g.Smoothing == 0 {
+		g.Smoothing = 0.2
+	}
+	switch {
+	case g.MaxLimit < g.MinLimit:
+		return g, fmt.Errorf("policy.adaptive.max_limit: must be at least min_limit (%g), got %g", g.MinLimit, g.MaxLimit)
+	case g.InitialLimit < g.MinLimit || g.InitialLimit > g.MaxLimit:
+		return g, fmt.Errorf("policy.adaptive.initial_limit: must be in [min_limit, max_limit] = [%g, %g], got %g", g.MinLimit, g.MaxLimit, g.InitialLimit)
+	case !(g.Buffer >= 0):
+		return g, fmt.Errorf("policy.adaptive.buffer: must not be negative, got %g", g.Buffer)
+	case !(g.Smoothing > 0 && g.Smoothing <= 1):
+		return g, fmt.Errorf("policy.adaptive.smoothing: must be in (0, 1], got %g", g.Smoothing)
+	}
+	return g, nil
 }
 
 func orName(s, def string) string {

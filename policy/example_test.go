@@ -28,6 +28,6 @@ func ExampleConfig_Decide() {
 	fmt.Println(cfg.Decide(self, view, 0, 0, rng)) // first arrival: redirect
 	fmt.Println(cfg.Decide(self, view, 1, 0, rng)) // already redirected once: serve
 	// Output:
-	// {true 2}
-	// {false -1}
+	// {true 2 false}
+	// {false -1 false}
 }

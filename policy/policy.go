@@ -8,6 +8,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -23,6 +24,22 @@ const (
 	QueueLength
 	// QueueDelay holds when queue delay > threshold (a duration).
 	QueueDelay
+	// Adaptive holds when admitting the arrival would put the requests
+	// in flight (queue length) above the server's adaptive concurrency
+	// limit (Status.Limit, kept by the Gradient rule).
+	Adaptive
+)
+
+// Action is what a server does with an arrival while the condition holds.
+type Action uint8
+
+const (
+	// Redirect answers with a redirect to a peer chosen by the target rule.
+	Redirect Action = iota
+	// Shed answers 503 with Retry-After, as a load shedder (nginx
+	// limit_req, HAProxy maxqueue) does: the request is turned away, not
+	// sent elsewhere.
+	Shed
 )
 
 // Estimator says how a server turns its queue into a queue delay.
@@ -88,6 +105,10 @@ type Config struct {
 	Fraction float64
 	// Placement is local or central.
 	Placement Placement
+	// Action is redirect or shed.
+	Action Action
+	// Gradient is the adaptive limit's rule (Condition Adaptive).
+	Gradient Gradient
 }
 
 // Status is what a server knows of itself, and what its agent reports.
@@ -108,6 +129,9 @@ type Status struct {
 	Up bool
 	// At is when the status was measured, since run start.
 	At time.Duration
+	// Limit is the adaptive concurrency limit in force (Condition
+	// Adaptive only; 0 otherwise).
+	Limit int
 }
 
 // Instruction is the manager's word to one server under central placement.
@@ -135,6 +159,8 @@ type Decision struct {
 	// Target is the server index to redirect to; meaningful only when
 	// Redirect is true.
 	Target int
+	// Shed is true when the request must be turned away (Action Shed).
+	Shed bool
 }
 
 // Serve is the decision to serve locally.
@@ -147,6 +173,8 @@ func (c *Config) Holds(s Status) bool {
 		return s.QueueLength > c.LengthThreshold
 	case QueueDelay:
 		return s.QueueDelay > c.DelayThreshold
+	case Adaptive:
+		return s.QueueLength >= s.Limit
 	}
 	return false
 }
@@ -194,6 +222,9 @@ func (c *Config) Decide(self Status, view View, hops int, seq uint64, rng *rand.
 	}
 	if c.Fraction < 1 && rng.Float64() >= c.Fraction {
 		return Serve
+	}
+	if c.Action == Shed {
+		return Decision{Shed: true, Target: -1}
 	}
 	if target < 0 {
 		target = c.pick(self.Server, view.Servers, seq, rng)
@@ -366,12 +397,14 @@ func EstimateDelay(e Estimator, hol, ewma time.Duration, waiting, workers int, m
 
 // String names for the enumerations, as written in scenario files.
 
-var conditionNames = []string{"none", "queue-length", "queue-delay"}
+var conditionNames = []string{"none", "queue-length", "queue-delay", "adaptive"}
+var actionNames = []string{"redirect", "shed"}
 var estimatorNames = []string{"hol", "ewma", "predicted"}
 var targetNames = []string{"least-loaded", "random", "round-robin", "p2c", "probe"}
 var placementNames = []string{"local", "central"}
 
 func (c Condition) String() string { return name(conditionNames, int(c)) }
+func (a Action) String() string    { return name(actionNames, int(a)) }
 func (e Estimator) String() string { return name(estimatorNames, int(e)) }
 func (t Target) String() string    { return name(targetNames, int(t)) }
 func (p Placement) String() string { return name(placementNames, int(p)) }
@@ -397,6 +430,9 @@ func ParseCondition(s string) (Condition, error) {
 	return parse[Condition](conditionNames, s, "condition")
 }
 
+// ParseAction parses an action name.
+func ParseAction(s string) (Action, error) { return parse[Action](actionNames, s, "action") }
+
 // ParseEstimator parses an estimator name.
 func ParseEstimator(s string) (Estimator, error) {
 	return parse[Estimator](estimatorNames, s, "estimator")
@@ -413,5 +449,51 @@ func ParsePlacement(s string) (Placement, error) {
 // Names lists the accepted names, for error messages and docs.
 func ConditionNames() []string { return append([]string(nil), conditionNames...) }
 func EstimatorNames() []string { return append([]string(nil), estimatorNames...) }
+func ActionNames() []string    { return append([]string(nil), actionNames...) }
 func TargetNames() []string    { return append([]string(nil), targetNames...) }
 func PlacementNames() []string { return append([]string(nil), placementNames...) }
+
+// Gradient is the adaptive condition's concurrency-limit rule, after the
+// gradient controller of Envoy's adaptive concurrency filter and Netflix
+// concurrency-limits' Gradient2Limit. First minRTT is measured, as
+// Envoy does, with the limit pinned at MinLimit: the mean latency of the
+// first MinRTTRequests completions. Then the limit starts at
+// InitialLimit and, once per Window, from the window's completions:
+//
+//	sample   = mean latency of the window's completions
+//	gradient = clamp(minRTT × (1 + Buffer) / sample, 0.5, 2)
+//	grown    = gradient × limit;  grown += √grown
+//	limit    = clamp((1 − Smoothing) × limit + Smoothing × grown, MinLimit, MaxLimit)
+//
+// and the limit stays as it is in a window without completions, or whose
+// peak demand (requests in flight with the arrival) stayed below half the
+// limit (the server was not limited by it: Gradient2's app-limited rule).
+type Gradient struct {
+	// Window is how often the limit is recomputed.
+	Window time.Duration
+	// InitialLimit is the limit before the first window closes.
+	InitialLimit float64
+	// MinLimit and MaxLimit bound the limit; MinLimit is also the limit
+	// while minRTT is measured.
+	MinLimit, MaxLimit float64
+	// MinRTTRequests is how many completions minRTT is measured over.
+	MinRTTRequests int
+	// Buffer is the share of minRTT a sample may exceed it by and still
+	// count as no queueing.
+	Buffer float64
+	// Smoothing is the weight of the new estimate, in (0, 1].
+	Smoothing float64
+}
+
+// Next is the limit after one window whose completions averaged sample
+// (sample > 0), given the measured minRTT and the window's peak demand.
+func (g *Gradient) Next(limit float64, minRTT, sample time.Duration, peak int) float64 {
+	if float64(peak) < limit/2 {
+		return limit
+	}
+	gradient := min(max(float64(minRTT)*(1+g.Buffer)/float64(sample), 0.5), 2)
+	grown := gradient * limit
+	grown += math.Sqrt(grown)
+	next := (1-g.Smoothing)*limit + g.Smoothing*grown
+	return min(max(next, g.MinLimit), g.MaxLimit)
+}

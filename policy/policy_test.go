@@ -49,31 +49,31 @@ func TestDecide(t *testing.T) {
 		// Below the threshold a server serves.
 		{"length below", length, Status{Server: 0, QueueLength: 4, Up: true}, view, 0, Serve},
 		// Strictly above it redirects to the least loaded peer.
-		{"length above", length, Status{Server: 0, QueueLength: 5, Up: true}, view, 0, Decision{true, 2}},
+		{"length above", length, Status{Server: 0, QueueLength: 5, Up: true}, view, 0, Decision{Redirect: true, Target: 2}},
 		// A request that has used its hops is served whatever the load.
 		{"hop limit", length, Status{Server: 0, QueueLength: 50, Up: true}, view, 1, Serve},
 		// A down peer is never chosen, even if least loaded in the view.
-		{"skip down peer", length, Status{Server: 0, QueueLength: 5, Up: true}, down, 0, Decision{true, 1}},
+		{"skip down peer", length, Status{Server: 0, QueueLength: 5, Up: true}, down, 0, Decision{Redirect: true, Target: 1}},
 		// No peer up: serve locally rather than redirect into the void.
 		{"no peer up", length, Status{Server: 0, QueueLength: 5, Up: true}, allDown, 0, Serve},
 		// The condition none never redirects.
 		{"none", Config{MaxHops: 5, Fraction: 1}, Status{Server: 0, QueueLength: 500, Up: true}, view, 0, Serve},
 		// Queue delay over its threshold redirects; the target is the
 		// peer with the least queue delay, not the shortest queue.
-		{"delay above", delay, Status{Server: 0, QueueDelay: 41 * time.Millisecond, Up: true}, delays, 0, Decision{true, 3}},
+		{"delay above", delay, Status{Server: 0, QueueDelay: 41 * time.Millisecond, Up: true}, delays, 0, Decision{Redirect: true, Target: 3}},
 		// Queue delay at the threshold does not hold (strictly greater).
 		{"delay at threshold", delay, Status{Server: 0, QueueDelay: 40 * time.Millisecond, Up: true}, delays, 0, Serve},
 		// A long queue alone does not trigger the delay condition.
 		{"delay ignores length", delay, Status{Server: 0, QueueLength: 100, Up: true}, delays, 0, Serve},
 		// Central: a server redirects only when flagged, to the given target,
 		// regardless of its own live status.
-		{"central flagged", central, Status{Server: 0, QueueLength: 0, Up: true}, flagged, 0, Decision{true, 1}},
+		{"central flagged", central, Status{Server: 0, QueueLength: 0, Up: true}, flagged, 0, Decision{Redirect: true, Target: 1}},
 		// Central: an unflagged server serves even when its own queue is long.
 		{"central unflagged", central, Status{Server: 1, QueueLength: 99, Up: true}, flagged, 0, Serve},
 		// Central without a named target: the server applies its target rule.
-		{"central free target", central, Status{Server: 0, Up: true}, flaggedFree, 0, Decision{true, 2}},
+		{"central free target", central, Status{Server: 0, Up: true}, flaggedFree, 0, Decision{Redirect: true, Target: 2}},
 		// Central target that has since gone down: fall back to the rule.
-		{"central target down", central, Status{Server: 0, Up: true}, flaggedDown, 0, Decision{true, 1}},
+		{"central target down", central, Status{Server: 0, Up: true}, flaggedDown, 0, Decision{Redirect: true, Target: 1}},
 		// Central with no instructions published yet: serve.
 		{"central no view", central, Status{Server: 0, QueueLength: 99, Up: true}, View{}, 0, Serve},
 	}
@@ -290,5 +290,125 @@ func TestParseNames(t *testing.T) {
 	}
 	if _, err := ParseTarget("closest"); err == nil {
 		t.Error("unknown target accepted")
+	}
+}
+
+// TestShedAndAdaptive: the shed action turns away what redirect would
+// send elsewhere, under either placement, and the adaptive condition
+// holds once the arrival would exceed the limit.
+func TestShedAndAdaptive(t *testing.T) {
+	shed := Config{Condition: QueueLength, LengthThreshold: 4, Target: LeastLoaded, MaxHops: 1, Fraction: 1, Action: Shed}
+	central := shed
+	central.Placement = Central
+	adaptive := Config{Condition: Adaptive, Target: LeastLoaded, MaxHops: 1, Fraction: 1, Action: Shed}
+	adaptiveRedirect := adaptive
+	adaptiveRedirect.Action = Redirect
+	view := View{Servers: statuses(9, 3, 1, 7)}
+	flagged := View{Servers: statuses(9, 3, 1, 7), Instructions: []Instruction{{Redirect: true, Target: 1}, {Target: -1}, {Target: -1}, {Target: -1}}}
+	shedIt := Decision{Shed: true, Target: -1}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		self Status
+		view View
+		want Decision
+	}{
+		// Below the threshold a shedding server serves.
+		{"shed below", shed, Status{Server: 0, QueueLength: 4, Up: true}, view, Serve},
+		// Above it, it sheds instead of redirecting to the least loaded.
+		{"shed above", shed, Status{Server: 0, QueueLength: 5, Up: true}, view, shedIt},
+		// Under central placement a flagged server sheds, ignoring its target.
+		{"shed flagged", central, Status{Server: 0, QueueLength: 0, Up: true}, flagged, shedIt},
+		// An unflagged server serves whatever its queue.
+		{"shed unflagged", central, Status{Server: 1, QueueLength: 50, Up: true}, flagged, Serve},
+		// Adaptive: 4 in flight with a limit of 5, the arrival makes 5: served.
+		{"adaptive under", adaptive, Status{Server: 0, QueueLength: 4, Limit: 5, Up: true}, view, Serve},
+		// 5 in flight with a limit of 5: the arrival would be the sixth.
+		{"adaptive at", adaptive, Status{Server: 0, QueueLength: 5, Limit: 5, Up: true}, view, shedIt},
+		// Adaptive with redirect sends it to the least loaded peer.
+		{"adaptive redirect", adaptiveRedirect, Status{Server: 0, QueueLength: 5, Limit: 5, Up: true}, view, Decision{Redirect: true, Target: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.cfg.Decide(tc.self, tc.view, 0, 0, rand.New(rand.NewPCG(1, 2))); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// naiveNext is the gradient rule written out step by step, as the docs
+// state it, to check Gradient.Next against.
+func naiveNext(g Gradient, limit float64, minRTT, sample time.Duration, peak int) float64 {
+	if 2*float64(peak) < limit {
+		return limit
+	}
+	gradient := (float64(minRTT) + g.Buffer*float64(minRTT)) / float64(sample)
+	if gradient < 0.5 {
+		gradient = 0.5
+	}
+	if gradient > 2 {
+		gradient = 2
+	}
+	estimate := gradient*limit + math.Sqrt(gradient*limit)
+	next := limit + g.Smoothing*(estimate-limit)
+	if next < g.MinLimit {
+		next = g.MinLimit
+	}
+	if next > g.MaxLimit {
+		next = g.MaxLimit
+	}
+	return next
+}
+
+// TestGradientNext: the rule against its naive statement on fixed cases
+// (each clamp, the app-limited hold) and on random inputs.
+func TestGradientNext(t *testing.T) {
+	g := Gradient{Window: 100 * time.Millisecond, InitialLimit: 20, MinLimit: 3, MaxLimit: 1000, Buffer: 0.25, Smoothing: 0.2}
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name           string
+		limit          float64
+		minRTT, sample time.Duration
+		peak           int
+		want           float64
+	}{
+		// No queueing (sample = minRTT): gradient 1.25, the limit grows.
+		{"grow", 20, 10 * ms, 10 * ms, 20, 0.8*20 + 0.2*(25+5)},
+		// Latency doubled: gradient 0.625.
+		{"shrink", 20, 10 * ms, 20 * ms, 20, 0.8*20 + 0.2*(12.5+math.Sqrt(12.5))},
+		// Latency ten times minRTT: the gradient stops at 0.5.
+		{"floor", 20, 10 * ms, 100 * ms, 20, 0.8*20 + 0.2*(10+math.Sqrt(10))},
+		// A sample far below minRTT (a noisy window): the gradient stops at 2.
+		{"ceiling", 20, 10 * ms, 2 * ms, 20, 0.8*20 + 0.2*(40+math.Sqrt(40))},
+		// Peak demand below half the limit: the server was not limited, the limit holds.
+		{"app-limited", 20, 10 * ms, 50 * ms, 9, 20},
+		// Exactly half: limited enough to move.
+		{"half", 20, 10 * ms, 50 * ms, 10, 0.8*20 + 0.2*(10+math.Sqrt(10))},
+		// Shrinking below min_limit stops there.
+		{"min", 3, 10 * ms, 100 * ms, 3, 3},
+		// Growing above max_limit stops there.
+		{"max", 1000, 10 * ms, 10 * ms, 1000, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := g.Next(tc.limit, tc.minRTT, tc.sample, tc.peak)
+			if math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("Next = %g, want %g", got, tc.want)
+			}
+		})
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 10000; i++ {
+		h := g
+		h.Buffer = rng.Float64()
+		h.Smoothing = 0.01 + 0.99*rng.Float64()
+		limit := h.MinLimit + rng.Float64()*(h.MaxLimit-h.MinLimit)
+		minRTT := time.Duration(1 + rng.IntN(int(50*ms)))
+		sample := time.Duration(1 + rng.IntN(int(500*ms)))
+		peak := rng.IntN(2 * int(limit+1))
+		got, want := h.Next(limit, minRTT, sample, peak), naiveNext(h, limit, minRTT, sample, peak)
+		// Relative: the two orders of floating-point operations differ.
+		if math.Abs(got-want) > 1e-9*want {
+			t.Fatalf("Next(%g, %v, %v, %d) under %+v = %g, naive %g", limit, minRTT, sample, peak, h, got, want)
+		}
 	}
 }

@@ -158,6 +158,8 @@ func (a *Aggregator) add(q *Request) {
 		lat = v
 	case Rejected:
 		a.counts.Rejected++
+	case Shed:
+		a.counts.Shed++
 	case Timeout:
 		a.counts.Errors++
 		a.counts.Timeouts++
@@ -166,7 +168,7 @@ func (a *Aggregator) add(q *Request) {
 	case Error:
 		a.counts.Errors++
 	default:
-		// Counted as an error so that sent == completed+errors+rejected.
+		// Counted as an error so that sent == completed+errors+rejected+shed.
 		a.counts.Errors++
 		a.errors.add(fmt.Errorf("results: request %d has unknown outcome %d (counted as an error)", q.ID, q.Outcome))
 	}
@@ -288,6 +290,7 @@ func (a *Aggregator) Snapshot() Progress {
 		Completed:    a.counts.Completed,
 		Errors:       a.counts.Errors,
 		Rejected:     a.counts.Rejected,
+		Shed:         a.counts.Shed,
 		P99MS:        ms(quantileIn(a.latency, 0.99, a.latencyExt.min, a.latencyExt.max)),
 		RedirectRate: mean(float64(a.redirected), float64(a.counts.Sent)),
 	}

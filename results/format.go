@@ -24,7 +24,7 @@ const (
 	//	scheduled_s    when the request was due
 	//	sent_lag_ms    actual minus scheduled send time
 	//	latency_ms     scheduled time to final response (or error)
-	//	outcome        completed | error | rejected | timeout
+	//	outcome        completed | error | rejected | timeout | interrupted | shed
 	//	status         final HTTP status, 0 for transport errors
 	//	redirects      redirects followed
 	//	first          server dispatched to ("" when unknown)
@@ -70,7 +70,7 @@ var (
 		"redirects", "first", "final", "nhops", "hops", "hop_times_ms", "objects", "objects_ms"}
 	serversHeader = []string{"t_s", "server", "queue_length", "in_service", "queue_delay_ms", "served",
 		"redirected", "rejected", "up", "reported_queue_length", "reported_queue_delay_ms", "busy_ms"}
-	timeseriesHeader = []string{"t_s", "requests", "completed", "errors", "rejected", "timeouts",
+	timeseriesHeader = []string{"t_s", "requests", "completed", "errors", "rejected", "shed", "timeouts",
 		"redirected", "redirects", "p50_ms", "p99_ms", "max_ms"}
 )
 
@@ -205,7 +205,7 @@ func appendSample(b []byte, s *ServerSample, name string) []byte {
 // appendSecond writes one timeseries.csv row.
 func appendSecond(b []byte, s *Second) []byte {
 	b = appendSeconds(b, s.T)
-	for _, v := range [...]int64{s.Requests, s.Completed, s.Errors, s.Rejected, s.Timeouts, s.Redirected, s.Redirects} {
+	for _, v := range [...]int64{s.Requests, s.Completed, s.Errors, s.Rejected, s.Shed, s.Timeouts, s.Redirected, s.Redirects} {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, v, 10)
 	}

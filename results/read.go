@@ -61,10 +61,10 @@ func (s *Summary) Check() error {
 		return errors.New("no mode (sim or real)")
 	case s.DurationS < 0 || (s.DurationS == 0 && !s.Partial):
 		return fmt.Errorf("duration_s %g", s.DurationS)
-	case c.Sent < 0 || c.Completed < 0 || c.Errors < 0 || c.Rejected < 0 || c.Timeouts < 0 || c.Interrupted < 0:
+	case c.Sent < 0 || c.Completed < 0 || c.Errors < 0 || c.Rejected < 0 || c.Shed < 0 || c.Timeouts < 0 || c.Interrupted < 0:
 		return fmt.Errorf("negative request counts %+v", c)
-	case c.Sent != c.Completed+c.Errors+c.Rejected+c.Interrupted:
-		return fmt.Errorf("requests do not add up: sent %d, completed %d + errors %d + rejected %d + interrupted %d", c.Sent, c.Completed, c.Errors, c.Rejected, c.Interrupted)
+	case c.Sent != c.Completed+c.Errors+c.Rejected+c.Shed+c.Interrupted:
+		return fmt.Errorf("requests do not add up: sent %d, completed %d + errors %d + rejected %d + shed %d + interrupted %d", c.Sent, c.Completed, c.Errors, c.Rejected, c.Shed, c.Interrupted)
 	case l.Mean < 0 || l.P50 < 0 || l.P90 < 0 || l.P99 < 0 || l.P999 < 0 || l.Max < 0:
 		return fmt.Errorf("negative latencies %+v", l)
 	case s.Redirects.Rate < 0 || s.Redirects.Rate > 1:
@@ -92,7 +92,7 @@ func ReadRequests(dir string, fn func(*Request) error) error {
 		if o, ok := ParseOutcome(row.get("outcome")); ok {
 			q.Outcome = o
 		} else {
-			row.fail("outcome", fmt.Errorf("%q is not completed, error, rejected, timeout or interrupted", row.get("outcome")))
+			row.fail("outcome", fmt.Errorf("%q is not completed, error, rejected, timeout, interrupted or shed", row.get("outcome")))
 		}
 		q.Status = int(row.int("status"))
 		q.Redirects = int(row.int("redirects"))
@@ -170,6 +170,7 @@ func ReadTimeseries(dir string) ([]Second, error) {
 			Completed:  row.int("completed"),
 			Errors:     row.int("errors"),
 			Rejected:   row.int("rejected"),
+			Shed:       row.int("shed"),
 			Timeouts:   row.int("timeouts"),
 			Redirected: row.int("redirected"),
 			Redirects:  row.int("redirects"),
@@ -409,9 +410,9 @@ func ReadLatencies(dir string, fn func(latency time.Duration) error) error {
 			if err := fn(lat); err != nil {
 				return err
 			}
-		case "error", "rejected", "timeout", "interrupted":
+		case "error", "rejected", "timeout", "interrupted", "shed":
 		default:
-			return fmt.Errorf("%s:%d: outcome: %q is not completed, error, rejected, timeout or interrupted", path, row.line, o)
+			return fmt.Errorf("%s:%d: outcome: %q is not completed, error, rejected, timeout, interrupted or shed", path, row.line, o)
 		}
 	}
 }

@@ -170,11 +170,12 @@ type Progress struct {
 	// Elapsed is the latest completion time recorded, since run start:
 	// how far the run has got (virtual time in sim).
 	Elapsed time.Duration
-	// Requests counted so far (== Completed + Errors + Rejected).
+	// Requests counted so far (== Completed + Errors + Rejected + Shed).
 	Requests  int64
 	Completed int64
 	Errors    int64
 	Rejected  int64
+	Shed      int64
 	// RPS is completions per second in the last whole second recorded
 	// (over the measured time so far until two seconds are in).
 	RPS float64

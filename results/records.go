@@ -22,9 +22,12 @@ const (
 	// Interrupted: in flight when the run was stopped (a signal); the
 	// request neither succeeded nor failed.
 	Interrupted
+	// Shed: turned away by a server's shed action (503 with Retry-After
+	// while its condition holds), not for lack of room.
+	Shed
 )
 
-var outcomeNames = [...]string{"completed", "error", "rejected", "timeout", "interrupted"}
+var outcomeNames = [...]string{"completed", "error", "rejected", "timeout", "interrupted", "shed"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -243,17 +246,19 @@ type ThresholdVerdict struct {
 	Why     string `json:"why,omitempty"`
 }
 
-// RequestCounts: sent == completed + errors + rejected. Timeouts are
-// errors too; Timeouts says how many of the errors they are.
+// RequestCounts: sent == completed + errors + rejected + shed. Timeouts
+// are errors too; Timeouts says how many of the errors they are.
 type RequestCounts struct {
 	Sent      int64 `json:"sent"`
 	Completed int64 `json:"completed"`
 	Errors    int64 `json:"errors"`
 	Rejected  int64 `json:"rejected"`
-	Timeouts  int64 `json:"timeouts"`
+	// Shed counts requests a server's shed action turned away.
+	Shed     int64 `json:"shed"`
+	Timeouts int64 `json:"timeouts"`
 	// Interrupted counts requests in flight when the run was stopped
-	// (partial runs only): sent == completed + errors + rejected +
-	// interrupted.
+	// (partial runs only): sent == completed + errors + rejected + shed
+	// + interrupted.
 	Interrupted int64 `json:"interrupted,omitempty"`
 }
 

@@ -18,6 +18,7 @@ import (
 //	completed   Completed
 //	errors      Errors (timeouts included, as in summary.json)
 //	rejected    Rejected
+//	shed        Shed
 //	timeouts    Timeouts (a subset of errors)
 //	redirected  Redirected: requests redirected at least once
 //	redirects   Redirects: redirects (hops) of those requests
@@ -31,9 +32,9 @@ import (
 // Redirect rate in a second is redirected / requests; throughput is
 // completed per second.
 type Second struct {
-	T                                                                      time.Duration
-	Requests, Completed, Errors, Rejected, Timeouts, Redirected, Redirects int64
-	P50, P99, Max                                                          time.Duration
+	T                                                                            time.Duration
+	Requests, Completed, Errors, Rejected, Shed, Timeouts, Redirected, Redirects int64
+	P50, P99, Max                                                                time.Duration
 }
 
 // openSeconds is how many of the latest seconds keep a latency histogram
@@ -123,6 +124,8 @@ func (s *series) add(q *Request, lat int64) {
 		_ = o.h.RecordValue(lat) // lat is in range: clampHist
 	case Rejected:
 		row.Rejected++
+	case Shed:
+		row.Shed++
 	case Timeout:
 		row.Errors++
 		row.Timeouts++

@@ -212,7 +212,8 @@ func TestDocsSweepColumns(t *testing.T) {
 }
 
 // docsScenario has variants (one with the queue-delay condition, for
-// every figure), replications and an empirical distribution (for data/).
+// every figure, one shedding, for the shed figures), replications and an
+// empirical distribution (for data/).
 const docsScenario = `
 name: docs
 duration: 1s
@@ -225,6 +226,7 @@ workload:
   arrival: {process: poisson, rate: 300/s}
 variants:
   - {name: delay, set: {policy.condition: queue-delay, policy.threshold: 5ms}}
+  - {name: shed, set: {policy.action: shed}}
 `
 
 // TestDocsResultsDirectory runs a scenario with variants and
@@ -256,7 +258,7 @@ func TestDocsResultsDirectory(t *testing.T) {
 	axes := []Axis{{Key: "workload.arrival.rate", Values: []string{"200/s", "300/s"}}}
 	if _, err := Sweep(ctx, func(sets ...string) (*scenarios.Scenario, error) {
 		return load(append([]string{"replications=1"}, sets...)...)
-	}, axes, Options{Mode: Sim, Out: filepath.Join(out, "sweep"), Variants: []string{"base"}}); err != nil {
+	}, axes, Options{Mode: Sim, Out: filepath.Join(out, "sweep"), Variants: []string{"base", "shed"}}); err != nil {
 		t.Fatal(err)
 	}
 

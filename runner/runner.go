@@ -20,6 +20,7 @@ import (
 	"github.com/redirlab/redirlab/gate"
 	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/plan"
+	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/results/report"
@@ -274,8 +275,20 @@ func Check(jobs []job, opts Options) error {
 		if err := p.Estimate().Check(opts.Budget); err != nil {
 			return &InputError{fmt.Errorf("%s: %w", r.File, err)}
 		}
+		if opts.Mode == Real && p.Closed && p.Policy.Condition != policy.None && p.Policy.Action == policy.Shed {
+			return &scenarios.Error{File: r.File, Field: "policy.action", Msg: "shed in a real run of the closed process" + inVariant(r) +
+				": hey reports status codes only, so a shed 503 would count as a full queue's; simulate it, or use an open process"}
+		}
 	}
 	return nil
+}
+
+// inVariant names r's variant for an error, "" for a scenario without.
+func inVariant(r *scenarios.Scenario) string {
+	if r.Variant == "" {
+		return ""
+	}
+	return " (variant " + r.Variant + ")"
 }
 
 // writeReports draws the figures and report.html of one scenario's

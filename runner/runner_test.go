@@ -40,8 +40,8 @@ func checkAccounting(t *testing.T, dir string, s *results.Summary) {
 	if c.Sent == 0 {
 		t.Fatalf("%s: no requests sent", dir)
 	}
-	if c.Sent != c.Completed+c.Errors+c.Rejected {
-		t.Errorf("%s: sent %d != completed %d + errors %d + rejected %d", dir, c.Sent, c.Completed, c.Errors, c.Rejected)
+	if c.Sent != c.Completed+c.Errors+c.Rejected+c.Shed {
+		t.Errorf("%s: sent %d != completed %d + errors %d + rejected %d + shed %d", dir, c.Sent, c.Completed, c.Errors, c.Rejected, c.Shed)
 	}
 	f, err := os.Open(filepath.Join(dir, "requests.csv"))
 	if err != nil {
@@ -166,16 +166,22 @@ func TestRealAgreesWithSim(t *testing.T) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	for _, tc := range []struct {
+		name     string
 		scenario string
 		variants []string
+		sets     []string
 	}{
-		// The embedded default with its variants, as written.
-		{"default", nil},
+		// The embedded default with its redirect variants, as written.
+		{"default", "default", []string{"base", "no-redirect", "queue-delay"}, nil},
+		// Its shed and adaptive baselines, in shorter runs (8 s measured,
+		// the slowdown from 8 s to 10 s of the horizon included) to keep
+		// the test's time modest.
+		{"default-shed", "default", []string{"shed", "adaptive"}, []string{"duration=8s"}},
 		// One slow server at 225% of its share; least-loaded and p2c targets.
-		{"slow-server", []string{"base", "p2c-target"}},
+		{"slow-server", "slow-server", []string{"base", "p2c-target"}, nil},
 	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			sc := load(t, tc.scenario)
+		t.Run(tc.name, func(t *testing.T) {
+			sc := load(t, tc.scenario, tc.sets...)
 			ctx := context.Background()
 			simRes, err := Run(ctx, sc, Options{Mode: Sim, Out: t.TempDir(), NoRecords: true, Variants: tc.variants})
 			if err != nil {
@@ -199,9 +205,10 @@ func TestRealAgreesWithSim(t *testing.T) {
 				for i := range simRes {
 					s, r := simRes[i].Summary, realRes[i].Summary
 					name := nameOr(simRes[i].Name, sc.Name)
-					t.Logf("attempt %d: %s: p50 sim %.2f real %.2f; p99 sim %.2f real %.2f; redirected sim %.3f real %.3f; sent %d/%d; send lag p99 %.2f ms",
+					simShed, realShed := float64(s.Requests.Shed)/float64(s.Requests.Sent), float64(r.Requests.Shed)/float64(max(r.Requests.Sent, 1))
+					t.Logf("attempt %d: %s: p50 sim %.2f real %.2f; p99 sim %.2f real %.2f; redirected sim %.3f real %.3f; shed sim %.3f real %.3f; sent %d/%d; send lag p99 %.2f ms",
 						attempt, name, s.LatencyMS.P50, r.LatencyMS.P50, s.LatencyMS.P99, r.LatencyMS.P99,
-						s.Redirects.Rate, r.Redirects.Rate, s.Requests.Sent, r.Requests.Sent, r.SendLagMS.P99)
+						s.Redirects.Rate, r.Redirects.Rate, simShed, realShed, s.Requests.Sent, r.Requests.Sent, r.SendLagMS.P99)
 					var mine []string
 					if d := relDiff(r.LatencyMS.P50, s.LatencyMS.P50); d > 0.10 {
 						mine = append(mine, fmt.Sprintf("%s: p50 real %.2fms vs sim %.2fms: %.0f%% apart, want <= 10%%", name, r.LatencyMS.P50, s.LatencyMS.P50, 100*d))
@@ -211,6 +218,10 @@ func TestRealAgreesWithSim(t *testing.T) {
 					}
 					if d := math.Abs(r.Redirects.Rate - s.Redirects.Rate); d > 0.03 {
 						mine = append(mine, fmt.Sprintf("%s: redirect rate real %.3f vs sim %.3f, want within 0.03", name, r.Redirects.Rate, s.Redirects.Rate))
+					}
+					// The shed rate is held to the redirect rate's bound.
+					if d := math.Abs(realShed - simShed); d > 0.03 {
+						mine = append(mine, fmt.Sprintf("%s: shed rate real %.3f vs sim %.3f, want within 0.03", name, realShed, simShed))
 					}
 					switch {
 					case len(mine) == 0:

@@ -52,12 +52,23 @@ func (s *Scenario) NoEffect(path string, mode Mode) string {
 		if s.Workload.Session.Pages <= 1 && a.Process != "closed" {
 			return "workload.session.pages is 1: there is no next page to think before"
 		}
-	case "policy.threshold", "policy.target", "policy.probe_limit", "policy.max_hops", "policy.fraction", "policy.status":
+	case "policy.threshold", "policy.target", "policy.probe_limit", "policy.max_hops", "policy.fraction", "policy.status", "policy.action":
 		if s.Policy.Condition == "none" {
 			return "policy.condition is none: nothing is redirected"
 		}
+		if p == "policy.threshold" && s.Policy.Condition == "adaptive" {
+			return "policy.condition is adaptive, which has no threshold: its limit adapts (policy.adaptive)"
+		}
+		if s.Policy.Action == "shed" && p != "policy.threshold" && p != "policy.fraction" && p != "policy.action" {
+			return "policy.action is shed: nothing is redirected"
+		}
 		if p == "policy.probe_limit" && s.Policy.Target != "probe" {
 			return fmt.Sprintf("policy.target is %s; probe_limit bounds the probe target only", s.Policy.Target)
+		}
+	case "policy.adaptive", "policy.adaptive.window", "policy.adaptive.initial_limit", "policy.adaptive.min_limit",
+		"policy.adaptive.max_limit", "policy.adaptive.min_rtt_requests", "policy.adaptive.buffer", "policy.adaptive.smoothing":
+		if s.Policy.Condition != "adaptive" {
+			return fmt.Sprintf("policy.condition is %s; policy.adaptive is the adaptive condition's rule", s.Policy.Condition)
 		}
 	case "policy.ewma_weight":
 		if s.Policy.Estimator != "ewma" {

@@ -38,6 +38,17 @@ variants:
 		// No run uses the threshold once every run has condition none.
 		{"threshold under none", mmpp, []string{"policy.condition=none", "policy.threshold=8"}, Sim,
 			"--set policy.threshold: has no effect: policy.condition is none: nothing is redirected"},
+		// Under shed nothing is redirected: the target changes nothing.
+		{"target under shed", mmpp, []string{"policy.action=shed", "policy.target=random"}, Sim,
+			"--set policy.target: has no effect: policy.action is shed: nothing is redirected"},
+		// The shed action's fraction is used.
+		{"fraction under shed", mmpp, []string{"policy.action=shed", "policy.fraction=0.5"}, Sim, ""},
+		// The adaptive rule needs the adaptive condition.
+		{"adaptive under queue-length", mmpp, []string{"policy.adaptive.window=50ms"}, Sim,
+			"policy.condition is queue-length; policy.adaptive is the adaptive condition's rule"},
+		// The adaptive condition has no threshold.
+		{"threshold under adaptive", mmpp, []string{"policy.condition=adaptive", "policy.threshold=3"}, Sim,
+			"policy.condition is adaptive, which has no threshold"},
 		// probe_limit needs the probe target.
 		{"probe limit", mmpp, []string{"policy.probe_limit=5"}, Sim, "policy.target is least-loaded"},
 		// A crash has no factor.

@@ -75,7 +75,23 @@ func TestErrors(t *testing.T) {
 		// A condition without its threshold names the policy's line.
 		{"  threshold: 8\n", "", nil, "t.yaml:8: policy.threshold: required for queue-length: a count such as 8"},
 		// An unknown condition lists the valid ones.
-		{"condition: queue-length", "condition: queue", nil, `t.yaml:9: policy.condition: unknown condition "queue" (want one of none, queue-length, queue-delay)`},
+		{"condition: queue-length", "condition: queue", nil, `t.yaml:9: policy.condition: unknown condition "queue" (want one of none, queue-length, queue-delay, adaptive)`},
+		// An unknown action lists the valid ones.
+		{"  threshold: 8", "  threshold: 8\n  action: drop", nil, `t.yaml:11: policy.action: unknown action "drop" (want one of redirect, shed)`},
+		// The adaptive limit is each server's own: central placement cannot decide it.
+		{"condition: queue-length", "condition: adaptive", []string{"manager.decision=central", "manager.report_interval=50ms"}, "t.yaml: --set manager.decision: central cannot decide condition adaptive"},
+		// probe reads peers' conditions from the view, which has no limits.
+		{"condition: queue-length", "condition: adaptive", []string{"policy.target=probe"}, "t.yaml: --set policy.target: probe reads its peers' conditions"},
+		// The limit's bounds in order.
+		{"condition: queue-length", "condition: adaptive", []string{"policy.adaptive.min_limit=10", "policy.adaptive.max_limit=5"}, "t.yaml: --set policy.adaptive.max_limit: must be at least 10, got 5"},
+		// The initial limit within them.
+		{"condition: queue-length", "condition: adaptive", []string{"policy.adaptive.initial_limit=2000"}, "t.yaml: --set policy.adaptive.initial_limit: must be at most 1000, got 2000"},
+		// smoothing 0 would freeze the limit.
+		{"condition: queue-length", "condition: adaptive", []string{"policy.adaptive.smoothing=0"}, "t.yaml: --set policy.adaptive.smoothing: must be in (0, 1], got 0"},
+		// A window of no length.
+		{"condition: queue-length", "condition: adaptive", []string{"policy.adaptive.window=0s"}, "t.yaml: --set policy.adaptive.window: must be above 0, got 0s"},
+		// A negative buffer.
+		{"condition: queue-length", "condition: adaptive", []string{"policy.adaptive.buffer=-0.1"}, "t.yaml: --set policy.adaptive.buffer: must be in [0, 10], got -0.1"},
 		// An unknown target lists the valid ones.
 		{"  threshold: 8", "  threshold: 8\n  target: nearest", nil, `t.yaml:11: policy.target: unknown target "nearest" (want one of least-loaded, random, round-robin, p2c, probe)`},
 		// Fraction outside (0, 1].

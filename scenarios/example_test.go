@@ -26,6 +26,8 @@ func ExampleLoad() {
 	// base         5s queue-length threshold 4    4
 	// no-redirect  5s none         threshold 4    4
 	// queue-delay  5s queue-delay  threshold 40ms 4
+	// shed         5s queue-length threshold 4    4
+	// adaptive     5s adaptive     threshold 4    4
 }
 
 // A bad value is one precise error naming the file, line and field.

@@ -59,7 +59,7 @@ func (l Limit) String() string { return l.Metric + " " + l.Raw }
 // servers[NAME]). A test in package results keeps them in step with the
 // summary.
 var Metrics = []string{
-	"requests.sent", "requests.completed", "requests.errors", "requests.rejected", "requests.timeouts", "requests.interrupted",
+	"requests.sent", "requests.completed", "requests.errors", "requests.rejected", "requests.shed", "requests.timeouts", "requests.interrupted",
 	"latency_ms.mean", "latency_ms.p50", "latency_ms.p90", "latency_ms.p99", "latency_ms.p999", "latency_ms.max",
 	"redirects.rate", "redirects.total",
 	"throughput_rps",

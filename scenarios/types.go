@@ -144,8 +144,14 @@ type Manager struct {
 
 // Policy is the redirect policy as written in the file.
 type Policy struct {
-	// Condition is none | queue-length | queue-delay. Default none.
+	// Condition is none | queue-length | queue-delay | adaptive.
+	// Default none.
 	Condition string `yaml:"condition"`
+	// Action is what a server does while the condition holds: redirect
+	// | shed (503 with Retry-After). Default redirect.
+	Action string `yaml:"action"`
+	// Adaptive is the adaptive condition's concurrency-limit rule.
+	Adaptive Adaptive `yaml:"adaptive"`
 	// Threshold is a count for queue-length, a duration for queue-delay.
 	Threshold Threshold `yaml:"threshold"`
 	// Estimator of queue delay: hol | ewma | predicted. Default hol.
@@ -165,6 +171,32 @@ type Policy struct {
 	Fraction *float64 `yaml:"fraction"`
 	// Status is the redirect status code, 302 or 307. Default 302.
 	Status int `yaml:"status"`
+}
+
+// Adaptive is the gradient rule of condition adaptive (policy.Gradient):
+// minRTT is the mean latency of the first MinRTTRequests completions;
+// then every Window the limit moves towards gradient × limit +
+// √(gradient × limit), gradient = minRTT × (1 + Buffer) / the window's
+// mean latency, clamped to [0.5, 2].
+type Adaptive struct {
+	// Window is how often the limit is recomputed from the latencies
+	// completed in it. Default 100ms.
+	Window time.Duration `yaml:"window"`
+	// InitialLimit is the limit before the first window. Default 20.
+	InitialLimit int `yaml:"initial_limit"`
+	// MinLimit is the lowest the limit goes. Default 3.
+	MinLimit int `yaml:"min_limit"`
+	// MaxLimit is the highest the limit goes. Default 1000.
+	MaxLimit int `yaml:"max_limit"`
+	// MinRTTRequests is how many completions, at the start with the
+	// limit at MinLimit, the minimum latency is measured over. Default 50.
+	MinRTTRequests int `yaml:"min_rtt_requests"`
+	// Buffer is the share a window's mean latency may exceed minRTT by
+	// and still count as no queueing. Default 0.25.
+	Buffer *float64 `yaml:"buffer"`
+	// Smoothing is the weight of each window's new estimate, in (0, 1].
+	// Default 0.2.
+	Smoothing float64 `yaml:"smoothing"`
 }
 
 // Threshold is a queue-length count or a queue-delay duration, decided by

@@ -20,6 +20,8 @@ const (
 	maxWorkers   = 100000
 	maxBytes     = 1 << 30
 	maxHopsLimit = 100
+	// maxAdaptiveLimit bounds the adaptive concurrency limit.
+	maxAdaptiveLimit = 1 << 20
 )
 
 // Names accepted by the schema's enumerations (the policy ones come from
@@ -95,6 +97,9 @@ func (s *Scenario) validate(r *reader) error {
 	}
 	if err := s.Policy.validate(r, "policy", total); err != nil {
 		return err
+	}
+	if s.Policy.Condition == "adaptive" && s.Manager.Decision == "central" {
+		return r.errf(joinPath("manager", "decision"), "central cannot decide condition adaptive: each server keeps its own limit from its own latencies; write decision: local")
 	}
 	if err := s.Workload.validate(r, "workload", s); err != nil {
 		return err
@@ -471,8 +476,56 @@ func (p *Policy) validate(r *reader, path string, servers int) error {
 	} else if p.Status != 302 && p.Status != 307 {
 		return r.errf(sp, "must be 302 or 307, got %d", p.Status)
 	}
-	if cond != policy.None && servers < 2 {
-		return r.errf(cp, "%s needs at least 2 servers to redirect between; the scenario has %d", p.Condition, servers)
+	ap := joinPath(path, "action")
+	if p.Action == "" {
+		p.Action = "redirect"
+	}
+	action, err := policy.ParseAction(p.Action)
+	if err != nil {
+		return r.errf(ap, "%s", oneOf("action", p.Action, policy.ActionNames()))
+	}
+	if cond != policy.None && action == policy.Redirect && servers < 2 {
+		return r.errf(cp, "%s needs at least 2 servers to redirect between; the scenario has %d (or write action: shed)", p.Condition, servers)
+	}
+	if cond == policy.Adaptive && action == policy.Redirect && p.Target == "probe" {
+		return r.errf(joinPath(path, "target"), "probe reads its peers' conditions from the manager's view, which carries no adaptive limit: choose another target for condition adaptive")
+	}
+	return p.Adaptive.validate(r, joinPath(path, "adaptive"))
+}
+
+// validate fills the gradient rule's defaults: Envoy's min_concurrency (3),
+// max_concurrency_limit (1000), minRTT request_count (50) and buffer
+// (25%), a 100ms
+// window as in Envoy's examples, and Gradient2Limit's initial limit (20)
+// and smoothing (0.2).
+func (a *Adaptive) validate(r *reader, path string) error {
+	if wp := joinPath(path, "window"); !r.has(wp) {
+		a.Window = 100 * time.Millisecond
+	} else if a.Window <= 0 {
+		return r.errf(wp, "must be above 0, got %v", a.Window)
+	}
+	if err := count(r, joinPath(path, "min_limit"), &a.MinLimit, 3, 1, maxAdaptiveLimit); err != nil {
+		return err
+	}
+	if err := count(r, joinPath(path, "max_limit"), &a.MaxLimit, max(1000, a.MinLimit), a.MinLimit, maxAdaptiveLimit); err != nil {
+		return err
+	}
+	if err := count(r, joinPath(path, "initial_limit"), &a.InitialLimit, min(max(20, a.MinLimit), a.MaxLimit), a.MinLimit, a.MaxLimit); err != nil {
+		return err
+	}
+	if err := count(r, joinPath(path, "min_rtt_requests"), &a.MinRTTRequests, 50, 1, 1<<20); err != nil {
+		return err
+	}
+	if a.Buffer == nil {
+		b := 0.25
+		a.Buffer = &b
+	} else if !(*a.Buffer >= 0 && *a.Buffer <= 10) {
+		return r.errf(joinPath(path, "buffer"), "must be in [0, 10], got %g", *a.Buffer)
+	}
+	if sp := joinPath(path, "smoothing"); !r.has(sp) {
+		a.Smoothing = 0.2
+	} else if !(a.Smoothing > 0 && a.Smoothing <= 1) {
+		return r.errf(sp, "must be in (0, 1], got %g", a.Smoothing)
 	}
 	return nil
 }

@@ -67,6 +67,12 @@ func TestDifferentialSimAndServer(t *testing.T) {
 		{"ewma-random", []string{"policy.condition=queue-delay", "policy.threshold=8ms", "policy.estimator=ewma", "policy.target=random", "policy.fraction=0.7"}},
 		// Central placement: the manager's instructions in the views.
 		{"central", []string{"manager.decision=central"}},
+		// The shed action on queue length: 503s marked shed, no redirects.
+		{"shed", []string{"policy.action=shed"}},
+		// The adaptive limit, shedding: windows and latency samples alike.
+		{"adaptive-shed", []string{"policy.condition=adaptive", "policy.action=shed", "policy.adaptive.window=50ms", "policy.adaptive.initial_limit=6", "policy.adaptive.min_limit=2"}},
+		// The adaptive limit, redirecting.
+		{"adaptive-redirect", []string{"policy.condition=adaptive", "policy.adaptive.window=50ms", "policy.adaptive.initial_limit=6", "policy.adaptive.min_limit=2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc, err := scenarios.Parse("differential.yaml", []byte(differential), tc.set...)
@@ -87,6 +93,7 @@ type answer struct {
 	code     int
 	location string
 	aborted  bool
+	shed     bool // the shed header
 }
 
 // replay drives real servers with the simulation's events and compares.
@@ -160,7 +167,7 @@ func replay(t *testing.T, sc *scenarios.Scenario, events []sim.Event) {
 				}
 			}
 		}
-		redirects = kinds[model.Redirected]
+		redirects = kinds[model.Redirected] + kinds[model.Shed]
 		if arrivals < 1000 || redirects < 50 || kinds[model.Queued] < 50 || kinds[model.Refused] < 10 || samples < 3*n {
 			t.Fatalf("too little compared: %d arrivals %v, %d samples", arrivals, kinds, samples)
 		}
@@ -189,7 +196,7 @@ func serve(s *Server, e sim.Event) (a answer) {
 	}
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path+"?"+q.Encode(), nil))
-	a = answer{code: w.Code}
+	a = answer{code: w.Code, shed: w.Header().Get(model.ShedHeader) != ""}
 	if loc, err := url.Parse(w.Header().Get("Location")); err == nil && loc.Host != "" {
 		a.location = loc.Scheme + "://" + loc.Host // the target; the path and query are tested elsewhere
 	}
@@ -204,6 +211,8 @@ func expected(a model.Arrival, urls []string) answer {
 		return answer{code: http.StatusFound, location: urls[a.Target]}
 	case model.Rejected:
 		return answer{code: http.StatusServiceUnavailable}
+	case model.Shed:
+		return answer{code: http.StatusServiceUnavailable, shed: true}
 	case model.Refused:
 		return answer{aborted: true}
 	}

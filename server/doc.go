@@ -49,7 +49,8 @@
 // (absent or malformed: 0) and its arrival sequence number. The policy
 // comes before the capacity check: a full server still redirects when the
 // condition holds; only requests it would serve are rejected (503 with
-// Retry-After). A redirect is 302 or 307 to the registered base URL of the
+// Retry-After). Under the shed action the condition's arrivals get 503
+// with Retry-After and X-Redirlab-Shed instead of a redirect. A redirect is 302 or 307 to the registered base URL of the
 // chosen peer, the request's cleaned path (always one leading '/', escaped
 // afresh) and its query without redirlab_hop, plus redirlab_hop=hops+1.
 // Nothing of the request (path, query, Host header) can change the scheme

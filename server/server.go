@@ -89,7 +89,7 @@ type Server struct {
 	pageBody, objectBody []byte
 	// Pre-built header values: assigning them to the header map costs no
 	// allocation on the hot path.
-	hdrName, hdrHTML, hdrOctet, hdrPageLen, hdrObjectLen, hdrNoStore, hdrRetry []string
+	hdrName, hdrHTML, hdrOctet, hdrPageLen, hdrObjectLen, hdrNoStore, hdrRetry, hdrShed []string
 
 	metricsHandler http.Handler
 	latency        [2]prometheus.Observer // [object, page]
@@ -214,6 +214,7 @@ func New(cfg Config) (*Server, error) {
 		hdrOctet:       []string{"application/octet-stream"},
 		hdrNoStore:     []string{"no-store"},
 		hdrRetry:       []string{"1"},
+		hdrShed:        []string{"1"},
 		static:         make([]string, n),
 		locations:      make([]atomic.Pointer[location], n),
 		urls:           make([]string, n),
@@ -616,6 +617,14 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		h["Retry-After"] = s.hdrRetry
 		h["Cache-Control"] = s.hdrNoStore
 		http.Error(w, "queue full", http.StatusServiceUnavailable)
+		return
+	case model.Shed:
+		s.waiters.Put(wt)
+		h := w.Header()
+		h["Retry-After"] = s.hdrRetry
+		h["Cache-Control"] = s.hdrNoStore
+		h[model.ShedHeader] = s.hdrShed
+		http.Error(w, "shed", http.StatusServiceUnavailable)
 		return
 	case model.Refused:
 		s.waiters.Put(wt)

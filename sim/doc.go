@@ -49,8 +49,11 @@
 // before the arrival, queue delay by the estimator at that instant), the
 // view it holds, the request's hop count, its own arrival sequence number
 // and its own random stream. A redirect is answered with policy.status
-// (302/307) naming the target, without using a worker; otherwise the
-// request is rejected with 503 if the queue is full, else queued. Service
+// (302/307) naming the target, without using a worker; under the shed
+// action the request is answered 503 instead, recorded shed; otherwise the
+// request is rejected with 503 if the queue is full, else queued. The
+// adaptive condition's limit (policy.Gradient) comes from the latencies
+// of the server's completions, windows closed at virtual times. Service
 // times are the request's own demand (dist.Uniform of the seed, its id and
 // part) under the group's service distribution (objects: object_service),
 // multiplied at service start by the slowdown in force. Queue delay estimators: hol = age of the

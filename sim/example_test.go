@@ -32,7 +32,7 @@ func ExampleRun() {
 		return
 	}
 	r := sum.Requests
-	fmt.Println("every request accounted for:", r.Sent == r.Completed+r.Errors+r.Rejected)
+	fmt.Println("every request accounted for:", r.Sent == r.Completed+r.Errors+r.Rejected+r.Shed)
 	fmt.Println("some redirected:", sum.Redirects.Total > 0)
 	// Output:
 	// every request accounted for: true

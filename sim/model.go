@@ -51,7 +51,9 @@ type request struct {
 	pageDone bool // the page itself has its final answer (no timeout any more)
 	// abandoned: the browser timed out and its record is written; the
 	// slot is freed when its current exchange ends.
-	abandoned   bool
+	abandoned bool
+	// shed: the 503 in flight is the shed action's, not a full queue's.
+	shed        bool
 	hops        int32 // redirects followed so far
 	pagesLeft   int32 // pages of the session after this one
 	objectsLeft int32 // objects not yet requested (page slot)
@@ -373,7 +375,7 @@ func (s *simulation) issuePage(slot int32) {
 	r.rec.Reset(s.nextID, s.now)
 	r.demandID, r.part = s.nextID, 0
 	s.nextID++
-	r.hops, r.object, r.pageDone, r.abandoned = 0, false, false, false
+	r.hops, r.object, r.pageDone, r.abandoned, r.shed = 0, false, false, false, false
 	s.inFlight++
 	if !s.closed && s.maxInFlight > 0 && s.inFlight > s.maxInFlight {
 		// The open-loop generator's in-flight bound: refused by the client.
@@ -452,6 +454,10 @@ func (s *simulation) reach(slot int32) {
 	case model.Rejected:
 		s.answer(slot, 503, -1, s.overhead)
 		return
+	case model.Shed:
+		r.shed = true
+		s.answer(slot, 503, -1, s.overhead)
+		return
 	case model.Started:
 		s.serve(slot, a.End, a.Epoch)
 	case model.Queued:
@@ -514,6 +520,9 @@ func (s *simulation) response(slot int32) {
 		}
 	case 503:
 		r.rec.Outcome = results.Rejected
+		if r.shed {
+			r.rec.Outcome = results.Shed
+		}
 	case 0:
 		r.rec.Outcome = results.Error
 	default: // a redirect

@@ -61,7 +61,7 @@ func TestSummaryByteIdentical(t *testing.T) {
 		if len(ca) == 0 || !bytes.Equal(ca, cb) {
 			t.Errorf("%s: requests.csv empty (%d bytes) or different between two runs", name, len(ca))
 		}
-		if sumA.Requests.Sent == 0 || sumA.Requests.Sent != sumA.Requests.Completed+sumA.Requests.Errors+sumA.Requests.Rejected {
+		if sumA.Requests.Sent == 0 || sumA.Requests.Sent != sumA.Requests.Completed+sumA.Requests.Errors+sumA.Requests.Rejected+sumA.Requests.Shed {
 			t.Errorf("%s: request counts %+v", name, sumA.Requests)
 		}
 		sc.Seed++
@@ -109,7 +109,7 @@ func TestEmbeddedScenarios(t *testing.T) {
 			r := sum.Requests
 			t.Logf("%s/%s: sent %d completed %d errors %d (timeouts %d) rejected %d, p50 %.1f ms p99 %.1f ms, redirect rate %.3f",
 				info.Name, v.Variant, r.Sent, r.Completed, r.Errors, r.Timeouts, r.Rejected, sum.LatencyMS.P50, sum.LatencyMS.P99, sum.Redirects.Rate)
-			if r.Sent == 0 || r.Sent != r.Completed+r.Errors+r.Rejected || r.Completed == 0 {
+			if r.Sent == 0 || r.Sent != r.Completed+r.Errors+r.Rejected+r.Shed || r.Completed == 0 {
 				t.Errorf("%s/%s: request counts %+v", info.Name, v.Variant, r)
 			}
 			for _, s := range sum.Servers {

@@ -209,7 +209,7 @@ func printSweep(w io.Writer, t *plots.SweepTable, axes []runner.Axis) {
 	for _, k := range cols {
 		fmt.Fprintf(tw, "%s\t", t.Keys[k])
 	}
-	fmt.Fprintf(tw, "variant\tp50 ms\tp99 ms\tredirected\trejected\t\n")
+	fmt.Fprintf(tw, "variant\tp50 ms\tp99 ms\tredirected\tshed\trejected\t\n")
 	for i, val := range t.Values {
 		for _, vr := range t.Variants {
 			if len(cols) == 0 {
@@ -223,11 +223,11 @@ func printSweep(w io.Writer, t *plots.SweepTable, axes []runner.Axis) {
 				name = "base" // as sweep.csv names it
 			}
 			if i >= len(vr.Points) || len(vr.Points[i]) == 0 {
-				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\n", name)
+				fmt.Fprintf(tw, "%s\tfailed\t\t\t\t\t\n", name)
 				continue
 			}
 			s := vr.Points[i][0]
-			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.1f%%\t%d\t\n", name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, s.Requests.Rejected)
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.1f%%\t%.1f%%\t%d\t\n", name, s.LatencyMS.P50, s.LatencyMS.P99, 100*s.Redirects.Rate, 100*rate(s.Requests.Shed, s.Requests.Sent), s.Requests.Rejected)
 		}
 	}
 	tw.Flush()

@@ -63,6 +63,7 @@ func TestBadInputTable(t *testing.T) {
 		{"past the budget", []string{"sim", good, "--set", "duration=1000000h"}, 2, "--max-seconds"},
 		{"rate past the budget", []string{"sim", good, "--set", "workload.arrival.rate=1e12/s"}, 2, "--max-requests"},
 		{"samples past the budget", []string{"sim", good, "--set", "sample_interval=1ns"}, 2, "--max-samples"},
+		{"shed in a real closed loop", []string{"run", "closed-loop", "--set", "policy.action=shed"}, 2, "hey reports status codes only"},
 		// Scenario files.
 		{"empty file", []string{"validate", file("e.yaml", "")}, 2, "empty scenario"},
 		{"not YAML", []string{"validate", file("n.yaml", "{{{")}, 2, "bad YAML"},

@@ -198,10 +198,18 @@ func printNotes(w io.Writer, res []runner.Result) {
 	}
 }
 
+// rate is n of sent, 0 when nothing was sent.
+func rate(n, sent int64) float64 {
+	if sent == 0 {
+		return 0
+	}
+	return float64(n) / float64(sent)
+}
+
 // printResults prints one row per run.
 func printResults(w io.Writer, res []runner.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tsent\tp50 ms\tp99 ms\tmean ms\tredirected\tthroughput/s\trejected\terrors\t")
+	fmt.Fprintln(tw, "run\tsent\tp50 ms\tp99 ms\tmean ms\tredirected\tshed\tthroughput/s\trejected\terrors\t")
 	for _, r := range res {
 		s := r.Summary
 		if s == nil {
@@ -214,8 +222,8 @@ func printResults(w io.Writer, res []runner.Result) {
 		if s.Partial {
 			name += fmt.Sprintf(" (partial: %.1fs, %d interrupted)", s.DurationS, s.Requests.Interrupted)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.1f%%\t%.0f\t%d\t%d\t\n", name, s.Requests.Sent,
-			s.LatencyMS.P50, s.LatencyMS.P99, s.LatencyMS.Mean, 100*s.Redirects.Rate, s.ThroughputRPS,
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.1f%%\t%.1f%%\t%.0f\t%d\t%d\t\n", name, s.Requests.Sent,
+			s.LatencyMS.P50, s.LatencyMS.P99, s.LatencyMS.Mean, 100*s.Redirects.Rate, 100*rate(s.Requests.Shed, s.Requests.Sent), s.ThroughputRPS,
 			s.Requests.Rejected, s.Requests.Errors)
 	}
 	tw.Flush()

@@ -101,7 +101,7 @@ workload:
 		t.Fatal(err)
 	}
 	c := s.Requests
-	if c.Sent < 300 || c.Sent != c.Completed+c.Errors+c.Rejected {
+	if c.Sent < 300 || c.Sent != c.Completed+c.Errors+c.Rejected+c.Shed {
 		t.Errorf("requests %+v: want about 500 sent, all accounted for", c)
 	}
 	if s.Redirects.Total == 0 {

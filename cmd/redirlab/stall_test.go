@@ -153,7 +153,7 @@ func TestStalledServerAndManagerOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.Requests
-	if int64(len(ids)) != c.Sent || c.Sent != c.Completed+c.Errors+c.Rejected {
+	if int64(len(ids)) != c.Sent || c.Sent != c.Completed+c.Errors+c.Rejected+c.Shed {
 		t.Fatalf("accounting: %d records for %+v", len(ids), c)
 	}
 	for id, n := range ids {

@@ -52,7 +52,7 @@ func TestSweepVariantSetsSweptKey(t *testing.T) {
 
 // sweepRow matches a printed sweep row: the setting, the variant, p50 and
 // p99.
-var sweepRow = regexp.MustCompile(`(?m)^\s*(\S+)\s+(\S+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+%\s+\d+\s*$`)
+var sweepRow = regexp.MustCompile(`(?m)^\s*(\S+)\s+(\S+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+%\s+[\d.]+%\s+\d+\s*$`)
 
 // TestSweepPlainAndSwept: a plain --set valid only with the swept values
 // (queue-delay needs a duration) is validated with them, as sim accepts

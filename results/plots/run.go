@@ -225,6 +225,9 @@ func RunFigures(d *RunData) []Figure {
 	if slices.ContainsFunc(errs, func(p plotter.XY) bool { return p.Y > 0 }) {
 		tp.Lines = append(tp.Lines, Series{Name: "errors (incl. timeouts)", Color: Palette(3), XY: errs, Dashed: true})
 	}
+	if shed := ShedOverTime(secs); slices.ContainsFunc(shed, func(p plotter.XY) bool { return p.Y > 0 }) {
+		tp.Lines = append(tp.Lines, Series{Name: "shed", Color: Palette(2), XY: shed})
+	}
 	figs = append(figs, tp)
 	return figs
 }
@@ -233,7 +236,7 @@ func RunFigures(d *RunData) []Figure {
 const cdfY = "fraction of all page requests sent"
 
 // cdfNote ends a latency CDF's title.
-const cdfNote = " (rejected and failed count as +∞)"
+const cdfNote = " (rejected, shed and failed count as +∞)"
 
 // completedLegend names a CDF's line with the share of the sent page
 // requests that completed, where it tops out.
@@ -438,6 +441,16 @@ func ThroughputOverTime(secs []results.Second) (completed, rejected, errs plotte
 		errs = append(errs, plotter.XY{X: x, Y: float64(s.Errors)})
 	}
 	return completed, rejected, errs
+}
+
+// ShedOverTime is shed page requests per second, at the middle of every
+// second.
+func ShedOverTime(secs []results.Second) plotter.XYs {
+	var xy plotter.XYs
+	for _, s := range secs {
+		xy = append(xy, plotter.XY{X: mid(s), Y: float64(s.Shed)})
+	}
+	return xy
 }
 
 func mid(s results.Second) float64 { return sec(s.T) + 0.5 }

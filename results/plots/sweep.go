@@ -114,7 +114,12 @@ func SweepFigures(table SweepTable) ([]Figure, error) {
 		// p99 on a log axis: a variant without redirects can be 10x the rest.
 		{"p99_ms", "sweep-p99", "p99 latency against " + table.Parameter, "p99 latency (ms, log scale)", 1, true},
 		{"redirect_rate", "sweep-redirect-rate", "Redirect rate against " + table.Parameter, "page requests redirected (%)", 100, false},
+		// Only when a variant sheds: its p99 leaves the shed requests out.
+		{"shed_rate", "sweep-shed-rate", "Shed rate against " + table.Parameter, "page requests shed (%)", 100, false},
 	} {
+		if m.key == "shed_rate" && !sheds(table) {
+			continue
+		}
 		metric, _ := stats.MetricByKey(m.key)
 		f := Figure{Name: m.name, Title: m.title, X: xlabel, Y: m.y, Categories: cats, ZeroY: !m.log, LogY: m.log}
 		for i, v := range table.Variants {
@@ -123,6 +128,20 @@ func SweepFigures(table SweepTable) ([]Figure, error) {
 		figs = append(figs, f)
 	}
 	return figs, nil
+}
+
+// sheds reports whether any run of the sweep shed a request.
+func sheds(table SweepTable) bool {
+	for _, v := range table.Variants {
+		for _, sums := range v.Points {
+			for _, s := range sums {
+				if s.Requests.Shed > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // SweepLine is variant v's line of metric m (times scale) at xs: at each

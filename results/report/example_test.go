@@ -25,9 +25,9 @@ func ExampleTable_Write() {
 	})
 	t.Write(os.Stdout, "text")
 	// Output:
-	// run           reps               p50 ms               p99 ms              mean ms       redirect rate %  throughput req/s  rejections
-	// queue-length     3           10.1 ±0.63            81.0 ±6.6           12.2 ±0.75             20.0 ±2.5           1000 ±0        0 ±0
-	// queue-delay      3  10.2 ±0.80 (+1.0%~)  59.7 ±6.3 (-26.3%*)  12.3 ±0.96 (+1.0%~)  25.0 ±2.5 (+5.0 pp*)  1000 ±0 (+0.0%~)  0 ±0 (+0~)
+	// run           reps               p50 ms               p99 ms              mean ms       redirect rate %      shed rate %  throughput req/s  rejections
+	// queue-length     3           10.1 ±0.63            81.0 ±6.6           12.2 ±0.75             20.0 ±2.5             0 ±0           1000 ±0        0 ±0
+	// queue-delay      3  10.2 ±0.80 (+1.0%~)  59.7 ±6.3 (-26.3%*)  12.3 ±0.96 (+1.0%~)  25.0 ±2.5 (+5.0 pp*)  0 ±0 (+0.0 pp~)  1000 ±0 (+0.0%~)  0 ±0 (+0~)
 	// ± is the 95% CI half-width over replications; (change) is against queue-length, in percent, or in percentage points (pp) for rates; * significant, ~ not significant (the 95% CI of the difference contains 0), no mark: too few replications to tell.
 }
 

@@ -367,13 +367,13 @@ const faultsNote = " Shaded: faults, from a solid line (start) to a dashed one (
 
 // captions say what each figure shows.
 var captions = map[string]string{
-	"latency-cdf":           "Latency CDF over every page request sent, log latency axis: rejected and failed requests count as +∞ (they never complete), so the curve tops out below 1 by their share; the legend gives the share completed.",
+	"latency-cdf":           "Latency CDF over every page request sent, log latency axis: rejected, shed and failed requests count as +∞ (they never complete), so the curve tops out below 1 by their share; the legend gives the share completed.",
 	"latency-over-time":     "p50 and p99 latency (log axis) of the page requests completed in each second." + faultsNote,
 	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold." + faultsNote,
 	"queue-delay":           "Queue delay per server by the configured estimator, in every run whatever the condition, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold under queue-delay." + faultsNote,
 	"redirect-rate":         "Share of each second's page requests that were redirected at least once." + faultsNote,
-	"throughput":            "Page requests completed and rejected per second." + faultsNote,
-	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis, over every page request sent: rejected and failed requests count as +∞, so each curve tops out at its run's share completed (in the legend) and stays flat past its slowest request.",
+	"throughput":            "Page requests completed and rejected per second (and shed and errors, when there are any)." + faultsNote,
+	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis, over every page request sent: rejected, shed and failed requests count as +∞, so each curve tops out at its run's share completed (in the legend) and stays flat past its slowest request.",
 	"compare-p50":           "Median latency per run, log axis (mean over replications, 95% CI bars).",
 	"compare-p99":           "p99 latency per run, log axis (mean over replications, 95% CI bars).",
 	"compare-redirect-rate": "Redirect rate per run (mean over replications, 95% CI bars).",
@@ -381,12 +381,13 @@ var captions = map[string]string{
 	"compare-over-time":     "p99 latency per second of every run overlaid, log axis (with replications, the mean of their p99 in each second)." + faultsNote,
 	"sweep-p99":             "p99 latency (log axis) against the swept parameter, one line per variant.",
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
+	"sweep-shed-rate":       "Shed rate against the swept parameter, one line per variant: the share of page requests a shed action turned away, which the p99 figure leaves out.",
 }
 
 // replicationCaptions replace the comparison captions on a page of
 // replications, where each run is one replication.
 var replicationCaptions = map[string]string{
-	"compare-latency-cdf":   "Latency CDF of each replication over every page request sent, log latency axis; rejected and failed requests count as +∞, so each tops out at its share completed.",
+	"compare-latency-cdf":   "Latency CDF of each replication over every page request sent, log latency axis; rejected, shed and failed requests count as +∞, so each tops out at its share completed.",
 	"compare-p50":           "Median latency of each replication, log axis.",
 	"compare-p99":           "p99 latency of each replication, log axis.",
 	"compare-redirect-rate": "Redirect rate of each replication.",
@@ -430,7 +431,7 @@ func summaryRows(s *results.Summary) [][2]string {
 		{"seed", fmt.Sprint(s.Seed)},
 		{"measured / warmup", fmt.Sprintf("%gs / %gs", s.DurationS, s.WarmupS)},
 		{"page requests sent", fmt.Sprint(s.Requests.Sent)},
-		{"completed / errors / rejected / timeouts", fmt.Sprintf("%d / %d / %d / %d (timeouts are errors too)", s.Requests.Completed, s.Requests.Errors, s.Requests.Rejected, s.Requests.Timeouts)},
+		{"completed / errors / rejected / shed / timeouts", fmt.Sprintf("%d / %d / %d / %d / %d (timeouts are errors too)", s.Requests.Completed, s.Requests.Errors, s.Requests.Rejected, s.Requests.Shed, s.Requests.Timeouts)},
 		{"latency mean / p50 / p90 (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.Mean), f(s.LatencyMS.P50), f(s.LatencyMS.P90))},
 		{"latency p99 / p99.9 / max (ms)", fmt.Sprintf("%s / %s / %s", f(s.LatencyMS.P99), f(s.LatencyMS.P999), f(s.LatencyMS.Max))},
 		{"redirect rate (requests redirected at least once)", fmt.Sprintf("%.2f%% (%d redirects)", 100*s.Redirects.Rate, s.Redirects.Total)},

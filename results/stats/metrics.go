@@ -20,8 +20,17 @@ var Metrics = []Metric{
 	{Key: "p99_ms", Label: "p99", Unit: "ms", Of: func(s *results.Summary) float64 { return s.LatencyMS.P99 }},
 	{Key: "mean_ms", Label: "mean", Unit: "ms", Of: func(s *results.Summary) float64 { return s.LatencyMS.Mean }},
 	{Key: "redirect_rate", Label: "redirect rate", Unit: "", Of: func(s *results.Summary) float64 { return s.Redirects.Rate }},
+	{Key: "shed_rate", Label: "shed rate", Unit: "", Of: func(s *results.Summary) float64 { return ratio(s.Requests.Shed, s.Requests.Sent) }},
 	{Key: "throughput_rps", Label: "throughput", Unit: "req/s", Of: func(s *results.Summary) float64 { return s.ThroughputRPS }},
 	{Key: "rejected", Label: "rejections", Unit: "requests", Of: func(s *results.Summary) float64 { return float64(s.Requests.Rejected) }},
+}
+
+// ratio is n of sent, 0 when nothing was sent.
+func ratio(n, sent int64) float64 {
+	if sent == 0 {
+		return 0
+	}
+	return float64(n) / float64(sent)
 }
 
 // MetricByKey returns the metric named key.
