@@ -249,6 +249,18 @@ func (m *Server[W]) grow() {
 // redirected hops times. The policy sees the live status and, when it
 // needs one, the view from views.
 func (m *Server[W]) ArrivePage(now time.Duration, hops int, d Demand, w W, views ViewSource) Arrival {
+	return m.arrivePage(now, hops, d, w, views, false)
+}
+
+// ArriveHeldPage is ArrivePage for a page whose service ends only when
+// the driver calls Finish for it (ArriveHeld): the policy decides as for
+// any page, and an admitted page holds its worker until finished.
+func (m *Server[W]) ArriveHeldPage(now time.Duration, hops int, w W, views ViewSource) Arrival {
+	return m.arrivePage(now, hops, Demand{}, w, views, true)
+}
+
+// arrivePage is ArrivePage, or ArriveHeldPage when held.
+func (m *Server[W]) arrivePage(now time.Duration, hops int, d Demand, w W, views ViewSource, held bool) Arrival {
 	if !m.up {
 		return Arrival{Kind: Refused, Target: -1}
 	}
@@ -272,6 +284,9 @@ func (m *Server[W]) ArrivePage(now time.Duration, hops int, d Demand, w W, views
 			}
 		}
 	}
+	if held {
+		return m.admitHeld(now, length, w)
+	}
 	return m.admit(now, length, m.cfg.Page, d, w)
 }
 
@@ -292,7 +307,13 @@ func (m *Server[W]) ArriveHeld(now time.Duration, w W) Arrival {
 	if !m.up {
 		return Arrival{Kind: Refused, Target: -1}
 	}
-	if length, _, _, _ := m.model(now); length >= m.cfg.Capacity {
+	length, _, _, _ := m.model(now)
+	return m.admitHeld(now, length, w)
+}
+
+// admitHeld admits a held request; length is the queue length at now.
+func (m *Server[W]) admitHeld(now time.Duration, length int, w W) Arrival {
+	if length >= m.cfg.Capacity {
 		m.counters.Rejected++
 		return Arrival{Kind: Rejected, Target: -1}
 	}

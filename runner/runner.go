@@ -5,6 +5,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/redirlab/redirlab/gate"
 	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/plan"
+	"github.com/redirlab/redirlab/redirect"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/results/report"
@@ -218,6 +220,11 @@ func Check(jobs []job, opts Options) error {
 		return err
 	}
 	for _, r := range runs {
+		if err := scenarios.CheckUpstream(r, opts.Mode); err != nil {
+			return err
+		}
+	}
+	for _, r := range runs {
 		p, err := plan.Resolve(r)
 		if err != nil {
 			return &InputError{err}
@@ -331,7 +338,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 			rec.Note("load only: the servers ran elsewhere, so servers.csv and per-server figures are empty")
 			runErr = loadgen.Run(ctx, j.sc, opts.Targets, rec, loadgen.Options{})
 		} else {
-			runErr = runReal(ctx, j.sc, rec)
+			runErr = runReal(ctx, j.sc, rec, j.dir, opts.NoRecords)
 		}
 	}
 	took := time.Since(start)
@@ -347,13 +354,24 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 
 // runReal starts the cluster, samples its servers, and drives it with
 // the load generator.
-func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) error {
+func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder, dir string, noRecords bool) (err error) {
 	if sc.Interval() == 0 {
 		rec.Note(fmt.Sprintf("manager.report_interval 0 (an exact view) exists only in simulation: this real run reported every %v", plan.RealExactInterval))
 	}
-	cl, err := server.NewCluster(sc, server.ClusterOptions{})
+	cl, err := server.NewCluster(sc, server.ClusterOptions{Front: redirect.ClusterFront})
 	if err != nil {
 		return err
+	}
+	if sc.HasUpstream() {
+		if noRecords {
+			for i := range cl.URLs() {
+				if f, ok := cl.Front(i).(*redirect.Front); ok {
+					f.KeepRecords(false)
+				}
+			}
+		} else {
+			defer func() { err = errors.Join(err, writeBackend(cl, dir)) }()
+		}
 	}
 	if err := cl.Start(ctx); err != nil {
 		return err
@@ -413,4 +431,19 @@ func startProgress(ctx context.Context, j job, rec *results.Recorder, opts Optio
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// writeBackend writes backend.csv from the fronts' records, once the
+// load generator has stopped, in the order services ended.
+func writeBackend(cl *server.Cluster, dir string) error {
+	var recs []results.Backend
+	names := make([]string, len(cl.URLs()))
+	for i := range names {
+		if f, ok := cl.Front(i).(*redirect.Front); ok {
+			names[i] = f.Middleware().Name()
+			recs = append(recs, f.Records()...)
+		}
+	}
+	slices.SortStableFunc(recs, func(a, b results.Backend) int { return cmp.Compare(a.At+a.Took, b.At+b.Took) })
+	return results.WriteBackend(dir, names, recs)
 }

@@ -96,6 +96,9 @@ func (s *Scenario) validate(r *reader) error {
 	if err := s.Policy.validate(r, "policy", total); err != nil {
 		return err
 	}
+	if err := s.checkFrontPolicy(r); err != nil {
+		return err
+	}
 	if err := s.Workload.validate(r, "workload", s); err != nil {
 		return err
 	}
@@ -215,6 +218,9 @@ func (g *ServerGroup) validate(r *reader, path string) error {
 	}
 	if g.QueueCapacity < g.Workers {
 		return r.errf(joinPath(path, "queue_capacity"), "must be at least workers (%d): it counts requests in service too", g.Workers)
+	}
+	if g.Upstream != "" || r.has(joinPath(path, "upstream")) {
+		return g.validateUpstream(r, path)
 	}
 	if err := g.Service.validate(r, joinPath(path, "service")); err != nil {
 		return err
@@ -728,6 +734,9 @@ func (f *Fault) validate(r *reader, path string, s *Scenario) error {
 			return r.errf(sp, "unknown server %q (servers: %s)", f.Server, s.serverList(20))
 		}
 		f.ServerIndex = i
+		if err := checkFrontFault(r, sp, f, s.Instances()[i]); err != nil {
+			return err
+		}
 	}
 	fp := joinPath(path, "factor")
 	if f.Action == "slowdown" {
