@@ -25,7 +25,7 @@ import (
 // the same for a request wherever it lands.
 const (
 	backendEnv    = "REDIRLAB_TEST_CPU_BACKEND"
-	backendRounds = 400
+	backendRounds = 1000
 )
 
 func runBackend() int {

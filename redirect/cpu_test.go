@@ -1,0 +1,169 @@
+package redirect_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/redirlab/redirlab/results"
+	"github.com/redirlab/redirlab/runner"
+	"github.com/redirlab/redirlab/scenarios"
+)
+
+// cpuScenario is two fronts for one backend: hot gets four browsers in
+// five (weighted dispatch), cool the fifth; each has one worker, one
+// request at the backend at a time. Under queue-delay redirects hot
+// sends its overflow to cool; the no-redirect variant keeps it.
+const cpuScenario = `name: cpu-backend
+seed: 1
+duration: 4s
+warmup: 1s
+servers:
+  - {name: hot, workers: 1, queue_capacity: 512, weight: 4, upstream: %q}
+  - {name: cool, workers: 1, queue_capacity: 512, weight: 1, upstream: %q}
+manager: {report_interval: 20ms}
+policy: {condition: queue-delay, threshold: 5ms, target: least-loaded, max_hops: 1}
+workload:
+  dispatch: weighted
+  arrival: {process: poisson, rate: 180/s}
+  timeout: 5s
+variants:
+  - {name: no-redirect, set: {policy.condition: none}}
+`
+
+// runFronts runs the scenario for real through its fronts into a fresh
+// directory and returns it.
+func runFronts(t *testing.T, yaml string) string {
+	t.Helper()
+	sc, err := scenarios.Parse("fronts.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := runner.Run(ctx, sc, runner.Options{Mode: runner.Real, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// frontRun is what one run through fronts measured.
+type frontRun struct {
+	sum *results.Summary
+	// final counts completed requests by the server that answered last;
+	// moved those answered by another server than the first, by first.
+	final, moved map[int]int
+	// completed is the number of completed requests.
+	completed int
+}
+
+// checkFrontRun asserts that every scheduled request has exactly one
+// record whose hops agree with it, and that every completed one was
+// passed to the backend exactly once, by the front that answered it.
+func checkFrontRun(t *testing.T, dir string) frontRun {
+	t.Helper()
+	sum, err := results.ReadSummary(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := frontRun{sum: sum, final: map[int]int{}, moved: map[int]int{}}
+	seen := map[uint64]bool{}
+	completed := map[uint64]int{} // id → final server
+	err = results.ReadRequests(dir, func(q *results.Request) error {
+		if seen[q.ID] {
+			return fmt.Errorf("request %d recorded twice", q.ID)
+		}
+		seen[q.ID] = true
+		if q.Outcome != results.Completed {
+			return nil
+		}
+		n := min(q.NHops, results.MaxRecordedHops)
+		if q.NHops != q.Redirects+1 || int(q.Hops[0].Server) != q.First || int(q.Hops[n-1].Server) != q.Final || q.Hops[n-1].Status != 200 {
+			return fmt.Errorf("request %d: %d hops, %d redirects, first %d final %d, hops %v", q.ID, q.NHops, q.Redirects, q.First, q.Final, q.Hops[:n])
+		}
+		for _, h := range q.Hops[:n-1] {
+			if h.Status != 302 {
+				return fmt.Errorf("request %d: hop %+v before the last is not a redirect", q.ID, h)
+			}
+		}
+		completed[q.ID] = q.Final
+		fr.final[q.Final]++
+		if q.Final != q.First {
+			fr.moved[q.First]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(seen)) != sum.Requests.Sent {
+		t.Fatalf("%d records for %d requests sent", len(seen), sum.Requests.Sent)
+	}
+	fr.completed = len(completed)
+	if fr.completed < 100 || sum.Requests.Errors != 0 {
+		t.Fatalf("%d completed, %d errors: the run measured too little", fr.completed, sum.Requests.Errors)
+	}
+	exchanges := map[uint64]int{}
+	err = results.ReadBackend(dir, func(b *results.Backend, name string) error {
+		if !b.HasID || b.Part != 0 {
+			return fmt.Errorf("backend row %+v: every exchange is a page of the generator's", b)
+		}
+		if final, ok := completed[b.ID]; ok {
+			exchanges[b.ID]++
+			if b.Server != final || b.Outcome != results.BackendOK || b.Status != 200 {
+				return fmt.Errorf("request %d answered by %d, but passed to the backend by %s: %+v", b.ID, final, name, b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range completed {
+		if exchanges[id] != 1 {
+			t.Fatalf("completed request %d passed to the backend %d times, want once", id, exchanges[id])
+		}
+	}
+	return fr
+}
+
+// TestCPUBackendBehindFronts: a backend in another process that hashes
+// per request, behind two fronts, driven by redirlab's generator. Every
+// request has one record with its hops, and queue-delay redirects move
+// load off the overloaded front.
+func TestCPUBackendBehindFronts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run through fronts")
+	}
+	backend := startBackend(t)
+	out := runFronts(t, fmt.Sprintf(cpuScenario, backend, backend))
+	redir := checkFrontRun(t, filepath.Join(out, "base"))
+	none := checkFrontRun(t, filepath.Join(out, "no-redirect"))
+	for _, r := range []struct {
+		name string
+		fr   frontRun
+	}{{"queue-delay", redir}, {"no-redirect", none}} {
+		t.Logf("%s: p50 %.2f ms, p99 %.2f ms, redirect rate %.3f, hot answered %.1f%%, send lag p99 %.3f ms",
+			r.name, r.fr.sum.LatencyMS.P50, r.fr.sum.LatencyMS.P99, r.fr.sum.Redirects.Rate,
+			100*float64(r.fr.final[0])/float64(r.fr.completed), r.fr.sum.SendLagMS.P99)
+	}
+	if none.sum.Redirects.Rate != 0 {
+		t.Errorf("no-redirect redirected %.3f", none.sum.Redirects.Rate)
+	}
+	// Dispatch sends 80% to hot; without redirects hot answers them all
+	// (within the binomial spread: ±3% at 700 requests is > 4 sigma).
+	hotNone := float64(none.final[0]) / float64(none.completed)
+	hotRedir := float64(redir.final[0]) / float64(redir.completed)
+	if hotNone < 0.75 || hotNone > 0.85 {
+		t.Errorf("without redirects hot answered %.3f, want its dispatch share 0.8", hotNone)
+	}
+	// Redirects move requests off hot, many more than onto it, and hot
+	// answers less than its dispatch share.
+	off, onto := float64(redir.moved[0])/float64(redir.completed), float64(redir.moved[1])/float64(redir.completed)
+	if off < 0.03 || off < 3*onto || hotRedir >= hotNone {
+		t.Errorf("queue-delay moved %.3f of the requests off hot and %.3f onto it; hot answered %.3f (%.3f without): want load moved off hot", off, onto, hotRedir, hotNone)
+	}
+}
