@@ -195,11 +195,7 @@ func (f *Front) Start(runStart time.Time, managerURL string) error {
 	}
 	f.advert = f.cfg.Advertise
 	if f.advert == "" {
-		f.advert = "http://" + ln.Addr().String()
-		if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
-			ln.Close()
-			return &server.ConfigError{Err: fmt.Errorf("front %s: listening on every interface (%s) needs --advertise, the URL peers redirect to", f.mw.name, f.cfg.Listen)}
-		}
+		f.advert = server.AdvertiseURL(ln.Addr(), managerURL)
 	}
 	mw := f.mw
 	if managerURL != "" {

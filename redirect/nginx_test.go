@@ -114,5 +114,7 @@ func TestNginxBehindFronts(t *testing.T) {
 		t.Skip("a real run through fronts")
 	}
 	backend := startNginx(t)
-	checkRedirectsMoveLoad(t, runFronts(t, fmt.Sprintf(frontsScenario, "3s", backend, backend, "110/s")))
+	out := runFronts(t, fmt.Sprintf(frontsScenario, "3s", backend, backend, "110/s"))
+	checkRedirectsMoveLoad(t, out)
+	t.Run("fit", func(t *testing.T) { checkFitReproduces(t, filepath.Join(out, "no-redirect")) })
 }

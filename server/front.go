@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"time"
 
@@ -92,3 +93,8 @@ func ServeFront(ctx context.Context, f Front, managerURL string, interval time.D
 func ParseDemand(rawQuery, cleanedPath string, page bool) model.Demand {
 	return parseDemand(rawQuery, cleanedPath, page)
 }
+
+// AdvertiseURL is the base URL a server listening on addr tells the
+// manager: addr itself, or, bound to every interface, the local address
+// that routes to the manager.
+func AdvertiseURL(addr net.Addr, managerURL string) string { return advertiseURL(addr, managerURL) }

@@ -152,6 +152,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			managerCommand(),
 			serveCommand(),
 			loadgenCommand(),
+			fitCommand(),
 		},
 	}
 	for _, c := range app.Commands {
