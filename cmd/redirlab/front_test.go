@@ -36,6 +36,11 @@ func TestFrontCommands(t *testing.T) {
 		t.Errorf("sim of a front: exit %d, %q; want 2 naming servers[0].upstream and redirlab fit", code, errs)
 	}
 
+	// Only a real run can run it: validate checks it as one.
+	if code, out, errs := runCLI(t, "validate", sc); code != 0 || !strings.Contains(out, "ok: 2 servers") {
+		t.Errorf("validate of a front: exit %d, %q %q", code, out, errs)
+	}
+
 	dir := t.TempDir()
 	run := filepath.Join(dir, "run")
 	if code, _, errs := runCLI(t, "run", sc, "--quiet", "--out", run); code != 0 {
