@@ -20,8 +20,8 @@ import (
 // Front is a scenario server with an upstream: a reverse proxy to a real
 // backend behind a Middleware. Its queue holds requests waiting for one
 // of the server's workers, each worker one request at the backend at a
-// time; its service time is the backend's answer. It keeps a record of
-// every backend exchange (Backend) for backend.csv.
+// time; its service time is the backend's answer. It records every
+// backend exchange (results.Backend), streamed to backend.csv in a run.
 type Front struct {
 	cfg      server.Config
 	mw       *Middleware
@@ -29,11 +29,17 @@ type Front struct {
 	timeout  time.Duration
 	proxy    *httputil.ReverseProxy
 	tr       *http.Transport
+	// handlers counts requests being handled: Close waits for them, so
+	// that every exchange is recorded before the records are read.
+	handlers sync.WaitGroup
 
-	mu      sync.Mutex
-	ln      net.Listener
-	srv     *http.Server
-	advert  string
+	mu     sync.Mutex
+	ln     net.Listener
+	srv    *http.Server
+	advert string
+	// The backend records go to stream when set, else into records
+	// while keep.
+	stream  *results.BackendWriter
 	records []results.Backend
 	keep    bool
 }
@@ -138,6 +144,8 @@ func (f *Front) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 
 // ServeHTTP is the front's handler: the middleware around the proxy.
 func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.handlers.Add(1)
+	defer f.handlers.Done()
 	out := results.BackendOK
 	f.mw.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), outcomeKey{}, &out)))
 }
@@ -153,14 +161,27 @@ func (f *Front) observe(r *http.Request, s Service) {
 	}
 	rec := results.Backend{At: s.Start, Took: s.Took, Server: f.mw.index, ID: s.Demand.ID, HasID: s.Demand.OK, Part: s.Demand.Part, Status: s.Status, Outcome: out}
 	f.mu.Lock()
-	if f.keep {
+	stream := f.stream
+	if stream == nil && f.keep {
 		f.records = append(f.records, rec)
 	}
 	f.mu.Unlock()
+	if stream != nil {
+		stream.Add(&rec)
+	}
 }
 
-// KeepRecords says whether the front keeps its backend records (on by
-// default; a run without records turns it off, bounding memory).
+// StreamRecords sends the backend records to w as services end, instead
+// of keeping them (a run's backend.csv: memory stays flat however long
+// the run).
+func (f *Front) StreamRecords(w *results.BackendWriter) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stream, f.records = w, nil
+}
+
+// KeepRecords says whether the front keeps its backend records in
+// memory, for Records (on by default; serve alone turns it off).
 func (f *Front) KeepRecords(on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -258,7 +279,8 @@ func (f *Front) Shutdown(ctx context.Context) error {
 	return errors.Join(err, f.Close())
 }
 
-// Close stops the front, its agent and its connections to the backend.
+// Close stops the front, its agent and its connections to the backend,
+// once the requests it was handling have ended.
 func (f *Front) Close() error {
 	f.mu.Lock()
 	srv := f.srv
@@ -268,6 +290,9 @@ func (f *Front) Close() error {
 	if srv != nil {
 		err = srv.Close()
 	}
+	// Closed connections cancel their requests' contexts, which ends
+	// waits in the queue and exchanges with the backend: this is short.
+	f.handlers.Wait()
 	f.mw.Close()
 	f.tr.CloseIdleConnections()
 	return err

@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 )
 
 // BackendFile is backend.csv, written by a real run through fronts
 // (servers with an upstream): one row per request a front passed to its
-// backend, in the order the services ended, warmup included:
+// backend, written as the services end, warmup included:
 //
 //	t_s         when the request got its worker (its service began), since run start
 //	server      the front's instance name
@@ -64,30 +65,59 @@ type Backend struct {
 	Outcome BackendOutcome
 }
 
-// WriteBackend writes dir/backend.csv; names are the instance names by
-// index.
-func WriteBackend(dir string, names []string, recs []Backend) error {
-	b := appendHeader(make([]byte, 0, 64*(len(recs)+1)), backendHeader)
-	for i := range recs {
-		r := &recs[i]
-		b = appendSeconds(b, r.At)
-		b = append(b, ',')
-		b = append(b, serverName(names, r.Server)...)
-		b = append(b, ',')
-		if r.HasID {
-			b = strconv.AppendUint(b, r.ID, 10)
-		}
-		b = append(b, ',')
-		b = strconv.AppendUint(b, r.Part, 10)
-		b = append(b, ',')
-		b = appendMillis(b, r.Took)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(r.Status), 10)
-		b = append(b, ',')
-		b = append(b, r.Outcome.String()...)
-		b = append(b, '\n')
+// BackendWriter streams backend.csv as the fronts' services end; it is
+// safe for concurrent use. The file is BackendFile.tmp until Close.
+type BackendWriter struct {
+	mu    sync.Mutex
+	s     *stream
+	names []string
+	buf   []byte
+}
+
+// NewBackendWriter starts dir/backend.csv; names are the instance names
+// by index.
+func NewBackendWriter(dir string, names []string) (*BackendWriter, error) {
+	s, err := createStream(dir, BackendFile, backendHeader)
+	if err != nil {
+		return nil, err
 	}
-	return writeFileAtomic(dir, BackendFile, b)
+	return &BackendWriter{s: s, names: names}, nil
+}
+
+// Add writes one record.
+func (w *BackendWriter) Add(r *Backend) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = appendBackend(w.buf[:0], r, w.names)
+	w.s.write(w.buf)
+}
+
+// Close flushes the file and gives it its final name.
+func (w *BackendWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.s.finish()
+}
+
+// appendBackend writes one backend.csv row.
+func appendBackend(b []byte, r *Backend, names []string) []byte {
+	b = appendSeconds(b, r.At)
+	b = append(b, ',')
+	b = append(b, serverName(names, r.Server)...)
+	b = append(b, ',')
+	if r.HasID {
+		b = strconv.AppendUint(b, r.ID, 10)
+	}
+	b = append(b, ',')
+	b = strconv.AppendUint(b, r.Part, 10)
+	b = append(b, ',')
+	b = appendMillis(b, r.Took)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, ',')
+	b = append(b, r.Outcome.String()...)
+	b = append(b, '\n')
+	return b
 }
 
 // ReadBackend calls fn for every row of dir/backend.csv, with the

@@ -5,7 +5,6 @@
 package runner
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -363,14 +362,28 @@ func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder,
 		return err
 	}
 	if sc.HasUpstream() {
-		if noRecords {
-			for i := range cl.URLs() {
-				if f, ok := cl.Front(i).(*redirect.Front); ok {
+		// The fronts stream backend.csv, finished once the load has
+		// stopped; without records they keep none.
+		var bw *results.BackendWriter
+		if !noRecords {
+			var names []string
+			for _, in := range sc.Instances() {
+				names = append(names, in.Name)
+			}
+			if bw, err = results.NewBackendWriter(dir, names); err != nil {
+				cl.Close()
+				return err
+			}
+			defer func() { err = errors.Join(err, bw.Close()) }()
+		}
+		for i := range sc.Instances() {
+			if f, ok := cl.Front(i).(*redirect.Front); ok {
+				if bw != nil {
+					f.StreamRecords(bw)
+				} else {
 					f.KeepRecords(false)
 				}
 			}
-		} else {
-			defer func() { err = errors.Join(err, writeBackend(cl, dir)) }()
 		}
 	}
 	if err := cl.Start(ctx); err != nil {
@@ -431,19 +444,4 @@ func startProgress(ctx context.Context, j job, rec *results.Recorder, opts Optio
 		}
 	}()
 	return func() { close(done); wg.Wait() }
-}
-
-// writeBackend writes backend.csv from the fronts' records, once the
-// load generator has stopped, in the order services ended.
-func writeBackend(cl *server.Cluster, dir string) error {
-	var recs []results.Backend
-	names := make([]string, len(cl.URLs()))
-	for i := range names {
-		if f, ok := cl.Front(i).(*redirect.Front); ok {
-			names[i] = f.Middleware().Name()
-			recs = append(recs, f.Records()...)
-		}
-	}
-	slices.SortStableFunc(recs, func(a, b results.Backend) int { return cmp.Compare(a.At+a.Took, b.At+b.Took) })
-	return results.WriteBackend(dir, names, recs)
 }
