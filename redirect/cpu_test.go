@@ -140,7 +140,7 @@ func TestCPUBackendBehindFronts(t *testing.T) {
 		t.Skip("a real run through fronts")
 	}
 	backend := startBackend(t)
-	out := runFronts(t, fmt.Sprintf(frontsScenario, "4s", backend, backend, "180/s"))
+	out := runFronts(t, fmt.Sprintf(frontsScenario, "4s", backend, backend, "140/s"))
 	checkRedirectsMoveLoad(t, out)
 	t.Run("fit", func(t *testing.T) { checkFitReproduces(t, filepath.Join(out, "no-redirect")) })
 }

@@ -76,7 +76,11 @@ workload:
 	web1 := urls[0]
 
 	// Keep web-1's one worker busy.
-	go http.Get(web1 + "/page?slow=1")
+	go func() {
+		if resp, err := http.Get(web1 + "/page?slow=1"); err == nil {
+			resp.Body.Close()
+		}
+	}()
 	<-busy
 	defer close(release)
 

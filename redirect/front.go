@@ -156,7 +156,13 @@ func (f *Front) observe(r *http.Request, s Service) {
 	if p, ok := r.Context().Value(outcomeKey{}).(*results.BackendOutcome); ok {
 		out = *p
 	}
-	if out == results.BackendOK && r.Context().Err() != nil && s.Status == 0 {
+	switch {
+	case out != results.BackendOK:
+	case s.Aborted && r.Context().Err() != nil:
+		out = results.BackendCanceled // the browser left mid-answer
+	case s.Aborted:
+		out = results.BackendError // the backend broke off its answer
+	case r.Context().Err() != nil && s.Status == 0:
 		out = results.BackendCanceled
 	}
 	rec := results.Backend{At: s.Start, Took: s.Took, Server: f.mw.index, ID: s.Demand.ID, HasID: s.Demand.OK, Part: s.Demand.Part, Status: s.Status, Outcome: out}

@@ -81,6 +81,9 @@ type Service struct {
 	// Status is the status the handler answered (200 when it wrote a
 	// body without one, 0 when it wrote nothing at all).
 	Status int
+	// Aborted: the handler panicked (a proxy aborting an answer it could
+	// not finish); the browser got a broken answer.
+	Aborted bool
 }
 
 // validate fills the defaults and checks cfg; it returns the plan and
@@ -201,7 +204,6 @@ func New(cfg Config, next http.Handler) (*Middleware, error) {
 	if err != nil {
 		return nil, &server.ConfigError{Err: err}
 	}
-
 	mw := &Middleware{
 		cfg:      cfg,
 		next:     next,
@@ -295,11 +297,15 @@ func (mw *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		// Also when the handler panics (a proxy aborting a broken
-		// answer): the worker must come back.
+		// answer): the worker must come back, and the panic go on.
+		p := recover()
 		took := mw.now() - start
 		mw.finish(t)
 		if mw.cfg.Observe != nil {
-			mw.cfg.Observe(r, Service{Start: start, Took: took, Page: page, Demand: server.ParseDemand(r.URL.RawQuery, cleaned, page), Status: sw.status})
+			mw.cfg.Observe(r, Service{Start: start, Took: took, Page: page, Demand: server.ParseDemand(r.URL.RawQuery, cleaned, page), Status: sw.status, Aborted: p != nil})
+		}
+		if p != nil {
+			panic(p)
 		}
 	}()
 	mw.next.ServeHTTP(sw, withoutHop(r))
