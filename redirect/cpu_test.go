@@ -141,8 +141,11 @@ func TestCPUBackendBehindFronts(t *testing.T) {
 	}
 	backend := startBackend(t)
 	out := runFronts(t, fmt.Sprintf(frontsScenario, "4s", backend, backend, "140/s"))
+	// No fit here: this backend's speed varies with the machine's load
+	// and with the other front's requests on the same cores, against the
+	// fit's assumption of services independent of time. nginx's paced
+	// answers hold to it (TestNginxBehindFronts).
 	checkRedirectsMoveLoad(t, out)
-	t.Run("fit", func(t *testing.T) { checkFitReproduces(t, filepath.Join(out, "no-redirect")) })
 }
 
 // checkFitReproduces fits a scenario to the run in dir and simulates
