@@ -18,14 +18,17 @@ import (
 	"github.com/redirlab/redirlab/dist"
 )
 
-// The CPU backend: this test binary re-executed with backendEnv set. It
+// The backend: this test binary re-executed with backendEnv set. It
 // listens on 127.0.0.1, prints its address, and answers each request
-// after hashing a 4 KiB block a number of rounds drawn from the
-// request's demand (exponential, mean backendRounds): real CPU work,
-// the same for a request wherever it lands.
+// after work drawn from the request's demand (exponential), the same for
+// a request wherever it lands: with backendEnv=cpu, hashing a 4 KiB
+// block (mean backendRounds rounds: real CPU work); with
+// backendEnv=sleep, sleeping (mean backendSleep), an answer time that
+// does not depend on the machine's load.
 const (
-	backendEnv    = "REDIRLAB_TEST_CPU_BACKEND"
+	backendEnv    = "REDIRLAB_TEST_BACKEND"
 	backendRounds = 1000
+	backendSleep  = 6 * time.Millisecond
 )
 
 func runBackend() int {
@@ -41,26 +44,32 @@ func runBackend() int {
 		if id, err := strconv.ParseUint(r.URL.Query().Get("redirlab_req"), 10, 64); err == nil {
 			u = dist.Uniform(1, id, 0)
 		}
+		w.Header().Set("Content-Type", "text/plain")
+		if os.Getenv(backendEnv) == "sleep" {
+			d := time.Duration(-math.Log(1-u) * float64(backendSleep))
+			time.Sleep(d)
+			fmt.Fprintf(w, "slept %v\n", d)
+			return
+		}
 		rounds := int(-math.Log(1-u)*backendRounds) + 1
 		sum := sha256.Sum256(block)
 		for range rounds {
 			copy(block, sum[:])
 			sum = sha256.Sum256(block)
 		}
-		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "%x %d\n", sum[:4], rounds)
 	}))
 	fmt.Fprintln(os.Stderr, err)
 	return 1
 }
 
-// startBackend starts the CPU backend in another process and returns
-// its base URL; it is killed when the test ends.
-func startBackend(t *testing.T) string {
+// startBackend starts the backend of the kind (cpu or sleep) in another
+// process and returns its base URL; it is killed when the test ends.
+func startBackend(t *testing.T, kind string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), backendEnv+"=1")
+	cmd.Env = append(os.Environ(), backendEnv+"="+kind)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

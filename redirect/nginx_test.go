@@ -114,7 +114,5 @@ func TestNginxBehindFronts(t *testing.T) {
 		t.Skip("a real run through fronts")
 	}
 	backend := startNginx(t)
-	out := runFronts(t, fmt.Sprintf(frontsScenario, "3s", backend, backend, "110/s"))
-	checkRedirectsMoveLoad(t, out)
-	t.Run("fit", func(t *testing.T) { checkFitReproduces(t, filepath.Join(out, "no-redirect")) })
+	checkRedirectsMoveLoad(t, runFronts(t, fmt.Sprintf(frontsScenario, "3s", backend, backend, "110/s")))
 }

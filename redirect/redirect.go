@@ -70,7 +70,8 @@ type Config struct {
 // Service is one run of the wrapped handler: a request's service.
 type Service struct {
 	// Start is when the request got its worker, since the run start;
-	// Took is how long the handler held it.
+	// Took is how long it held it: the handler's run, and before it the
+	// wake-up of a request that waited.
 	Start, Took time.Duration
 	// Page is true for a page request (GET or HEAD of the scenario's
 	// page path), false for anything else.
@@ -188,6 +189,9 @@ type ticket struct {
 	ch    chan struct{}
 	epoch uint64
 	end   time.Duration
+	// start is when the request got its worker: its service counts from
+	// then, its goroutine's wake-up included, as the worker is held.
+	start time.Duration
 	page  bool
 	// gone: the client left while the request waited; a worker passed
 	// to it is passed on at once.
@@ -251,18 +255,19 @@ func (mw *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t := &ticket{ch: make(chan struct{}, 1), page: page}
 	mw.mu.Lock()
+	now := mw.now()
 	var a model.Arrival
 	if page {
-		a = mw.m.ArriveHeldPage(mw.now(), hops, t, &mw.view)
+		a = mw.m.ArriveHeldPage(now, hops, t, &mw.view)
 	} else {
-		a = mw.m.ArriveHeld(mw.now(), t)
+		a = mw.m.ArriveHeld(now, t)
 	}
 	var base string
 	switch a.Kind {
 	case model.Redirected:
 		base = mw.urls[a.Target]
 	case model.Started, model.Queued:
-		t.epoch, t.end = a.Epoch, a.End
+		t.epoch, t.end, t.start = a.Epoch, a.End, now
 	}
 	mw.mu.Unlock()
 
@@ -293,7 +298,9 @@ func (mw *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	start := mw.now()
+	mw.mu.Lock()
+	start := t.start
+	mw.mu.Unlock()
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		// Also when the handler panics (a proxy aborting a broken
@@ -323,6 +330,7 @@ func (mw *Middleware) finish(t *ticket) {
 		next, _, ok = mw.m.Finish(now, next.epoch, next.page, model.Held, next)
 	}
 	if ok {
+		next.start = now
 		// Sent under mu, so a waiter giving up sees it or is skipped.
 		next.ch <- struct{}{}
 	}

@@ -22,6 +22,12 @@ type Fitted struct {
 	Files    []string
 	// Groups are the fitted groups, in scenario order.
 	Groups []FittedGroup
+	// RTT is the fitted network.rtt: over the requests answered by a
+	// front at the first hop (Direct counts them), the median time from
+	// sending to the answer less the front's service of those that found
+	// a worker free.
+	RTT    time.Duration
+	Direct int
 }
 
 // FittedGroup is one front group turned into servers serving its
@@ -41,9 +47,11 @@ type FittedGroup struct {
 // upstream), into a scenario at out whose front groups are servers with
 // empirical service distributions: the services their fronts measured
 // in the measured window (backend.csv), pooled over each group's
-// instances, pages and objects apart. Everything else is the scenario
-// as run, so simulating it answers what-if questions about the measured
-// system. The samples go to files beside out, named after it.
+// instances, pages and objects apart; and whose network.rtt is the time
+// requests spent outside their service when they did not wait (see
+// Fitted.RTT). Everything else is the scenario as run, so simulating it
+// answers what-if questions about the measured system. The samples go
+// to files beside out, named after it.
 func Fit(dir, out string) (*Fitted, error) {
 	sum, err := results.ReadSummary(dir)
 	if err != nil {
@@ -74,9 +82,20 @@ func Fit(dir, out string) (*Fitted, error) {
 	pages := make([][]time.Duration, len(sc.Servers))
 	objects := make([][]time.Duration, len(sc.Servers))
 	failed := make([]int, len(sc.Servers))
+	// A page's service at the front that answered it, by request id.
+	type key struct {
+		id     uint64
+		server int
+	}
+	took := map[key]time.Duration{}
+	busy := make([]time.Duration, len(insts))
 	err = results.ReadBackend(dir, func(b *results.Backend, name string) error {
 		if b.Server < 0 || b.Server >= len(insts) || b.At < warmup {
 			return nil
+		}
+		busy[b.Server] += b.Took
+		if b.HasID && b.Part == 0 && b.Outcome == results.BackendOK {
+			took[key{b.ID, b.Server}] = b.Took
 		}
 		g := group[b.Server]
 		switch {
@@ -92,8 +111,39 @@ func Fit(dir, out string) (*Fitted, error) {
 	if err != nil {
 		return nil, &InputError{err}
 	}
+	// What a request spends outside its service without waiting is the
+	// network's and the servers' own handling: the simulator's rtt. The
+	// requests that did not wait are the quickest; under Poisson arrivals
+	// a share 1 - utilization of them found a worker free, so the median
+	// of those is the (1 - utilization)/2 quantile of all, utilization
+	// weighed over the fronts by the requests they answered.
+	var outside []time.Duration
+	var idle float64
+	span := float64(time.Duration(sum.DurationS * float64(time.Second)))
+	if _, err := os.Stat(filepath.Join(dir, results.RequestsFile)); err == nil {
+		err = results.ReadRequests(dir, func(q *results.Request) error {
+			if q.Outcome != results.Completed || q.NHops != 1 {
+				return nil
+			}
+			if d, ok := took[key{q.ID, q.Final}]; ok {
+				outside = append(outside, max(q.Done-q.Sent-d, 0))
+				util := float64(busy[q.Final]) / (span * float64(insts[q.Final].Group.Workers))
+				idle += max(1-util, 0)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &InputError{err}
+		}
+	}
+	if len(outside) == 0 {
+		return nil, &InputError{fmt.Errorf("fit: %s: no request answered at its first hop with a recorded service (requests.csv and %s): the network cannot be fitted", dir, results.BackendFile)}
+	}
+	slices.Sort(outside)
+	rtt := nearestRank(outside, min(max(idle/float64(len(outside))/2, 0.02), 0.5))
 	base := strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
-	fit := &Fitted{Scenario: out}
+	fit := &Fitted{Scenario: out, RTT: rtt, Direct: len(outside)}
+	sc.Network.RTT, sc.Network.Overhead = rtt, 0
 	var files []struct {
 		path string
 		data []byte

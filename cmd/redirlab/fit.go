@@ -46,6 +46,7 @@ func fitCommand() *cli.Command {
 					fmt.Fprintf(c.App.ErrWriter, "redirlab: fit: group %s: %d backend exchanges failed, timed out or were canceled; the fitted service leaves them out\n", g.Name, g.Failed)
 				}
 			}
+			fmt.Fprintf(w, "network.rtt %.3f ms (the time outside the service of a request that found a worker free, from %d requests answered at their first hop)\n", ms(fit.RTT), fit.Direct)
 			fmt.Fprintf(w, "fitted: %s (simulate it: redirlab sim %s)\n", fit.Scenario, fit.Scenario)
 			return nil
 		},
