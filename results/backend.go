@@ -16,7 +16,7 @@ import (
 //	server      the front's instance name
 //	id          the page request's id (redirlab_req; "" without one)
 //	part        0 for the page, k+1 for its object k
-//	service_ms  how long the front's worker was held: the backend's answer, body included
+//	service_ms  how long the request held the front's worker: its wake-up and the backend's answer, body included
 //	status      the status the front answered (502 for an upstream error, 504 for a timeout, 0 when the browser left first)
 //	outcome     ok | error (the backend failed, answered garbage or broke off) | timeout (no answer within workload.timeout) | canceled (the browser left first)
 //
