@@ -26,7 +26,7 @@ servers:
   - {name: hot, workers: 1, queue_capacity: 512, weight: 4, upstream: %q}
   - {name: cool, workers: 1, queue_capacity: 512, weight: 1, upstream: %q}
 manager: {report_interval: 20ms}
-policy: {condition: queue-delay, threshold: 5ms, target: least-loaded, max_hops: 1}
+policy: {condition: queue-delay, threshold: 2ms, target: least-loaded, max_hops: 1}
 workload:
   dispatch: weighted
   arrival: {process: poisson, rate: %s}
