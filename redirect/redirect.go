@@ -34,7 +34,9 @@ import (
 // Config configures a Middleware.
 type Config struct {
 	// Scenario names the servers, the policy and the manager's timings;
-	// the middleware is one of its servers. Required.
+	// the middleware is one of its servers, whose group must say
+	// service: {dist: const} (the handler's run is the service) unless it
+	// is a front (upstream). Required.
 	Scenario *scenarios.Scenario
 	// Server is the middleware's instance name in Scenario, such as
 	// "web-2". Required.
