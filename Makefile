@@ -10,7 +10,7 @@ build:
 # One package at a time (-p 1): the real-server tests measure latency and
 # must not share the two cores with a simulator's theory checks. Then the
 # concurrent packages again under the race detector.
-RACE_PKGS := ./server/ ./loadgen/... ./results/... ./runner/ ./scenarios/ ./policy/ ./dispatch/ ./internal/...
+RACE_PKGS := ./server/ ./redirect/ ./loadgen/... ./results/... ./runner/ ./scenarios/ ./policy/ ./dispatch/ ./internal/...
 
 test:
 	$(GO) test -p 1 -count=1 -timeout 9m $(PKGS)

@@ -321,6 +321,18 @@ func (m *Server[W]) grow() {
 // redirected hops times. The policy sees the live status and, when it
 // needs one, the view from views.
 func (m *Server[W]) ArrivePage(now time.Duration, hops int, d Demand, w W, views ViewSource) Arrival {
+	return m.arrivePage(now, hops, d, w, views, false)
+}
+
+// ArriveHeldPage is ArrivePage for a page whose service ends only when
+// the driver calls Finish for it (ArriveHeld): the policy decides as for
+// any page, and an admitted page holds its worker until finished.
+func (m *Server[W]) ArriveHeldPage(now time.Duration, hops int, w W, views ViewSource) Arrival {
+	return m.arrivePage(now, hops, Demand{}, w, views, true)
+}
+
+// arrivePage is ArrivePage, or ArriveHeldPage when held.
+func (m *Server[W]) arrivePage(now time.Duration, hops int, d Demand, w W, views ViewSource, held bool) Arrival {
 	if !m.up {
 		return Arrival{Kind: Refused, Target: -1}
 	}
@@ -354,7 +366,11 @@ func (m *Server[W]) ArrivePage(now time.Duration, hops int, d Demand, w W, views
 			}
 		}
 	}
-	return m.admit(now, length, m.cfg.Page, d, w)
+	s := m.cfg.Page
+	if held {
+		s = nil // the driver ends the service: see admit
+	}
+	return m.admit(now, length, s, d, w)
 }
 
 // ArriveObject answers an embedded-object request: same queue, object

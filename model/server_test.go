@@ -769,6 +769,30 @@ func TestServerHeld(t *testing.T) {
 			t.Fatalf("after finishing: %+v", st)
 		}
 	})
+	t.Run("page", func(t *testing.T) {
+		p := policy.Config{Condition: policy.QueueLength, LengthThreshold: 0, Target: policy.LeastLoaded, MaxHops: 1, Fraction: 1}
+		m := NewServer[int](serverConfig(t, 0, 1, 3, 10*ms, p))
+		views := &fixedView{v: upView(0, 0)}
+		a := m.ArriveHeldPage(0, 0, 0, views)
+		if a.Kind != Started || a.End < century {
+			t.Fatalf("held page on an idle server: %+v, want started and held", a)
+		}
+		// The condition holds (length 1 > 0): the policy redirects a held
+		// page as any other, but not one at its hop limit.
+		if a := m.ArriveHeldPage(1*ms, 0, 1, views); a.Kind != Redirected || a.Target != 1 {
+			t.Fatalf("held page over threshold: %+v, want redirected to 1", a)
+		}
+		if a := m.ArriveHeldPage(1*ms, 1, 2, views); a.Kind != Queued {
+			t.Fatalf("held page at its hop limit: %v, want queued", a.Kind)
+		}
+		next, end, ok := m.Finish(7*ms, a.Epoch, true, a.End, 0)
+		if !ok || next != 2 || end < century {
+			t.Fatalf("hand-over: %d ending %v (%v), want 2, held", next, end, ok)
+		}
+		if c := m.Counters(7 * ms); c.Pages != 1 || c.Redirected != 1 || c.Busy != 7*ms {
+			t.Fatalf("counters %+v, want 1 page, 1 redirect, 7ms busy", c)
+		}
+	})
 	t.Run("queued, slowed, capacity, crash", func(t *testing.T) {
 		m := NewServer[int](serverConfig(t, 0, 1, 3, 10*ms, noRedirect))
 		fresh := NewServer[int](serverConfig(t, 0, 1, 3, 10*ms, noRedirect)).ArriveHeld(0, 0)

@@ -83,6 +83,9 @@ type Server struct {
 	EWMAWeight float64
 	// PageBytes and ObjectBytes size the real answers.
 	PageBytes, ObjectBytes int
+	// Upstream is the backend's base URL of a front ("" for a redirlab
+	// server); a front's Page and Object samplers are never drawn.
+	Upstream string
 }
 
 // Manager holds the timings of agents and manager.
@@ -149,7 +152,7 @@ func Resolve(sc *scenarios.Scenario) (*Plan, error) {
 	for i, in := range inst {
 		g := in.Group
 		s := Server{Index: i, Name: in.Name, Workers: g.Workers, Capacity: g.QueueCapacity,
-			EWMAWeight: ewma, PageBytes: g.PageBytes, ObjectBytes: g.ObjectBytes}
+			EWMAWeight: ewma, PageBytes: g.PageBytes, ObjectBytes: g.ObjectBytes, Upstream: g.Upstream}
 		// The scenario package fills these; a scenario built in code
 		// gets the same defaults.
 		if s.Workers == 0 {

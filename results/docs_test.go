@@ -118,9 +118,10 @@ func docCheckColumns(t *testing.T, secs []docSection, file string, header []stri
 
 func TestDocsResultsColumns(t *testing.T) {
 	secs := readDocSections(t, resultsDoc)
-	for _, f := range []string{SummaryFile, RequestsFile, ServersFile, TimeseriesFile, ScenarioFile} {
+	for _, f := range []string{SummaryFile, RequestsFile, ServersFile, TimeseriesFile, ScenarioFile, BackendFile} {
 		docFileSection(t, secs, f)
 	}
+	docCheckColumns(t, secs, BackendFile, backendHeader)
 	docCheckColumns(t, secs, RequestsFile, requestsHeader)
 	docCheckColumns(t, secs, ServersFile, serversHeader)
 	docCheckColumns(t, secs, TimeseriesFile, timeseriesHeader)

@@ -21,6 +21,7 @@ import (
 	"github.com/redirlab/redirlab/loadgen"
 	"github.com/redirlab/redirlab/plan"
 	"github.com/redirlab/redirlab/policy"
+	"github.com/redirlab/redirlab/redirect"
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/results/plots"
 	"github.com/redirlab/redirlab/results/report"
@@ -268,6 +269,11 @@ func Check(jobs []job, opts Options) error {
 		return err
 	}
 	for _, r := range runs {
+		if err := scenarios.CheckUpstream(r, opts.Mode); err != nil {
+			return err
+		}
+	}
+	for _, r := range runs {
 		p, err := plan.Resolve(r)
 		if err != nil {
 			return &InputError{err}
@@ -401,7 +407,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 			rec.Note("load only: the servers ran elsewhere, so servers.csv and per-server figures are empty")
 			runErr = runLoad(ctx, j.sc, opts, rec, &zero)
 		} else {
-			runErr = runReal(ctx, j.sc, rec)
+			runErr = runReal(ctx, j.sc, rec, j.dir, opts.NoRecords)
 		}
 	}
 	took := time.Since(start)
@@ -457,13 +463,38 @@ const LateStart = time.Millisecond
 
 // runReal starts the cluster, samples its servers, and drives it with
 // the load generator.
-func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) error {
+func runReal(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder, dir string, noRecords bool) (err error) {
 	if sc.Interval() == 0 {
 		rec.Note(fmt.Sprintf("manager.report_interval 0 (an exact view) exists only in simulation: this real run reported every %v", plan.RealExactInterval))
 	}
-	cl, err := server.NewCluster(sc, server.ClusterOptions{})
+	cl, err := server.NewCluster(sc, server.ClusterOptions{Front: redirect.ClusterFront})
 	if err != nil {
 		return err
+	}
+	if sc.HasUpstream() {
+		// The fronts stream backend.csv, finished once the load has
+		// stopped; without records they keep none.
+		var bw *results.BackendWriter
+		if !noRecords {
+			var names []string
+			for _, in := range sc.Instances() {
+				names = append(names, in.Name)
+			}
+			if bw, err = results.NewBackendWriter(dir, names); err != nil {
+				cl.Close()
+				return err
+			}
+			defer func() { err = errors.Join(err, bw.Close()) }()
+		}
+		for i := range sc.Instances() {
+			if f, ok := cl.Front(i).(*redirect.Front); ok {
+				if bw != nil {
+					f.StreamRecords(bw)
+				} else {
+					f.KeepRecords(false)
+				}
+			}
+		}
 	}
 	if err := cl.Start(ctx); err != nil {
 		return err

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -73,9 +74,16 @@ func encodeValue(v reflect.Value) *yaml.Node {
 		if s, ok := v.Interface().(Scenario); ok {
 			defaultInterval = s.SampleIntervalDefault
 		}
+		front := false
+		if g, ok := v.Interface().(ServerGroup); ok {
+			front = g.Upstream != ""
+		}
 		for _, f := range fieldsOf(t) {
 			if defaultInterval && f.name == "sample_interval" {
 				continue
+			}
+			if front && slices.Contains(frontFields, f.name) {
+				continue // a front's are placeholders, refused when written
 			}
 			fn := encodeValue(v.Field(f.index))
 			if fn == nil {

@@ -38,6 +38,15 @@ func TestErrors(t *testing.T) {
 	}{
 		// Unknown keys are errors, with a suggestion.
 		{"    workers: 2", "    workerz: 2", nil, "t.yaml:6: servers[1].workerz: unknown key (did you mean workers?)"},
+		// A front's upstream must be a base URL.
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: ftp://x", nil, `t.yaml:7: servers[1].upstream: "ftp://x": the scheme must be http or https`},
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://127.0.0.1:8080/?a=1", nil, `t.yaml:7: servers[1].upstream: "http://127.0.0.1:8080/?a=1": must not have a query or fragment`},
+		// A front's service is its backend's: a distribution has no effect.
+		{"    service: {dist: lognormal, mean: 20ms}", "    service: {dist: lognormal, mean: 20ms}\n    upstream: http://127.0.0.1:8080", nil, "t.yaml:7: servers[1].service: has no effect: servers[].upstream makes this group a front"},
+		// redirlab cannot slow a real backend.
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://127.0.0.1:8080\nfaults: [{at: 1s, server: slow, action: slowdown, factor: 2, for: 1s}]", nil, "t.yaml:8: faults[0].server: slow-1 is a front for http://127.0.0.1:8080 (servers[].upstream): redirlab cannot slow down, crash or restart a real backend"},
+		// The predicted estimator needs a mean service time a front has not.
+		{"  threshold: 8", "  threshold: 8\n  estimator: predicted", []string{"policy.condition=queue-delay", "policy.threshold=10ms", "servers[1].upstream=http://127.0.0.1:8080", "servers[1].service="}, "t.yaml:11: policy.estimator: predicted needs each server's mean service time, and servers[1] (slow) is a front"},
 		// Unknown top-level key.
 		{"name: t", "nmae: t", nil, "t.yaml:1: nmae: unknown key (did you mean name?)"},
 		// A key written twice.

@@ -99,6 +99,10 @@ type ServerGroup struct {
 	ObjectBytes int `yaml:"object_bytes"`
 	// Weight is the group's share under weighted dispatch. Default 1.
 	Weight float64 `yaml:"weight"`
+	// Upstream, when set, is the base URL of a real backend: each
+	// instance is then a front, a reverse proxy whose service is the
+	// backend's answer (real runs only).
+	Upstream string `yaml:"upstream"`
 }
 
 // Service is a service-time distribution.

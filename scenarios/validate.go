@@ -101,6 +101,9 @@ func (s *Scenario) validate(r *reader) error {
 	if s.Policy.Condition == "adaptive" && s.Manager.Decision == "central" {
 		return r.errf(joinPath("manager", "decision"), "central cannot decide condition adaptive: each server keeps its own limit from its own latencies; write decision: local")
 	}
+	if err := s.checkFrontPolicy(r); err != nil {
+		return err
+	}
 	if err := s.Workload.validate(r, "workload", s); err != nil {
 		return err
 	}
@@ -220,6 +223,9 @@ func (g *ServerGroup) validate(r *reader, path string) error {
 	}
 	if g.QueueCapacity < g.Workers {
 		return r.errf(joinPath(path, "queue_capacity"), "must be at least workers (%d): it counts requests in service too", g.Workers)
+	}
+	if g.Upstream != "" || r.has(joinPath(path, "upstream")) {
+		return g.validateUpstream(r, path)
 	}
 	if err := g.Service.validate(r, joinPath(path, "service")); err != nil {
 		return err
@@ -781,6 +787,9 @@ func (f *Fault) validate(r *reader, path string, s *Scenario) error {
 			return r.errf(sp, "unknown server %q (servers: %s)", f.Server, s.serverList(20))
 		}
 		f.ServerIndex = i
+		if err := checkFrontFault(r, sp, f, s.Instances()[i]); err != nil {
+			return err
+		}
 	}
 	fp := joinPath(path, "factor")
 	if f.Action == "slowdown" {

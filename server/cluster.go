@@ -30,6 +30,10 @@ type ClusterOptions struct {
 	// Host is the address servers and manager bind, each on an ephemeral
 	// port. Default "127.0.0.1".
 	Host string
+	// Front builds the front of a server with an upstream from its
+	// configuration (package redirect's NewFront). Without it a scenario
+	// with fronts is refused.
+	Front func(Config) (Front, error)
 }
 
 // Cluster is a scenario's servers and manager, in-process on loopback,
@@ -39,7 +43,9 @@ type Cluster struct {
 	plan    *plan.Plan
 	opts    ClusterOptions
 	manager *Manager
+	// servers[i] is server i, or nil when fronts[i] fronts a backend.
 	servers []*Server
+	fronts  []Front
 	start   time.Time
 
 	stop       chan struct{}
@@ -82,8 +88,9 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 		return nil, err
 	}
 	c.manager = m
+	c.fronts = make([]Front, len(p.Servers))
 	for i := range p.Servers {
-		s, err := New(Config{
+		cfg := Config{
 			Scenario:     sc,
 			Index:        i,
 			Listen:       listen,
@@ -91,8 +98,21 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 			AlsoRegister: opts.Registry,
 			Token:        token,
 			// The manager URL is known only once it listens; Start fills it.
-		})
-		if err != nil {
+		}
+		var s *Server
+		if p.Servers[i].Upstream != "" {
+			if opts.Front == nil {
+				c.closeBuilt()
+				return nil, fmt.Errorf("cluster: server %s fronts %s, and this cluster builds no fronts (ClusterOptions.Front)", p.Servers[i].Name, p.Servers[i].Upstream)
+			}
+			f, err := opts.Front(cfg)
+			if err != nil {
+				c.closeBuilt()
+				return nil, err
+			}
+			c.fronts[i] = f
+		} else if s, err = New(cfg); err != nil {
+			c.closeBuilt()
 			return nil, err
 		}
 		c.servers = append(c.servers, s)
@@ -118,10 +138,16 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.manager.Start(); err != nil {
 		return err
 	}
-	for _, s := range c.servers {
-		s.cfg.RunStart = c.start
-		s.cfg.ManagerURL = c.manager.URL()
-		if err := s.Start(); err != nil {
+	for i, s := range c.servers {
+		var err error
+		if s == nil {
+			err = c.fronts[i].Start(c.start, c.manager.URL())
+		} else {
+			s.cfg.RunStart = c.start
+			s.cfg.ManagerURL = c.manager.URL()
+			err = s.Start()
+		}
+		if err != nil {
 			c.closeLocked()
 			return err
 		}
@@ -171,7 +197,11 @@ func (c *Cluster) RunStart() time.Time { return c.start }
 func (c *Cluster) URLs() []string {
 	out := make([]string, len(c.servers))
 	for i, s := range c.servers {
-		out[i] = s.URL()
+		if s == nil {
+			out[i] = c.fronts[i].URL()
+		} else {
+			out[i] = s.URL()
+		}
 	}
 	return out
 }
@@ -179,8 +209,11 @@ func (c *Cluster) URLs() []string {
 // ManagerURL is the manager's base URL (after Start).
 func (c *Cluster) ManagerURL() string { return c.manager.URL() }
 
-// Server returns server i.
+// Server returns server i (nil when it is a front).
 func (c *Cluster) Server(i int) *Server { return c.servers[i] }
+
+// Front returns server i's front (nil when it is a redirlab server).
+func (c *Cluster) Front(i int) Front { return c.fronts[i] }
 
 // Manager returns the manager.
 func (c *Cluster) Manager() *Manager { return c.manager }
@@ -191,7 +224,11 @@ func (c *Cluster) Manager() *Manager { return c.manager }
 func (c *Cluster) Sample(at time.Duration) []results.ServerSample {
 	out := make([]results.ServerSample, len(c.servers))
 	for i, s := range c.servers {
-		out[i] = s.Sample(at)
+		if s == nil {
+			out[i] = c.fronts[i].Sample(at)
+		} else {
+			out[i] = s.Sample(at)
+		}
 		if st, ok := c.manager.Reported(i); ok {
 			out[i].ReportedQueueLength = st.QueueLength
 			out[i].ReportedQueueDelay = st.QueueDelay
@@ -224,12 +261,28 @@ func (c *Cluster) closeLocked() error {
 	c.mu.Unlock()
 	c.faultsWG.Wait()
 	c.mu.Lock()
-	var errs []error
-	for _, s := range c.servers {
-		errs = append(errs, s.Close())
-	}
+	errs := []error{c.closeServers()}
 	errs = append(errs, c.manager.Close())
 	return errors.Join(errs...)
+}
+
+// closeServers closes every server and front.
+func (c *Cluster) closeServers() error {
+	var errs []error
+	for i, s := range c.servers {
+		if s != nil {
+			errs = append(errs, s.Close())
+		} else if c.fronts[i] != nil {
+			errs = append(errs, c.fronts[i].Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// closeBuilt closes what NewCluster built before it failed.
+func (c *Cluster) closeBuilt() {
+	_ = c.closeServers()
+	_ = c.manager.Close()
 }
 
 // faultAction is one step of the fault plan, at a time since run start.
@@ -265,6 +318,14 @@ func (c *Cluster) faultActions() ([]faultAction, error) {
 // change carries out one change of the fault state.
 func (c *Cluster) change(state *model.Faults, ch model.Change) error {
 	switch ch.Kind {
+	case model.SetSlowdown, model.CrashServer, model.RestartServer:
+		if c.servers[ch.Server] == nil {
+			// Validation refuses these on a front; a scenario built in
+			// code may not have been validated.
+			return fmt.Errorf("%s fronts a real backend, which cannot be slowed, crashed or restarted", c.plan.Servers[ch.Server].Name)
+		}
+	}
+	switch ch.Kind {
 	case model.SetSlowdown:
 		c.servers[ch.Server].SetSlowdown(ch.Factor)
 	case model.CrashServer:
@@ -275,7 +336,11 @@ func (c *Cluster) change(state *model.Faults, ch model.Change) error {
 		c.manager.SetOutage(ch.On)
 	case model.SetReportLoss:
 		for i, s := range c.servers {
-			s.SetReportLoss(state.ReportLoss(i))
+			if s == nil {
+				c.fronts[i].SetReportLoss(state.ReportLoss(i))
+			} else {
+				s.SetReportLoss(state.ReportLoss(i))
+			}
 		}
 	}
 	return nil

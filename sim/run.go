@@ -16,6 +16,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) err
 	if sc == nil || rec == nil {
 		return errors.New("sim: Run needs a scenario and a recorder")
 	}
+	if err := scenarios.CheckUpstream(sc, scenarios.Sim); err != nil {
+		return err
+	}
 	s, err := newSimulation(sc, rec)
 	if err != nil {
 		return err

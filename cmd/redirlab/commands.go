@@ -248,8 +248,13 @@ func validateCommand() *cli.Command {
 				return err
 			}
 			// What sim would refuse before it starts (a setting without
-			// effect, a run too large), validate refuses too.
-			if err := runner.CheckScenario(sc, runner.Sim, nil, budget(c)); err != nil {
+			// effect, a run too large), validate refuses too; a scenario
+			// with fronts only runs for real, so it is checked as run.
+			mode := runner.Sim
+			if sc.HasUpstream() {
+				mode = runner.Real
+			}
+			if err := runner.CheckScenario(sc, mode, nil, budget(c)); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "%s: ok: %d servers, %d run(s)", sc.File, len(sc.Instances()), len(runs))

@@ -153,6 +153,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			loadgenCommand(),
 			mergeCommand(),
+			fitCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -172,7 +173,7 @@ func commandNames(app *cli.App) string {
 // valueFlags are the flags that take a value as the next argument.
 var valueFlags = map[string]bool{
 	"out": true, "o": true, "set": true, "s": true, "mode": true, "format": true,
-	"baseline": true, "listen": true, "server": true, "manager": true, "target": true,
+	"baseline": true, "listen": true, "server": true, "manager": true, "target": true, "upstream": true,
 	"parallel": true, "variant": true, "t": true, "f": true, "tolerance": true,
 	"b": true, "token-file": true, "allow": true, "idle-timeout": true, "read-timeout": true,
 	"write-timeout": true, "max-send-lag": true, "min-completed": true,

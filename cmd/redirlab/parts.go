@@ -7,6 +7,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/redirlab/redirlab/loadgen"
+	"github.com/redirlab/redirlab/plan"
+	"github.com/redirlab/redirlab/redirect"
 	"github.com/redirlab/redirlab/runner"
 	"github.com/redirlab/redirlab/scenarios"
 	"github.com/redirlab/redirlab/server"
@@ -66,6 +68,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "server", Required: true, Usage: "instance name in the scenario, e.g. web-2"},
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "manager", Required: true, Usage: "manager URL, e.g. http://10.0.0.1:7070"},
+			&cli.StringFlag{Name: "upstream", Usage: "run the server as a front for this backend (base URL, e.g. http://127.0.0.1:8081), in place of its group's upstream"},
 			setFlag,
 		}, append(tokenFlags(), timeoutFlags(time.Minute)...)...),
 		Action: func(c *cli.Context) error {
@@ -87,11 +90,14 @@ func serveCommand() *cli.Command {
 				return err
 			}
 			name := c.String("server")
+			warn := func(msg string) { fmt.Fprintf(c.App.ErrWriter, "redirlab: %s: %s\n", name, msg) }
+			i, _ := sc.Lookup(name)
+			if up := c.String("upstream"); up != "" || sc.Instances()[i].Group.Upstream != "" {
+				return serveFront(c, cfg, i, up, warn)
+			}
 			return badInputIf(server.Serve(c.Context, cfg, name, func(addr string) {
 				fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, reporting to %s\n", name, sc.Name, addr, cfg.ManagerURL)
-			}, func(msg string) {
-				fmt.Fprintf(c.App.ErrWriter, "redirlab: %s: %s\n", name, msg)
-			}))
+			}, warn))
 		},
 	}
 }
@@ -166,4 +172,26 @@ func instanceNames(sc *scenarios.Scenario) []string {
 		names = append(names, in.Name)
 	}
 	return names
+}
+
+// serveFront runs server i as a front for upstream ("" for its group's).
+// Alone it writes no results, so it keeps no backend records.
+func serveFront(c *cli.Context, cfg server.Config, i int, upstream string, warn func(string)) error {
+	p, err := plan.Resolve(cfg.Scenario)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Index = i
+	f, err := redirect.NewFront(cfg, upstream)
+	if err != nil {
+		return badInputIf(err)
+	}
+	f.KeepRecords(false)
+	name := p.Servers[i].Name
+	if upstream == "" {
+		upstream = p.Servers[i].Upstream
+	}
+	return badInputIf(server.ServeFront(c.Context, f, cfg.ManagerURL, p.Manager.RealInterval, func(addr string) {
+		fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, a front for %s, reporting to %s\n", name, cfg.Scenario.Name, addr, upstream, cfg.ManagerURL)
+	}, warn))
 }
