@@ -283,6 +283,14 @@ func (mw *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "queue full", http.StatusServiceUnavailable)
 		return
+	case model.Shed:
+		// policy.action shed: turned away while the condition holds, told
+		// apart from a full queue by its header, as the server does.
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set(model.ShedHeader, "1")
+		http.Error(w, "shed", http.StatusServiceUnavailable)
+		return
 	case model.Queued:
 		select {
 		case <-t.ch:

@@ -243,3 +243,55 @@ workload: {arrival: {process: poisson, rate: 1/s}, timeout: 300ms}
 		}
 	}
 }
+
+// TestMiddlewareSheds: under policy.action shed a page arriving while the
+// condition holds is answered 503 with the shed header and never reaches
+// the handler; the counters say shed, not rejected.
+func TestMiddlewareSheds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := parse(t, `name: shed
+duration: 1s
+servers:
+  - {name: web, workers: 1, service: {dist: const}}
+policy: {condition: queue-length, threshold: 0, action: shed}
+workload: {arrival: {process: poisson, rate: 1/s}}
+`)
+		gate := make(chan struct{})
+		var mu sync.Mutex
+		served := 0
+		app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			served++
+			mu.Unlock()
+			<-gate
+		})
+		mw, err := New(Config{Scenario: sc, Server: "web"}, app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan int, 1)
+		go func() {
+			w := httptest.NewRecorder()
+			mw.ServeHTTP(w, httptest.NewRequest("GET", "/page", nil))
+			done <- w.Code
+		}()
+		synctest.Wait()
+		w := httptest.NewRecorder()
+		mw.ServeHTTP(w, httptest.NewRequest("GET", "/page", nil))
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get(model.ShedHeader) != "1" || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("while one is served: %d %v, want 503 with %s and Retry-After", w.Code, w.Header(), model.ShedHeader)
+		}
+		close(gate)
+		if code := <-done; code != http.StatusOK {
+			t.Fatalf("the first page got %d", code)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if served != 1 {
+			t.Fatalf("handler ran %d times, want 1 (the shed page never reaches it)", served)
+		}
+		if c := mw.Counters(); c.Shed != 1 || c.Rejected != 0 {
+			t.Fatalf("counters %+v, want 1 shed, 0 rejected", c)
+		}
+	})
+}
