@@ -41,6 +41,14 @@ func TestErrors(t *testing.T) {
 		// A front's upstream must be a base URL.
 		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: ftp://x", nil, `t.yaml:7: servers[1].upstream: "ftp://x": the scheme must be http or https`},
 		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://127.0.0.1:8080/?a=1", nil, `t.yaml:7: servers[1].upstream: "http://127.0.0.1:8080/?a=1": must not have a query or fragment`},
+		// A port no backend can listen on is refused before the run.
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://127.0.0.1:99999", nil, `t.yaml:7: servers[1].upstream: "http://127.0.0.1:99999": port 99999 is not one a backend can listen on (1 to 65535)`},
+		// Port 0 is no port.
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://127.0.0.1:0", nil, `t.yaml:7: servers[1].upstream: "http://127.0.0.1:0": port 0 is not one a backend can listen on`},
+		// User info is named as such.
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://u:p@127.0.0.1:8080", nil, `t.yaml:7: servers[1].upstream: "http://u:p@127.0.0.1:8080": must not carry a user or password`},
+		// A front's weight is validated as any group's.
+		{"    service: {dist: lognormal, mean: 20ms}", "    upstream: http://127.0.0.1:8080\n    weight: -1", nil, `t.yaml:8: servers[1].weight: must not be negative, got -1`},
 		// A front's service is its backend's: a distribution has no effect.
 		{"    service: {dist: lognormal, mean: 20ms}", "    service: {dist: lognormal, mean: 20ms}\n    upstream: http://127.0.0.1:8080", nil, "t.yaml:7: servers[1].service: has no effect: servers[].upstream makes this group a front"},
 		// redirlab cannot slow a real backend.

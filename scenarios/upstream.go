@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 )
 
 // A server group with an upstream is a front for a real backend: its
@@ -26,8 +27,12 @@ func (g *ServerGroup) validateUpstream(r *reader, path string) error {
 		return r.errf(up, "not a URL: %v", err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return r.errf(up, "%q: the scheme must be http or https", g.Upstream)
-	case u.Host == "" || u.User != nil || u.Opaque != "":
-		return r.errf(up, "%q: must be scheme://host:port, optionally with a path", g.Upstream)
+	case u.User != nil:
+		return r.errf(up, "%q: must not carry a user or password: a front passes the browser's own headers", g.Upstream)
+	case u.Host == "" || u.Opaque != "" || u.Hostname() == "":
+		return r.errf(up, "%q: must be scheme://host[:port], optionally with a path", g.Upstream)
+	case u.Port() != "" && !validPort(u.Port()):
+		return r.errf(up, "%q: port %s is not one a backend can listen on (1 to 65535)", g.Upstream, u.Port())
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return r.errf(up, "%q: must not have a query or fragment", g.Upstream)
 	}
@@ -99,4 +104,10 @@ func CheckUpstream(s *Scenario, mode Mode) error {
 			Msg: fmt.Sprintf("%s is a front for a real backend (%s), which the simulator cannot run: run the scenario (redirlab run), then fit a simulatable one from its results with redirlab fit DIR --out fitted.yaml", s.Servers[i].Name, s.Servers[i].Upstream)}
 	}
 	return nil
+}
+
+// validPort reports whether p is a TCP port number from 1 to 65535.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }

@@ -224,6 +224,11 @@ func (g *ServerGroup) validate(r *reader, path string) error {
 	if g.QueueCapacity < g.Workers {
 		return r.errf(joinPath(path, "queue_capacity"), "must be at least workers (%d): it counts requests in service too", g.Workers)
 	}
+	if !r.has(joinPath(path, "weight")) {
+		g.Weight = 1
+	} else if g.Weight < 0 {
+		return r.errf(joinPath(path, "weight"), "must not be negative, got %g", g.Weight)
+	}
 	if g.Upstream != "" || r.has(joinPath(path, "upstream")) {
 		return g.validateUpstream(r, path)
 	}
@@ -240,11 +245,6 @@ func (g *ServerGroup) validate(r *reader, path string) error {
 	}
 	if err := count(r, joinPath(path, "object_bytes"), &g.ObjectBytes, 8192, 0, maxBytes); err != nil {
 		return err
-	}
-	if !r.has(joinPath(path, "weight")) {
-		g.Weight = 1
-	} else if g.Weight < 0 {
-		return r.errf(joinPath(path, "weight"), "must not be negative, got %g", g.Weight)
 	}
 	return nil
 }
