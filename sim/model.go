@@ -240,7 +240,8 @@ func (s *simulation) run(ctx context.Context) error {
 		// reached. What servers still do for browsers that gave up is not
 		// simulated further: it changes no record, and under a large
 		// slowdown it would last for ever.
-		if s.arrivalsDone && s.inFlight == 0 && s.pendingPages == 0 && (s.closed || s.events.len() == 0 || s.events.top().at >= s.horizon) {
+		top := s.events.top()
+		if s.arrivalsDone && s.inFlight == 0 && s.pendingPages == 0 && (s.closed || top == nil || top.at >= s.horizon) {
 			break
 		}
 		// The next occurrence is the earliest (time, seq) of the heap's
@@ -249,8 +250,7 @@ func (s *simulation) run(ctx context.Context) error {
 		src := -1
 		var at time.Duration
 		var seq uint64
-		if s.events.len() > 0 {
-			top := s.events.top()
+		if top != nil {
 			src, at, seq = fromHeap, top.at, top.key>>kindBits
 		}
 		if s.arrPending && (src < 0 || s.arrAt < at || (s.arrAt == at && s.arrSeq < seq)) {
