@@ -265,7 +265,10 @@ func (s *simulation) run(ctx context.Context) error {
 		case fromDeadline:
 			dl := s.dls.pop()
 			s.now = dl.at
-			s.expireRequest(dl)
+			// Most deadlines are of pages answered long ago: no call then.
+			if s.deadlineLive(&dl) {
+				s.expireRequest(dl)
+			}
 			continue
 		case fromArrival:
 			s.now = s.arrAt
@@ -622,12 +625,19 @@ func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Du
 	s.events.push(at, evPage, slot, r.gen)
 }
 
+// deadlineLive reports whether dl's exchange is still waiting for an
+// answer, so that its timeout changes something.
+func (s *simulation) deadlineLive(dl *deadline) bool {
+	r := &s.reqs[dl.slot]
+	return r.gen == dl.gen && !r.pageDone && !r.abandoned && r.phase != phFree && r.phase != phPending && r.phase != phObjects
+}
+
 // expireRequest: a page request's timeout has come.
 func (s *simulation) expireRequest(dl deadline) {
-	r := &s.reqs[dl.slot]
-	if r.gen != dl.gen || r.pageDone || r.abandoned || r.phase == phFree || r.phase == phPending || r.phase == phObjects {
+	if !s.deadlineLive(&dl) {
 		return
 	}
+	r := &s.reqs[dl.slot]
 	r.abandoned = true
 	if r.object {
 		s.objectEnded(dl.slot, false)
