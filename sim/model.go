@@ -161,6 +161,7 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		s.servers[i] = model.NewServer[int32](p.ServerConfig(i, p.PolicyStream(i)))
 		s.live[i] = policy.Status{Server: i, Workers: p.Servers[i].Workers, Up: true}
 	}
+	s.exact.Servers = s.live
 	if s.interval > 0 {
 		rc := p.RegistryConfig()
 		rc.Rand = s.mgrRng // one manager stream, as the agents' order and lost reports draw from it too
@@ -677,7 +678,7 @@ func (s *simulation) exactView() *policy.View {
 		}
 	}
 	v := &s.exact
-	v.Servers, v.At = s.live, s.now
+	v.At = s.now // v.Servers is s.live, set once
 	if s.cfg.Placement == policy.Central {
 		v.Instructions = s.cfg.Instruct(s.live, s.mgrRng)
 	}
