@@ -156,6 +156,13 @@ func (h *eventHeap) top() *event {
 	return &h.ev[0]
 }
 
+// popTop is pop for a caller that has just had top from top, with no
+// push since.
+func (h *eventHeap) popTop(top *event) event {
+	h.popped = true
+	return *top
+}
+
 // pop removes and returns the earliest event; the heap must not be empty.
 func (h *eventHeap) pop() event {
 	h.settle()

@@ -279,7 +279,7 @@ func (s *simulation) run(ctx context.Context) error {
 		default:
 			return fmt.Errorf("sim: nothing left to happen at %v with %d requests in flight", s.now, s.inUse)
 		}
-		e := s.events.pop()
+		e := s.events.popTop(top)
 		s.now = e.at
 		switch e.kind() {
 		case evDone:
