@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test bench vet run sim fuzz clean gate baselines
+.PHONY: build test bench vet run sim fuzz clean gate baselines pgo
 
 build:
 	$(GO) build -o redirlab ./cmd/redirlab
@@ -30,6 +30,14 @@ vet:
 # benchstat reads: `benchstat old.txt bench.txt`.
 BENCH_PKGS := ./policy/ ./model/ ./sim/ ./server/ ./loadgen/ ./results/ ./dispatch/
 BENCH_COUNT ?= 6
+
+# cmd/redirlab/default.pgo is a CPU profile of the simulator's benchmark;
+# go build uses it for profile-guided optimisation of the redirlab command
+# (the hot simulator calls get inlined). It changes no output. Rewrite it
+# after large changes to the simulator's hot path.
+pgo:
+	$(GO) test -run '^$$' -bench Sim100Servers -benchtime 8x -cpuprofile cmd/redirlab/default.pgo ./sim/
+	rm -f sim.test
 
 bench:
 	./scripts/bench-sim.sh

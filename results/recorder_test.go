@@ -859,3 +859,21 @@ func TestOutOfRange(t *testing.T) {
 		t.Errorf("notes %q, want %q", s.Notes, want)
 	}
 }
+
+// TestSeriesCurrentSecondAfterGrowth: a record in the current second is
+// counted in the series' rows after a record far beyond the end (counted
+// in the last second kept) has grown them, which moves them in memory.
+func TestSeriesCurrentSecondAfterGrowth(t *testing.T) {
+	s := newSeries(0, time.Second)
+	q := func(done time.Duration) *Request { return &Request{Done: done, Outcome: Rejected} }
+	s.add(q(500*time.Millisecond), 0)
+	s.add(q(3*time.Hour), 0)
+	s.add(q(600*time.Millisecond), 0)
+	secs := s.finish()
+	if got := secs[0].Requests; got != 2 {
+		t.Errorf("second 0: %d requests, want 2", got)
+	}
+	if got := secs[len(secs)-1].Requests; got != 1 || s.beyond != 1 {
+		t.Errorf("last second: %d requests (%d beyond), want 1 (1)", got, s.beyond)
+	}
+}

@@ -59,6 +59,7 @@ type series struct {
 	// mostly in completion order, so most fall in it again.
 	cur            int
 	curFrom, curTo time.Duration
+	curRow         *Second // &secs[cur], kept so that add skips second
 }
 
 type openSecond struct {
@@ -80,11 +81,9 @@ func newSeries(warmup, duration time.Duration) *series {
 	return s
 }
 
-// second returns the row for a completion time, growing the series.
+// second returns the row for a completion time outside the current
+// second, growing the series.
 func (s *series) second(done time.Duration) (int, *Second) {
-	if done >= s.curFrom && done < s.curTo {
-		return s.cur, &s.secs[s.cur]
-	}
 	i := 0
 	if done > s.start {
 		i = int((done - s.start) / time.Second)
@@ -99,12 +98,18 @@ func (s *series) second(done time.Duration) (int, *Second) {
 	if i < s.limit && done >= s.start {
 		s.cur, s.curFrom, s.curTo = i, s.secs[i].T, s.secs[i].T+time.Second
 	}
+	if s.curTo > s.curFrom {
+		s.curRow = &s.secs[s.cur] // secs may have moved
+	}
 	return i, &s.secs[i]
 }
 
 // add counts one record; lat is its histogram value (completed only).
 func (s *series) add(q *Request, lat int64) {
-	i, row := s.second(q.Done)
+	i, row := s.cur, s.curRow
+	if q.Done < s.curFrom || q.Done >= s.curTo {
+		i, row = s.second(q.Done)
+	}
 	row.Requests++
 	switch q.Outcome {
 	case Completed:
@@ -112,7 +117,7 @@ func (s *series) add(q *Request, lat int64) {
 		if d := time.Duration(lat); d > row.Max {
 			row.Max = d
 		}
-		o := &s.open[i%openSeconds]
+		o := &s.open[uint(i)%openSeconds] // i >= 0: a mask
 		if o.sec != i {
 			if o.sec > i {
 				s.late++

@@ -55,16 +55,27 @@ func before(a, b *event) bool {
 type eventHeap struct {
 	ev  []event
 	seq uint64
+	// popped: ev[0] was returned by pop and is still in place. The next
+	// push takes its place with one sift-down (a finishing service most
+	// often schedules the next one), instead of a removal and an
+	// insertion; the next look at the heap removes it otherwise. Keys are
+	// unique, so the order of pops is the same either way.
+	popped bool
 }
 
 // push schedules an event of kind k at time at, stamping the next
 // sequence number.
 func (h *eventHeap) push(at time.Duration, k kind, slot int32, gen uint32) {
 	h.seq++
-	h.ev = append(h.ev, event{at: at, key: h.seq<<kindBits | uint64(k), slot: slot, gen: gen})
+	e := event{at: at, key: h.seq<<kindBits | uint64(k), slot: slot, gen: gen}
+	if h.popped {
+		h.popped = false
+		h.down(e)
+		return
+	}
+	h.ev = append(h.ev, e)
 	a := h.ev
 	i := len(a) - 1
-	e := a[i]
 	for i > 0 {
 		p := (i - 1) / 2
 		if !before(&e, &a[p]) {
@@ -84,41 +95,79 @@ func (h *eventHeap) nextSeq() uint64 {
 	return h.seq
 }
 
-// len is the number of pending events.
-func (h *eventHeap) len() int { return len(h.ev) }
-
-// top is the earliest event; the heap must not be empty.
-func (h *eventHeap) top() *event { return &h.ev[0] }
-
-// pop removes and returns the earliest event; the heap must not be empty.
-func (h *eventHeap) pop() event {
-	a := h.ev
-	top := a[0]
-	n := len(a) - 1
-	e := a[n]
-	a = a[:n]
-	h.ev = a
-	if n == 0 {
-		return top
+// settle removes the event pop returned, if it is still in place.
+func (h *eventHeap) settle() {
+	if h.popped {
+		h.removeTop()
 	}
-	i := 0
+}
+
+// removeTop removes the root event.
+func (h *eventHeap) removeTop() {
+	h.popped = false
+	n := len(h.ev) - 1
+	e := h.ev[n]
+	h.ev = h.ev[:n]
+	if n > 0 {
+		h.down(e)
+	}
+}
+
+// down puts e in place of the root event, which is gone, and sifts it
+// down. Indices are unsigned and children are reached through pointers
+// so that the loop has no bounds checks.
+func (h *eventHeap) down(e event) {
+	a := h.ev
+	n := uint(len(a))
+	hole := &a[0]
+	i := uint(0)
 	for {
 		l := 2*i + 1
 		if l >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && before(&a[r], &a[l]) {
-			m = r
+		c, m := &a[l], l
+		if r := l + 1; r < n {
+			if rc := &a[r]; before(rc, c) {
+				c, m = rc, r
+			}
 		}
-		if !before(&a[m], &e) {
+		if !before(c, &e) {
 			break
 		}
-		a[i] = a[m]
-		i = m
+		*hole = *c
+		hole, i = c, m
 	}
-	a[i] = e
-	return top
+	*hole = e
+}
+
+// len is the number of pending events.
+func (h *eventHeap) len() int {
+	h.settle()
+	return len(h.ev)
+}
+
+// top is the earliest event, nil if there is none.
+func (h *eventHeap) top() *event {
+	h.settle()
+	if len(h.ev) == 0 {
+		return nil
+	}
+	return &h.ev[0]
+}
+
+// popTop is pop for a caller that has just had top from top, with no
+// push since.
+func (h *eventHeap) popTop(top *event) event {
+	h.popped = true
+	return *top
+}
+
+// pop removes and returns the earliest event; the heap must not be empty.
+func (h *eventHeap) pop() event {
+	h.settle()
+	h.popped = true
+	return h.ev[0]
 }
 
 // deadline is a page request's timeout, kept in a FIFO rather than the

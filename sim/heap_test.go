@@ -9,7 +9,9 @@ import (
 
 // TestHeapAgainstSortedReference pushes and pops random events (with many
 // equal times) and checks every pop against a naive reference: a slice
-// kept sorted by (time, scheduling order).
+// kept sorted by (time, scheduling order). The length is looked at only
+// now and then, so that a push often follows a pop directly (the popped
+// event is then replaced in place).
 func TestHeapAgainstSortedReference(t *testing.T) {
 	type ref struct {
 		at   time.Duration
@@ -45,8 +47,10 @@ func TestHeapAgainstSortedReference(t *testing.T) {
 				t.Fatalf("seed %d step %d: pop = (at %v seq %d slot %d), want (at %v seq %d slot %d)",
 					seed, step, got.at, got.key>>kindBits, got.slot, want.at, want.seq, want.slot)
 			}
-			if h.len() != len(naive) {
-				t.Fatalf("seed %d: len %d, want %d", seed, h.len(), len(naive))
+			if r.IntN(4) == 0 {
+				if h.len() != len(naive) {
+					t.Fatalf("seed %d: len %d, want %d", seed, h.len(), len(naive))
+				}
 			}
 		}
 	}

@@ -163,6 +163,7 @@ func newSimulation(sc *scenarios.Scenario, rec recorder) (*simulation, error) {
 		s.servers[i] = model.NewServer[int32](p.ServerConfig(i, p.PolicyStream(i)))
 		s.live[i] = policy.Status{Server: i, Workers: p.Servers[i].Workers, Up: true}
 	}
+	s.exact.Servers = s.live
 	if s.interval > 0 {
 		rc := p.RegistryConfig()
 		rc.Rand = s.mgrRng // one manager stream, as the agents' order and lost reports draw from it too
@@ -242,7 +243,8 @@ func (s *simulation) run(ctx context.Context) error {
 		// reached. What servers still do for browsers that gave up is not
 		// simulated further: it changes no record, and under a large
 		// slowdown it would last for ever.
-		if s.arrivalsDone && s.inFlight == 0 && s.pendingPages == 0 && (s.closed || s.events.len() == 0 || s.events.top().at >= s.horizon) {
+		top := s.events.top()
+		if s.arrivalsDone && s.inFlight == 0 && s.pendingPages == 0 && (s.closed || top == nil || top.at >= s.horizon) {
 			break
 		}
 		// The next occurrence is the earliest (time, seq) of the heap's
@@ -251,8 +253,7 @@ func (s *simulation) run(ctx context.Context) error {
 		src := -1
 		var at time.Duration
 		var seq uint64
-		if s.events.len() > 0 {
-			top := s.events.top()
+		if top != nil {
 			src, at, seq = fromHeap, top.at, top.key>>kindBits
 		}
 		if s.arrPending && (src < 0 || s.arrAt < at || (s.arrAt == at && s.arrSeq < seq)) {
@@ -267,7 +268,10 @@ func (s *simulation) run(ctx context.Context) error {
 		case fromDeadline:
 			dl := s.dls.pop()
 			s.now = dl.at
-			s.expireRequest(dl)
+			// Most deadlines are of pages answered long ago: no call then.
+			if s.deadlineLive(&dl) {
+				s.expireRequest(dl)
+			}
 			continue
 		case fromArrival:
 			s.now = s.arrAt
@@ -277,7 +281,7 @@ func (s *simulation) run(ctx context.Context) error {
 		default:
 			return fmt.Errorf("sim: nothing left to happen at %v with %d requests in flight", s.now, s.inUse)
 		}
-		e := s.events.pop()
+		e := s.events.popTop(top)
 		s.now = e.at
 		switch e.kind() {
 		case evDone:
@@ -631,12 +635,19 @@ func (s *simulation) nextPage(slot int32, pagesLeft, browser int32, done time.Du
 	s.events.push(at, evPage, slot, r.gen)
 }
 
+// deadlineLive reports whether dl's exchange is still waiting for an
+// answer, so that its timeout changes something.
+func (s *simulation) deadlineLive(dl *deadline) bool {
+	r := &s.reqs[dl.slot]
+	return r.gen == dl.gen && !r.pageDone && !r.abandoned && r.phase != phFree && r.phase != phPending && r.phase != phObjects
+}
+
 // expireRequest: a page request's timeout has come.
 func (s *simulation) expireRequest(dl deadline) {
-	r := &s.reqs[dl.slot]
-	if r.gen != dl.gen || r.pageDone || r.abandoned || r.phase == phFree || r.phase == phPending || r.phase == phObjects {
+	if !s.deadlineLive(&dl) {
 		return
 	}
+	r := &s.reqs[dl.slot]
 	r.abandoned = true
 	if r.object {
 		s.objectEnded(dl.slot, false)
@@ -676,7 +687,7 @@ func (s *simulation) exactView() *policy.View {
 		}
 	}
 	v := &s.exact
-	v.Servers, v.At = s.live, s.now
+	v.At = s.now // v.Servers is s.live, set once
 	if s.cfg.Placement == policy.Central {
 		v.Instructions = s.cfg.Instruct(s.live, s.mgrRng)
 	}
