@@ -529,23 +529,7 @@ func (mw *Middleware) applyView(v *server.ViewMessage) {
 func (mw *Middleware) Sample(at time.Duration) results.ServerSample {
 	mw.mu.Lock()
 	defer mw.mu.Unlock()
-	now := mw.now()
-	st := mw.m.Status(now)
-	c := mw.m.Counters(now)
-	prev := mw.last
-	mw.last = c
-	return results.ServerSample{
-		At:          at,
-		Server:      mw.index,
-		QueueLength: st.QueueLength,
-		InService:   mw.m.InService(now),
-		QueueDelay:  st.QueueDelay,
-		Served:      int(c.Served - prev.Served),
-		Redirected:  int(c.Redirected - prev.Redirected),
-		Rejected:    int(c.Rejected - prev.Rejected),
-		Up:          true,
-		BusyTime:    c.Busy - prev.Busy,
-	}
+	return server.SampleOf(mw.m, mw.index, at, mw.now(), &mw.last)
 }
 
 // Counters are the cumulative counters.
