@@ -297,14 +297,9 @@ func inVariant(r *scenarios.Scenario) string {
 	return " (variant " + r.Variant + ")"
 }
 
-// writeReports draws the figures and report.html of one scenario's
-// results directory, with the comparison of its variants.
-func writeReports(out string, res []Result) error {
-	return writeReportsWith(context.Background(), out, res, nil)
-}
-
-// writeReportsWith is writeReports reporting each file written.
-// Once ctx is done no more figures are started: a stopped run keeps what
+// writeReportsWith draws the figures and report.html of one scenario's
+// results directory, with the comparison of its variants, reporting each
+// file written. Once ctx is done no more figures are started: a stopped run keeps what
 // it measured (the summaries and CSVs are written first), and `redirlab
 // plot` draws the rest later.
 func writeReportsWith(ctx context.Context, out string, res []Result, progress func(report.Progress)) error {

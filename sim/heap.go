@@ -226,7 +226,3 @@ func (r *ring[T]) pop() T {
 	r.n--
 	return v
 }
-
-func (r *ring[T]) clear() {
-	r.head, r.n = 0, 0
-}
