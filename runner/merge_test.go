@@ -39,6 +39,9 @@ type shardSpec struct {
 	of           string                    // default results.ShardArrivals
 	edit         func(*scenarios.Scenario) // changes the scenario the shard says it ran
 	partial      bool                      // stopped early
+	start        string                    // its given time zero (start.at), if any
+	notStarted   bool                      // got no time zero: sent nothing
+	empty        bool                      // kept no record
 }
 
 // writeShards reads src's records and writes, for each spec, a results
@@ -66,8 +69,14 @@ func writeShards(t *testing.T, src string, specs ...shardSpec) []string {
 			t.Fatal(err)
 		}
 		rec.Describe(results.RunInfo{Shard: &results.Shard{Index: sp.index, Count: sp.count, Of: cmpOr(sp.of, results.ShardArrivals)}})
+		if sp.start != "" {
+			rec.Describe(results.RunInfo{Start: &results.Start{At: sp.start, By: "start-at"}})
+		}
+		if sp.notStarted {
+			rec.NotStarted("the manager refused the token")
+		}
 		err = results.ReadRequests(src, func(q *results.Request) error {
-			if sp.count > 0 && int(q.ID%uint64(sp.count)) == sp.index-1 {
+			if sp.count > 0 && !sp.notStarted && !sp.empty && int(q.ID%uint64(sp.count)) == sp.index-1 {
 				rec.Add(q)
 			}
 			return nil
@@ -178,7 +187,12 @@ func TestMergeRefuses(t *testing.T) {
 		shardSpec{index: 2, count: 2, partial: true},
 		shardSpec{index: 2, count: 2, of: results.ShardSweepPoints},
 		shardSpec{index: 2, count: 2, edit: func(sc *scenarios.Scenario) { sc.Name = "other" }},
+		shardSpec{index: 2, count: 2, notStarted: true},
+		shardSpec{index: 2, count: 2, empty: true},
 	)
+	// The same run started twice, 42 s apart.
+	apart := writeShards(t, src, shardSpec{index: 1, count: 2, start: "2026-12-01T21:00:00Z"},
+		shardSpec{index: 2, count: 2, start: "2026-12-01T21:00:42Z"})
 	noRecords := writeShards(t, src, shardSpec{index: 2, count: 2})[0]
 	os.Remove(filepath.Join(noRecords, results.RequestsFile))
 	empty := t.TempDir()
@@ -199,6 +213,12 @@ func TestMergeRefuses(t *testing.T) {
 		{"no requests.csv", []string{s[0], noRecords}, "merging needs every record"},
 		{"not results", []string{s[0], empty}, "no summary.json"},
 		{"not a shard", []string{s[0], src}, "is not a shard"},
+		// A shard that got no time zero: its empty counts are no share.
+		{"a shard that never started", []string{s[0], odd[6]}, "never started its load"},
+		// A shard that ran and sent nothing.
+		{"a shard that sent nothing", []string{s[0], odd[7]}, "sent nothing"},
+		// Time zeros 42 s apart: two starts, not a clock error.
+		{"shards of different starts", apart, "42s apart"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Merge(context.Background(), tc.dirs, filepath.Join(t.TempDir(), "out"))
@@ -207,6 +227,15 @@ func TestMergeRefuses(t *testing.T) {
 				t.Errorf("Merge: %v, want bad input saying %q", err, tc.want)
 			}
 		})
+	}
+	// Time zeros 500 ms apart are one start read by clocks that
+	// disagree: merged, with a note.
+	near := writeShards(t, src, shardSpec{index: 1, count: 2, start: "2026-12-01T21:00:00Z"},
+		shardSpec{index: 2, count: 2, start: "2026-12-01T21:00:00.5Z"})
+	sum, err := Merge(context.Background(), near, filepath.Join(t.TempDir(), "near"))
+	var ie *InputError
+	if errors.As(err, &ie) || sum == nil || !slices.ContainsFunc(sum.Notes, func(n string) bool { return strings.Contains(n, "500.0 ms apart") }) {
+		t.Errorf("time zeros 500 ms apart: %v, notes %v; want merged with a note", err, sum)
 	}
 }
 
