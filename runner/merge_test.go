@@ -355,3 +355,47 @@ workload:
 		t.Errorf("merged requests.csv: %d distinct ids of %d (%v)", len(ids), want, err)
 	}
 }
+
+// TestShardNotStarted: a shard that gets no time zero (here the manager
+// refused it) writes a summary saying not_started, with why, and merge
+// refuses it naming its directory.
+func TestShardNotStarted(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pair.yaml")
+	os.WriteFile(file, []byte(`name: pair
+duration: 1s
+servers:
+  - {name: web, count: 2, workers: 2, service: {dist: exp, mean: 1ms}}
+workload:
+  dispatch: random
+  arrival: {process: poisson, rate: 100/s}
+`), 0o644)
+	sc, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := func(context.Context, *scenarios.Scenario) (time.Time, results.Start, error) {
+		return time.Time{}, results.Start{}, errors.New("start: the manager refused the token (401)")
+	}
+	var dirs []string
+	for i := range 2 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint("s", i+1))
+		_, err := Run(context.Background(), sc, Options{Mode: Real, Out: dir, Targets: []string{"http://127.0.0.1:1", "http://127.0.0.1:2"},
+			Shard: loadgen.Shard{Index: i + 1, Count: 2}, Start: refused})
+		if err == nil {
+			t.Fatal("a refused start ran")
+		}
+		s, err := results.ReadSummary(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.NotStarted || !slices.ContainsFunc(s.Notes, func(n string) bool { return strings.Contains(n, "refused the token") }) {
+			t.Errorf("shard %d: not_started %v, notes %q; want not_started saying why", i+1, s.NotStarted, s.Notes)
+		}
+		dirs = append(dirs, dir)
+	}
+	_, err = Merge(context.Background(), dirs, filepath.Join(t.TempDir(), "out"))
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), dirs[0]+" is shard 1/2 that never started") {
+		t.Errorf("merge: %v", err)
+	}
+}

@@ -353,6 +353,44 @@ func (c StartClient) Await(ctx context.Context) (StartTime, error) {
 	return best, nil
 }
 
+// Check asks the manager once, before anything is made for the run,
+// whether it answers and accepts the token: a shard that could not
+// check in then fails at once, leaving no results directory behind.
+func (c StartClient) Check(ctx context.Context) error {
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/servers", nil)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("start: the manager at %s does not answer: %w", c.ManagerURL, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return c.refused()
+	default:
+		return fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
+	}
+}
+
+// refused is the error of a 401 answer.
+func (c StartClient) refused() error {
+	if c.Token == "" {
+		return fmt.Errorf("start: the manager at %s refused the request without a token (401): give the manager's --token-file", c.ManagerURL)
+	}
+	return fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
+}
+
 // withdrawTimeout bounds a withdrawal: best effort, since the manager
 // drops a check-in not renewed anyway.
 const withdrawTimeout = time.Second
@@ -401,7 +439,7 @@ func (c StartClient) post(ctx context.Context) (a StartAnswer, t0, t1 time.Time,
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
-		return a, t0, t1, fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
+		return a, t0, t1, c.refused()
 	default:
 		return a, t0, t1, fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
 	}

@@ -98,7 +98,7 @@ func TestStartRefuses(t *testing.T) {
 	}
 	c = startClient(m, "run-b", 2, 2, "y")
 	c.Token = ""
-	if _, err := c.Await(context.Background()); err == nil || !strings.Contains(err.Error(), "refused the token") {
+	if _, err := c.Await(context.Background()); err == nil || !strings.Contains(err.Error(), "without a token (401)") {
 		t.Errorf("no token: %v", err)
 	}
 	c = startClient(m, "run-b", 3, 2, "y")
@@ -218,5 +218,27 @@ func TestStartWithdraws(t *testing.T) {
 		if st, err := c.Await(context.Background()); err == nil || !strings.Contains(err.Error(), "1 of 2 checked in") {
 			t.Errorf("%s: shard 2 alone: %v, %v; want it to wait for shard 1", run, st.ManagerAt, err)
 		}
+	}
+}
+
+// TestStartCheck: the check made before a shard's results directory
+// passes with the token, and says so when the manager refuses the token
+// or does not answer.
+func TestStartCheck(t *testing.T) {
+	m := startManager(t, time.Second)
+	ctx := context.Background()
+	if err := (StartClient{ManagerURL: m.URL(), Token: testToken}).Check(ctx); err != nil {
+		t.Errorf("the right token: %v", err)
+	}
+	if err := (StartClient{ManagerURL: m.URL(), Token: "wrong-token-0123456789"}).Check(ctx); err == nil || !strings.Contains(err.Error(), "refused the token (401)") {
+		t.Errorf("a wrong token: %v", err)
+	}
+	if err := (StartClient{ManagerURL: m.URL()}).Check(ctx); err == nil || !strings.Contains(err.Error(), "without a token (401)") {
+		t.Errorf("no token: %v", err)
+	}
+	url := m.URL()
+	m.Close()
+	if err := (StartClient{ManagerURL: url, Token: testToken}).Check(ctx); err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("a manager gone: %v", err)
 	}
 }
