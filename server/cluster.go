@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"sync"
@@ -442,8 +443,10 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 		case sent == last && !lost:
 			lost = true
 			if warn != nil {
-				if ae := a.Refused(); ae != nil {
-					warn(fmt.Sprintf("the manager at %s refuses this server's reports: %v; this server has no view and does not redirect", a.ManagerURL, ae))
+				if ae := a.Refused(); ae != nil && ae.Code == http.StatusUnauthorized {
+					warn(fmt.Sprintf("the manager at %s refused the token (401): give the manager's --token-file; this server has no view and does not redirect", a.ManagerURL))
+				} else if ae != nil {
+					warn(fmt.Sprintf("the manager at %s answered %s: %s; this server has no view and does not redirect", a.ManagerURL, ae.Status, ae.Reason))
 				} else {
 					warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
 				}

@@ -168,13 +168,18 @@ func (g *startGate) checkIn(c StartCheckIn) (*startRun, error) {
 	return r, nil
 }
 
-// leave ends a held request of c: its check-in stays live for expire.
-func (g *startGate) leave(c StartCheckIn, r *startRun) {
+// leave ends a held request of c: answered, its check-in stays live for
+// expire; abandoned (the shard closed its connection: killed, or
+// stopped), it is dropped now, unless the run is released.
+func (g *startGate) leave(c StartCheckIn, r *startRun, abandoned bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if a := r.arrived[c.Shard]; a != nil && a.generator == c.Generator {
 		a.held--
 		a.seen = g.clock()
+		if abandoned && a.held == 0 && r.start.IsZero() {
+			delete(r.arrived, c.Shard)
+		}
 	}
 }
 
@@ -253,7 +258,7 @@ func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
 	case <-t.C:
 	case <-r.Context().Done():
 	}
-	m.starts.leave(c, run)
+	m.starts.leave(c, run, r.Context().Err() != nil)
 	if r.Context().Err() == nil {
 		writeJSON(w, m.starts.answer(c.Run, run))
 	}

@@ -144,7 +144,7 @@ func TestStartGateLive(t *testing.T) {
 		// Shard 1 asked and was answered 1 s ago: live, released.
 		{"renewed", func(g *startGate, now *time.Time) {
 			r, _ := g.checkIn(in(1, "a"))
-			g.leave(in(1, "a"), r)
+			g.leave(in(1, "a"), r, false)
 			*now = now.Add(time.Second)
 		}, true, 2},
 		// Shard 1's request is still held: live however long.
@@ -156,19 +156,25 @@ func TestStartGateLive(t *testing.T) {
 		// word): dropped, shard 2 waits alone.
 		{"expired", func(g *startGate, now *time.Time) {
 			r, _ := g.checkIn(in(1, "a"))
-			g.leave(in(1, "a"), r)
+			g.leave(in(1, "a"), r, false)
 			*now = now.Add(expire + time.Second)
+		}, false, 1},
+		// Shard 1 closed its held request (killed: no withdrawal):
+		// dropped at once.
+		{"abandoned", func(g *startGate, now *time.Time) {
+			r, _ := g.checkIn(in(1, "a"))
+			g.leave(in(1, "a"), r, true)
 		}, false, 1},
 		// Shard 1 withdrew (interrupted, timed out): dropped at once.
 		{"withdrawn", func(g *startGate, now *time.Time) {
 			r, _ := g.checkIn(in(1, "a"))
-			g.leave(in(1, "a"), r)
+			g.leave(in(1, "a"), r, false)
 			g.withdraw(in(1, "a"))
 		}, false, 1},
 		// A Job's new pod for shard 1 replaces the dead one: counted once.
 		{"replaced", func(g *startGate, now *time.Time) {
 			r, _ := g.checkIn(in(1, "a"))
-			g.leave(in(1, "a"), r)
+			g.leave(in(1, "a"), r, false)
 			g.checkIn(in(1, "b"))
 		}, true, 2},
 	} {
