@@ -29,6 +29,8 @@ type Aggregator struct {
 	names    []string      // instance names by server index
 	workers  []int
 
+	notStarted bool // the load never began (NotStarted)
+
 	counts     RequestCounts
 	redirected int64 // requests redirected at least once
 	redirects  int64
@@ -334,6 +336,17 @@ func (a *Aggregator) Interrupt(at time.Duration) {
 	a.duration = min(max(at-a.warmup, 0), a.duration)
 }
 
+// NotStarted marks a run whose load never began (a generator that got
+// no time zero): the summary says not_started, with why as a note, so
+// that its empty counts are not taken for a share of the load.
+func (a *Aggregator) NotStarted(why string) {
+	if a.closed || a.notStarted {
+		return
+	}
+	a.notStarted = true
+	a.notes = append(a.notes, "the load never started: "+why)
+}
+
 // Seconds is the time series, timeseries.csv's rows: nil before Close.
 func (a *Aggregator) Seconds() []Second { return a.secs }
 
@@ -360,6 +373,7 @@ func (a *Aggregator) buildSummary() *Summary {
 		},
 		ThroughputRPS: roundTo(mean(float64(a.counts.Completed), a.duration.Seconds()), 3),
 		Partial:       a.partial,
+		NotStarted:    a.notStarted,
 		SendLagMS: SendLagStats{
 			P50: ms(quantileIn(a.sendLag, 0.50, a.sendLagExt.min, a.sendLagExt.max)),
 			P99: ms(quantileIn(a.sendLag, 0.99, a.sendLagExt.min, a.sendLagExt.max)),

@@ -155,6 +155,15 @@ func (r *Recorder) Interrupt(at time.Duration) {
 	}
 }
 
+// NotStarted marks the run's load never begun; see Aggregator.NotStarted.
+func (r *Recorder) NotStarted(why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.agg.NotStarted(why)
+	}
+}
+
 // ServerRedirects sets the summary's redirect figures from the servers'
 // own counters; see Aggregator.ServerRedirects.
 func (r *Recorder) ServerRedirects(total, pages int64) {

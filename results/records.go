@@ -165,6 +165,10 @@ type Summary struct {
 	// Partial marks a run stopped before its end (a signal): DurationS
 	// is then the measured part, and rates are over it.
 	Partial bool `json:"partial,omitempty"`
+	// NotStarted marks a run whose load never began: a generator that
+	// got no time zero (the manager refused or did not answer, the wait
+	// ran out, or it was stopped while waiting). It sent nothing.
+	NotStarted bool `json:"not_started,omitempty"`
 	// Thresholds are the scenario's thresholds judged on this run's
 	// variant (over its replications), when it has any.
 	Thresholds []ThresholdVerdict `json:"thresholds,omitempty"`

@@ -122,6 +122,10 @@ func readShards(dirs []string) ([]shardDir, error) {
 			return nil, inputErrorf("merge: %s was stopped before its end (partial): its share of the schedule is incomplete", d)
 		case sum.Merge != nil:
 			return nil, inputErrorf("merge: %s is already a merge", d)
+		case sum.NotStarted:
+			return nil, inputErrorf("merge: %s is shard %d/%d that never started its load (not_started: it got no time zero; see its notes): it holds none of its share, run it again", d, sum.Shard.Index, sum.Shard.Count)
+		case sum.Requests.Sent == 0:
+			return nil, inputErrorf("merge: %s is shard %d/%d that sent nothing: it holds none of its share, run it again", d, sum.Shard.Index, sum.Shard.Count)
 		}
 		if _, err := os.Stat(filepath.Join(d, results.RequestsFile)); err != nil {
 			return nil, inputErrorf("merge: %s has no %s (run with --no-records?): merging needs every record", d, results.RequestsFile)
@@ -172,7 +176,46 @@ func readShards(dirs []string) ([]shardDir, error) {
 		return nil, inputErrorf("merge: shard %s missing: the shards together make the run, so give all %d", strings.Join(missing, ", "), n)
 	}
 	slices.SortFunc(shards, func(a, b shardDir) int { return a.sum.Shard.Index - b.sum.Shard.Index })
+	if err := sameStart(shards); err != nil {
+		return nil, err
+	}
 	return shards, nil
+}
+
+// OtherStart is how far apart two shards' given time zeros may be and
+// still be one start: beyond it they are shards of different starts
+// (run again with the same settings), not clocks that disagree.
+const OtherStart = time.Second
+
+// sameStart refuses shards whose given time zeros are more than
+// OtherStart apart. Shards without one are left to startNote.
+func sameStart(shards []shardDir) error {
+	var first, last *shardDir
+	var firstAt, lastAt time.Time
+	for k := range shards {
+		s := &shards[k]
+		if s.sum.Start == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, s.sum.Start.At)
+		if err != nil {
+			continue
+		}
+		if first == nil || at.Before(firstAt) {
+			first, firstAt = s, at
+		}
+		if last == nil || at.After(lastAt) {
+			last, lastAt = s, at
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	if d := lastAt.Sub(firstAt); d > OtherStart {
+		return inputErrorf("merge: %s started at %s and %s at %s, %v apart: shards of different starts of the run (more than %v apart is no clock error), merge the shards of one start",
+			first.dir, first.sum.Start.At, last.dir, last.sum.Start.At, d.Round(time.Millisecond), OtherStart)
+	}
+	return nil
 }
 
 // StartSpread is how far apart the shards' time zeros may be before a

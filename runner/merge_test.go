@@ -39,6 +39,9 @@ type shardSpec struct {
 	of           string                    // default results.ShardArrivals
 	edit         func(*scenarios.Scenario) // changes the scenario the shard says it ran
 	partial      bool                      // stopped early
+	start        string                    // its given time zero (start.at), if any
+	notStarted   bool                      // got no time zero: sent nothing
+	empty        bool                      // kept no record
 }
 
 // writeShards reads src's records and writes, for each spec, a results
@@ -66,8 +69,14 @@ func writeShards(t *testing.T, src string, specs ...shardSpec) []string {
 			t.Fatal(err)
 		}
 		rec.Describe(results.RunInfo{Shard: &results.Shard{Index: sp.index, Count: sp.count, Of: cmpOr(sp.of, results.ShardArrivals)}})
+		if sp.start != "" {
+			rec.Describe(results.RunInfo{Start: &results.Start{At: sp.start, By: "start-at"}})
+		}
+		if sp.notStarted {
+			rec.NotStarted("the manager refused the token")
+		}
 		err = results.ReadRequests(src, func(q *results.Request) error {
-			if sp.count > 0 && int(q.ID%uint64(sp.count)) == sp.index-1 {
+			if sp.count > 0 && !sp.notStarted && !sp.empty && int(q.ID%uint64(sp.count)) == sp.index-1 {
 				rec.Add(q)
 			}
 			return nil
@@ -178,7 +187,12 @@ func TestMergeRefuses(t *testing.T) {
 		shardSpec{index: 2, count: 2, partial: true},
 		shardSpec{index: 2, count: 2, of: results.ShardSweepPoints},
 		shardSpec{index: 2, count: 2, edit: func(sc *scenarios.Scenario) { sc.Name = "other" }},
+		shardSpec{index: 2, count: 2, notStarted: true},
+		shardSpec{index: 2, count: 2, empty: true},
 	)
+	// The same run started twice, 42 s apart.
+	apart := writeShards(t, src, shardSpec{index: 1, count: 2, start: "2026-12-01T21:00:00Z"},
+		shardSpec{index: 2, count: 2, start: "2026-12-01T21:00:42Z"})
 	noRecords := writeShards(t, src, shardSpec{index: 2, count: 2})[0]
 	os.Remove(filepath.Join(noRecords, results.RequestsFile))
 	empty := t.TempDir()
@@ -199,6 +213,12 @@ func TestMergeRefuses(t *testing.T) {
 		{"no requests.csv", []string{s[0], noRecords}, "merging needs every record"},
 		{"not results", []string{s[0], empty}, "no summary.json"},
 		{"not a shard", []string{s[0], src}, "is not a shard"},
+		// A shard that got no time zero: its empty counts are no share.
+		{"a shard that never started", []string{s[0], odd[6]}, "never started its load"},
+		// A shard that ran and sent nothing.
+		{"a shard that sent nothing", []string{s[0], odd[7]}, "sent nothing"},
+		// Time zeros 42 s apart: two starts, not a clock error.
+		{"shards of different starts", apart, "42s apart"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Merge(context.Background(), tc.dirs, filepath.Join(t.TempDir(), "out"))
@@ -207,6 +227,15 @@ func TestMergeRefuses(t *testing.T) {
 				t.Errorf("Merge: %v, want bad input saying %q", err, tc.want)
 			}
 		})
+	}
+	// Time zeros 500 ms apart are one start read by clocks that
+	// disagree: merged, with a note.
+	near := writeShards(t, src, shardSpec{index: 1, count: 2, start: "2026-12-01T21:00:00Z"},
+		shardSpec{index: 2, count: 2, start: "2026-12-01T21:00:00.5Z"})
+	sum, err := Merge(context.Background(), near, filepath.Join(t.TempDir(), "near"))
+	var ie *InputError
+	if errors.As(err, &ie) || sum == nil || !slices.ContainsFunc(sum.Notes, func(n string) bool { return strings.Contains(n, "500.0 ms apart") }) {
+		t.Errorf("time zeros 500 ms apart: %v, notes %v; want merged with a note", err, sum)
 	}
 }
 
@@ -324,5 +353,49 @@ workload:
 	})
 	if err != nil || int64(len(ids)) != want {
 		t.Errorf("merged requests.csv: %d distinct ids of %d (%v)", len(ids), want, err)
+	}
+}
+
+// TestShardNotStarted: a shard that gets no time zero (here the manager
+// refused it) writes a summary saying not_started, with why, and merge
+// refuses it naming its directory.
+func TestShardNotStarted(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pair.yaml")
+	os.WriteFile(file, []byte(`name: pair
+duration: 1s
+servers:
+  - {name: web, count: 2, workers: 2, service: {dist: exp, mean: 1ms}}
+workload:
+  dispatch: random
+  arrival: {process: poisson, rate: 100/s}
+`), 0o644)
+	sc, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := func(context.Context, *scenarios.Scenario) (time.Time, results.Start, error) {
+		return time.Time{}, results.Start{}, errors.New("start: the manager refused the token (401)")
+	}
+	var dirs []string
+	for i := range 2 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint("s", i+1))
+		_, err := Run(context.Background(), sc, Options{Mode: Real, Out: dir, Targets: []string{"http://127.0.0.1:1", "http://127.0.0.1:2"},
+			Shard: loadgen.Shard{Index: i + 1, Count: 2}, Start: refused})
+		if err == nil {
+			t.Fatal("a refused start ran")
+		}
+		s, err := results.ReadSummary(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.NotStarted || !slices.ContainsFunc(s.Notes, func(n string) bool { return strings.Contains(n, "refused the token") }) {
+			t.Errorf("shard %d: not_started %v, notes %q; want not_started saying why", i+1, s.NotStarted, s.Notes)
+		}
+		dirs = append(dirs, dir)
+	}
+	_, err = Merge(context.Background(), dirs, filepath.Join(t.TempDir(), "out"))
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), dirs[0]+" is shard 1/2 that never started") {
+		t.Errorf("merge: %v", err)
 	}
 }

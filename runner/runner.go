@@ -430,6 +430,11 @@ func runLoad(ctx context.Context, sc *scenarios.Scenario, opts Options, rec *res
 	if opts.Start != nil {
 		at, info, err := opts.Start(ctx, sc)
 		if err != nil {
+			why := err.Error()
+			if ctx.Err() != nil {
+				why = "stopped while waiting for its time zero"
+			}
+			rec.NotStarted(why)
 			return err
 		}
 		if math.Abs(info.ClockOffsetMS) > ClockOffsetNote {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -38,7 +40,33 @@ type Agent struct {
 
 	loss                 atomic.Uint64 // math.Float64bits of the loss probability
 	sent, lost, failures atomic.Int64
+	refused              atomic.Pointer[AnswerError] // the last exchange's, if the manager refused it
 }
+
+// AnswerError is the manager answering an exchange with other than a
+// view: it was reached, and refused the report.
+type AnswerError struct {
+	// Status is the HTTP status, such as "401 Unauthorized".
+	Status string
+	// Code is its number.
+	Code int
+	// Reason is the answer's first line, the manager's reason.
+	Reason string
+}
+
+func (e *AnswerError) Error() string {
+	if e.Code == http.StatusUnauthorized {
+		return "the manager refused the token (401): give the manager's --token-file"
+	}
+	if e.Reason == "" {
+		return "the manager answered " + e.Status
+	}
+	return fmt.Sprintf("the manager answered %s: %s", e.Status, e.Reason)
+}
+
+// Refused returns why the manager refused the last exchange, or nil when
+// it did not (answered with a view, or could not be reached).
+func (a *Agent) Refused() *AnswerError { return a.refused.Load() }
 
 // AgentCounts are an agent's cumulative counts.
 type AgentCounts struct {
@@ -92,10 +120,16 @@ func (a *Agent) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			var ae *AnswerError
+			if !errors.As(err, &ae) {
+				ae = nil
+			}
+			a.refused.Store(ae)
 			a.failures.Add(1)
 			failed++
 			delay = a.backoff(failed)
 		} else {
+			a.refused.Store(nil)
 			a.sent.Add(1)
 			failed = 0
 		}
@@ -125,8 +159,9 @@ func (a *Agent) exchange(ctx context.Context) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("manager answered %s", resp.Status)
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		reason, _, _ := strings.Cut(strings.TrimSpace(string(data)), "\n")
+		return &AnswerError{Status: resp.Status, Code: resp.StatusCode, Reason: reason}
 	}
 	var v ViewMessage
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -333,4 +334,58 @@ func TestCentralPlacement(t *testing.T) {
 			t.Fatalf("flag cleared: %d, want served", code)
 		}
 	})
+}
+
+// TestAgentSaysWhyRefused: an agent the manager answers with an error
+// says what it answered, a wrong token as such, and its watcher tells
+// the server's user so rather than that the manager is silent.
+func TestAgentSaysWhyRefused(t *testing.T) {
+	m := startManager(t, time.Second)
+	for _, tc := range []struct {
+		name, token, server, want string
+	}{
+		// A token not the manager's.
+		{"wrong token", "wrong-token-0123456789", "web-1", "refused the token (401)"},
+		// A server of another scenario: the manager's reason is given.
+		{"another scenario", testToken, "db-1", "the manager answered 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &Agent{ManagerURL: m.URL(), Interval: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+				Client: &http.Client{Timeout: time.Second}, Token: tc.token,
+				Report: func() ReportMessage { return ReportMessage{Name: tc.server, URL: "http://127.0.0.1:1"} },
+				Apply:  func(*ViewMessage) {}}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); a.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			for k := 0; k < 200 && a.Refused() == nil; k++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if ae := a.Refused(); ae == nil || !strings.Contains(ae.Error(), tc.want) {
+				t.Fatalf("refused: %v, want %q", ae, tc.want)
+			} else if tc.server == "db-1" && !strings.Contains(ae.Error(), "db-1") {
+				t.Errorf("the manager's reason %q does not name the server", ae.Reason)
+			}
+			if tc.name != "wrong token" {
+				return
+			}
+			warned := make(chan string, 1)
+			wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+			defer wcancel()
+			go watchAgent(wctx, a, a.Interval, func(s string) {
+				select {
+				case warned <- s:
+				default:
+				}
+			})
+			select {
+			case s := <-warned:
+				if !strings.Contains(s, "refused the token (401)") || strings.Contains(s, "no answer") {
+					t.Errorf("warned %q, want the manager refusing the token", s)
+				}
+			case <-wctx.Done():
+				t.Error("no warning in 5s")
+			}
+		})
+	}
 }

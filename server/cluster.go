@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"sync"
@@ -422,9 +423,10 @@ func shutdown(stop func(context.Context) error) error {
 	return nil
 }
 
-// watchAgent tells warn when the agent has had no answer from the
-// manager for 5 report intervals (at least 2s), and when it has one
-// again, until ctx is done.
+// watchAgent tells warn when the agent has had no view from the manager
+// for 5 report intervals (at least 2s), saying what the manager answered
+// when it refused the reports, and when it has one again, until ctx is
+// done.
 func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func(string)) {
 	every := max(5*interval, 2*time.Second)
 	t := time.NewTicker(every)
@@ -441,7 +443,13 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 		case sent == last && !lost:
 			lost = true
 			if warn != nil {
-				warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
+				if ae := a.Refused(); ae != nil && ae.Code == http.StatusUnauthorized {
+					warn(fmt.Sprintf("the manager at %s refused the token (401): give the manager's --token-file; this server has no view and does not redirect", a.ManagerURL))
+				} else if ae != nil {
+					warn(fmt.Sprintf("the manager at %s answered %s: %s; this server has no view and does not redirect", a.ManagerURL, ae.Status, ae.Reason))
+				} else {
+					warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
+				}
 			}
 		case sent != last && lost:
 			lost = false

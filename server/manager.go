@@ -94,7 +94,7 @@ func (c *ManagerConfig) validate() error {
 // HTTP API: POST /v1/report (ReportMessage → ViewMessage), GET /v1/view
 // (ViewMessage), GET /v1/servers ([]ServerView), POST /v1/start
 // (StartCheckIn → StartAnswer, the load generators' coordinated start),
-// GET /metrics.
+// DELETE /v1/start (StartCheckIn: a shard withdrawing), GET /metrics.
 type Manager struct {
 	cfg      ManagerConfig
 	interval time.Duration
@@ -154,6 +154,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	mux.HandleFunc("GET /v1/view", m.authorized(m.handleView))
 	mux.HandleFunc("GET /v1/servers", m.authorized(m.handleServers))
 	mux.HandleFunc("POST /v1/start", m.authorized(m.handleStart))
+	mux.HandleFunc("DELETE /v1/start", m.authorized(m.handleStartWithdraw))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{}))
 	m.handler = m.outageGate(mux)
 	return m, nil

@@ -17,8 +17,9 @@ import (
 )
 
 // The manager as the load generators' coordinator: every shard of a run
-// checks in (POST /v1/start), and once all n have, the manager answers
-// every one with the same time zero, StartLead after the last check-in,
+// checks in (POST /v1/start, asked again while it waits), and once all n
+// are checked in at once, the manager answers every one with the same
+// time zero, StartLead after the last check-in,
 // so that the shards' arrivals interleave as one generator's would and
 // their time series line up.
 
@@ -55,6 +56,11 @@ const (
 	// before the answer says how many have come (the shard asks again):
 	// well within the manager's write timeout.
 	startPoll = 2 * time.Second
+	// startExpire is how long a check-in stays live after its last
+	// request was answered: a shard asks again at once, so one that has
+	// not within it has given up or died (a killed pod withdraws
+	// nothing), and the run must not start without it.
+	startExpire = 3 * time.Second
 	// maxStartRuns bounds the runs checking in at once.
 	maxStartRuns = 32
 	// startKeep is how long a released run's start is kept for a shard
@@ -64,38 +70,72 @@ const (
 
 // startGate holds the runs checking in.
 type startGate struct {
-	clock func() time.Time
-	lead  time.Duration
-	poll  time.Duration // startPoll; shorter in tests
+	clock  func() time.Time
+	lead   time.Duration
+	poll   time.Duration // startPoll; shorter in tests
+	expire time.Duration // startExpire; shorter in tests
 
 	mu   sync.Mutex
 	runs map[string]*startRun
 }
 
 type startRun struct {
-	shards   int
-	arrived  map[int]string // shard: its generator
-	start    time.Time      // set on release
-	released chan struct{}  // closed on release
+	shards  int
+	arrived map[int]*checkedIn // by shard
+	// displaced are generators replaced by another of their shard (a
+	// Job's new pod for a dead one): asking again, they are refused.
+	displaced map[string]bool
+	start     time.Time     // set on release
+	released  chan struct{} // closed on release
+}
+
+// checkedIn is one shard's check-in: live while a request of it is
+// held, and for expire after the last one was answered.
+type checkedIn struct {
+	generator string
+	held      int
+	seen      time.Time
+}
+
+func (c *checkedIn) live(now time.Time, expire time.Duration) bool {
+	return c.held > 0 || now.Sub(c.seen) <= expire
 }
 
 func newStartGate(clock func() time.Time, lead time.Duration) *startGate {
-	return &startGate{clock: clock, lead: lead, poll: startPoll, runs: map[string]*startRun{}}
+	return &startGate{clock: clock, lead: lead, poll: startPoll, expire: startExpire, runs: map[string]*startRun{}}
 }
 
-// checkIn records c and returns its run, released if c was the last.
+// prune drops, before a release, the check-ins no longer live, then the
+// runs left without any, and released runs kept long enough.
+func (g *startGate) prune(now time.Time) {
+	for name, r := range g.runs {
+		if !r.start.IsZero() {
+			if now.Sub(r.start) > startKeep {
+				delete(g.runs, name)
+			}
+			continue
+		}
+		for shard, c := range r.arrived {
+			if !c.live(now, g.expire) {
+				delete(r.arrived, shard)
+			}
+		}
+		if len(r.arrived) == 0 {
+			delete(g.runs, name)
+		}
+	}
+}
+
+// checkIn records c, held until leave, and returns its run, released if
+// c made every shard live at once.
 func (g *startGate) checkIn(c StartCheckIn) (*startRun, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clock()
-	for name, r := range g.runs {
-		if !r.start.IsZero() && now.Sub(r.start) > startKeep {
-			delete(g.runs, name)
-		}
-	}
+	g.prune(now)
 	r := g.runs[c.Run]
 	if r != nil && !r.start.IsZero() {
-		if gen, ok := r.arrived[c.Shard]; !ok || gen != c.Generator {
+		if a, ok := r.arrived[c.Shard]; !ok || a.generator != c.Generator {
 			r = nil // released: a new generator starts the run anew
 		}
 	}
@@ -103,15 +143,24 @@ func (g *startGate) checkIn(c StartCheckIn) (*startRun, error) {
 		if len(g.runs) >= maxStartRuns {
 			return nil, fmt.Errorf("start: %d runs are checking in already", maxStartRuns)
 		}
-		r = &startRun{shards: c.Shards, arrived: map[int]string{}, released: make(chan struct{})}
+		r = &startRun{shards: c.Shards, arrived: map[int]*checkedIn{}, displaced: map[string]bool{}, released: make(chan struct{})}
 		g.runs[c.Run] = r
 	}
 	if r.shards != c.Shards {
 		return nil, fmt.Errorf("start: run %q has %d shards, and this shard says %d", c.Run, r.shards, c.Shards)
 	}
-	if r.start.IsZero() {
-		r.arrived[c.Shard] = c.Generator
+	if r.displaced[c.Generator] {
+		return nil, fmt.Errorf("start: shard %d/%d of run %q checked in again from another generator, which replaced this one: the same shard started twice?", c.Shard, c.Shards, c.Run)
 	}
+	a := r.arrived[c.Shard]
+	if r.start.IsZero() && (a == nil || a.generator != c.Generator) {
+		if a != nil {
+			r.displaced[a.generator] = true
+		}
+		a = &checkedIn{generator: c.Generator}
+		r.arrived[c.Shard] = a
+	}
+	a.held++
 	if len(r.arrived) == r.shards && r.start.IsZero() {
 		r.start = now.Add(g.lead)
 		close(r.released)
@@ -119,12 +168,48 @@ func (g *startGate) checkIn(c StartCheckIn) (*startRun, error) {
 	return r, nil
 }
 
+// leave ends a held request of c: answered, its check-in stays live for
+// expire; abandoned (the shard closed its connection: killed, or
+// stopped), it is dropped now, unless the run is released.
+func (g *startGate) leave(c StartCheckIn, r *startRun, abandoned bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a := r.arrived[c.Shard]; a != nil && a.generator == c.Generator {
+		a.held--
+		a.seen = g.clock()
+		if abandoned && a.held == 0 && r.start.IsZero() {
+			delete(r.arrived, c.Shard)
+		}
+	}
+}
+
+// withdraw drops c's check-in from its run, unless released: the shard
+// gave up waiting.
+func (g *startGate) withdraw(c StartCheckIn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.runs[c.Run]
+	if r == nil || !r.start.IsZero() {
+		return
+	}
+	if a := r.arrived[c.Shard]; a != nil && a.generator == c.Generator {
+		delete(r.arrived, c.Shard)
+	}
+}
+
 // answer is what a shard of r is told now.
 func (g *startGate) answer(name string, r *startRun) StartAnswer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	a := StartAnswer{Start: r.start, Now: g.clock(), Arrived: len(r.arrived), Shards: r.shards}
+	now := g.clock()
+	a := StartAnswer{Start: r.start, Now: now, Arrived: len(r.arrived), Shards: r.shards}
 	if r.start.IsZero() {
+		a.Arrived = 0
+		for _, c := range r.arrived {
+			if c.live(now, g.expire) {
+				a.Arrived++
+			}
+		}
 		for other, o := range g.runs {
 			if other != name && o.start.IsZero() {
 				a.Waiting = append(a.Waiting, other)
@@ -135,7 +220,8 @@ func (g *startGate) answer(name string, r *startRun) StartAnswer {
 	return a
 }
 
-func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
+// readCheckIn reads and checks a check-in, answering 400 when bad.
+func readCheckIn(w http.ResponseWriter, r *http.Request) (StartCheckIn, bool) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, 4<<10+1))
 	var c StartCheckIn
 	if err == nil {
@@ -144,12 +230,20 @@ func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil:
 		http.Error(w, "start: "+err.Error(), http.StatusBadRequest)
-		return
+		return c, false
 	case c.Run == "" || len(c.Run) > 512 || c.Generator == "" || len(c.Generator) > 64:
 		http.Error(w, "start: run must be a name of 1 to 512 bytes, generator of 1 to 64", http.StatusBadRequest)
-		return
+		return c, false
 	case c.Shards < 1 || c.Shards > 1024 || c.Shard < 1 || c.Shard > c.Shards:
 		http.Error(w, fmt.Sprintf("start: shard %d of %d: want 1 <= shard <= shards <= 1024", c.Shard, c.Shards), http.StatusBadRequest)
+		return c, false
+	}
+	return c, true
+}
+
+func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
+	c, ok := readCheckIn(w, r)
+	if !ok {
 		return
 	}
 	run, err := m.starts.checkIn(c)
@@ -163,9 +257,22 @@ func (m *Manager) handleStart(w http.ResponseWriter, r *http.Request) {
 	case <-run.released:
 	case <-t.C:
 	case <-r.Context().Done():
+	}
+	m.starts.leave(c, run, r.Context().Err() != nil)
+	if r.Context().Err() == nil {
+		writeJSON(w, m.starts.answer(c.Run, run))
+	}
+}
+
+// handleStartWithdraw is DELETE /v1/start: a shard that gave up waiting
+// withdraws its check-in, so that the others do not start without it.
+func (m *Manager) handleStartWithdraw(w http.ResponseWriter, r *http.Request) {
+	c, ok := readCheckIn(w, r)
+	if !ok {
 		return
 	}
-	writeJSON(w, m.starts.answer(c.Run, run))
+	m.starts.withdraw(c)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // StartClient checks a shard in with a manager and waits for the time
@@ -210,6 +317,9 @@ func (c StartClient) Await(ctx context.Context) (StartTime, error) {
 	for {
 		a, _, _, err := c.post(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				c.withdraw()
+			}
 			return StartTime{}, err
 		}
 		if !a.Start.IsZero() {
@@ -217,6 +327,7 @@ func (c StartClient) Await(ctx context.Context) (StartTime, error) {
 		}
 		last = a
 		if time.Now().After(deadline) {
+			c.withdraw()
 			msg := fmt.Sprintf("start: waited %v for the shards of %s: %d of %d checked in with %s", c.Timeout, c.CheckIn.Run, last.Arrived, last.Shards, c.ManagerURL)
 			if len(last.Waiting) > 0 {
 				msg += fmt.Sprintf("; the manager has shards of other runs waiting (other settings?): %s", strings.Join(last.Waiting, "; "))
@@ -247,6 +358,66 @@ func (c StartClient) Await(ctx context.Context) (StartTime, error) {
 	return best, nil
 }
 
+// Check asks the manager once, before anything is made for the run,
+// whether it answers and accepts the token: a shard that could not
+// check in then fails at once, leaving no results directory behind.
+func (c StartClient) Check(ctx context.Context) error {
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/servers", nil)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("start: the manager at %s does not answer: %w", c.ManagerURL, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return c.refused()
+	default:
+		return fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
+	}
+}
+
+// refused is the error of a 401 answer.
+func (c StartClient) refused() error {
+	if c.Token == "" {
+		return fmt.Errorf("start: the manager at %s refused the request without a token (401): give the manager's --token-file", c.ManagerURL)
+	}
+	return fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
+}
+
+// withdrawTimeout bounds a withdrawal: best effort, since the manager
+// drops a check-in not renewed anyway.
+const withdrawTimeout = time.Second
+
+// withdraw tells the manager this shard no longer waits.
+func (c StartClient) withdraw() {
+	ctx, cancel := context.WithTimeout(context.Background(), withdrawTimeout)
+	defer cancel()
+	body, _ := json.Marshal(c.CheckIn)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/start", bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if resp, err := c.HTTP.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
 // post checks in once, and returns the answer with the local times
 // around the exchange.
 func (c StartClient) post(ctx context.Context) (a StartAnswer, t0, t1 time.Time, err error) {
@@ -273,7 +444,7 @@ func (c StartClient) post(ctx context.Context) (a StartAnswer, t0, t1 time.Time,
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
-		return a, t0, t1, fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
+		return a, t0, t1, c.refused()
 	default:
 		return a, t0, t1, fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
 	}

@@ -121,10 +121,6 @@ func loadgenCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			start, err := startOf(c, shard, time.Now())
-			if err != nil {
-				return err
-			}
 			sc, err := loadScenario(c)
 			if err != nil {
 				return err
@@ -139,6 +135,11 @@ func loadgenCommand() *cli.Command {
 					return usagef("--target %q: %v", t, err)
 				}
 				targets[i] = n
+			}
+			// Last of the checks: it asks the manager.
+			start, err := startOf(c, shard, time.Now())
+			if err != nil {
+				return err
 			}
 			label := "loadgen"
 			if shard.Sharded() {

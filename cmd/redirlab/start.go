@@ -66,6 +66,11 @@ func startOf(c *cli.Context, shard loadgen.Shard, now time.Time) (runner.StartFu
 		if !shard.Sharded() {
 			shard = loadgen.Shard{Index: 1, Count: 1}
 		}
+		// Before --out is made: a shard that cannot check in leaves
+		// no directory that looks like a shard's results.
+		if err := (server.StartClient{ManagerURL: base, Token: token}).Check(c.Context); err != nil {
+			return nil, err
+		}
 		var gen [8]byte
 		rand.Read(gen[:])
 		return func(ctx context.Context, sc *scenarios.Scenario) (time.Time, results.Start, error) {
