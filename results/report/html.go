@@ -302,8 +302,13 @@ func writeRun(dir string, w *par.Writing) error {
 	if sum.Variant != "" {
 		title += " / " + sum.Variant
 	}
+	mode := sum.Mode.String()
+	if sum.Partial {
+		// A stopped run must not pass for a whole one in its report.
+		mode += ", partial"
+	}
 	p := &page{
-		Title:    title + " (" + sum.Mode.String() + ")",
+		Title:    title + " (" + mode + ")",
 		Scenario: readScenario(dir),
 		Summary:  summaryRows(sum),
 		Servers:  serverRows(sum),
@@ -426,7 +431,7 @@ func figureRefs(dir string, files []string) []figureRef {
 // summaryRows are summary.json's run-wide figures as label/value rows.
 func summaryRows(s *results.Summary) [][2]string {
 	f := func(v float64) string { return num(v) }
-	return [][2]string{
+	rows := [][2]string{
 		{"mode", s.Mode.String()},
 		{"seed", fmt.Sprint(s.Seed)},
 		{"measured / warmup", fmt.Sprintf("%gs / %gs", s.DurationS, s.WarmupS)},
@@ -438,6 +443,12 @@ func summaryRows(s *results.Summary) [][2]string {
 		{"throughput (completed/s)", f(s.ThroughputRPS)},
 		{"send lag p50 / p99 / max (ms)", fmt.Sprintf("%s / %s / %s", f(s.SendLagMS.P50), f(s.SendLagMS.P99), f(s.SendLagMS.Max))},
 	}
+	if s.Partial {
+		// Right after the mode: the run was stopped, and the requests in
+		// flight then are neither completed nor failed.
+		rows = slices.Insert(rows, 1, [2]string{"partial", fmt.Sprintf("stopped by a signal after %gs of the measured window; %d page requests in flight then (interrupted)", s.DurationS, s.Requests.Interrupted)})
+	}
+	return rows
 }
 
 func serverRows(s *results.Summary) [][]string {

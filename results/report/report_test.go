@@ -505,3 +505,58 @@ func TestEveryFigureCaptioned(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMarksPartial: a stopped run's report says so in its title
+// and says how many requests were in flight, so that its counts add up
+// to what was sent.
+func TestReportMarksPartial(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := fixture.Write(dir, fixture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, results.SummaryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	req := m["requests"].(map[string]any)
+	req["sent"] = req["sent"].(float64) + 30
+	req["interrupted"] = 30.0
+	m["partial"] = true
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{", partial)", "30 page requests in flight then (interrupted)"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html of a partial run lacks %q", want)
+		}
+	}
+}
+
+// TestCompareMarksPartial: a stopped run is marked in the comparison
+// table (and so in comparison.csv), not shown as a whole run.
+func TestCompareMarksPartial(t *testing.T) {
+	whole := &results.Summary{}
+	stopped := &results.Summary{Partial: true}
+	tab := NewTable([]plots.Run{{Name: "base"}, {Name: "shed"}}, [][]*results.Summary{{whole}, {stopped}})
+	if got := tab.Rows[0].Name; got != "base" {
+		t.Errorf("whole run named %q", got)
+	}
+	if got := tab.Rows[1].Name; got != "shed (partial)" {
+		t.Errorf("stopped run named %q, want %q", got, "shed (partial)")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,6 +99,10 @@ func NewTable(runs []plots.Run, sums [][]*results.Summary) *Table {
 	t := &Table{Metrics: stats.Metrics}
 	for i, r := range runs {
 		row := Row{Name: r.Name, Dir: r.Dir, Replications: len(sums[i])}
+		if slices.ContainsFunc(sums[i], func(s *results.Summary) bool { return s.Partial }) {
+			// A stopped run's figures cover less than its duration.
+			row.Name += " (partial)"
+		}
 		for _, m := range t.Metrics {
 			v := m.Values(sums[i])
 			c := Cell{Value: stats.MeanCI(v, stats.Level), Baseline: i == 0}
