@@ -380,11 +380,11 @@ var captions = map[string]string{
 	"throughput":            "Page requests completed and rejected per second (and shed and errors, when there are any)." + faultsNote,
 	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis, over every page request sent: rejected, shed and failed requests count as +∞, so each curve tops out at its run's share completed (in the legend) and stays flat past its slowest request.",
 	"compare-p50":           "Median latency per run, log axis (mean over replications, 95% CI bars).",
-	"compare-p99":           "p99 latency per run, log axis (mean over replications, 95% CI bars).",
+	"compare-p99":           "p99 latency of completed requests per run, log axis (mean over replications, 95% CI bars); requests shed, rejected or failed are not in it (see the request counts and the CDF).",
 	"compare-redirect-rate": "Redirect rate per run (mean over replications, 95% CI bars).",
-	"compare-tradeoff":      "The trade-off: p99 latency (log axis) against redirect rate, one labelled point per run (mean over replications, 95% CI bars both ways); lower is a shorter tail, further left fewer redirects.",
+	"compare-tradeoff":      "The trade-off: p99 latency of completed requests (log axis) against redirect rate, one labelled point per run (mean over replications, 95% CI bars both ways); lower is a shorter tail, further left fewer redirects. A run that sheds or rejects turns requests away instead of redirecting them: they are not on either axis (see the request counts and the CDF).",
 	"compare-over-time":     "p99 latency per second of every run overlaid, log axis (with replications, the mean of their p99 in each second)." + faultsNote,
-	"sweep-p99":             "p99 latency (log axis) against the swept parameter, one line per variant.",
+	"sweep-p99":             "p99 latency of completed requests (log axis) against the swept parameter, one line per variant; what a variant shed is in the shed-rate figure, not here.",
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
 	"sweep-shed-rate":       "Shed rate against the swept parameter, one line per variant: the share of page requests a shed action turned away, which the p99 figure leaves out.",
 }
@@ -394,9 +394,9 @@ var captions = map[string]string{
 var replicationCaptions = map[string]string{
 	"compare-latency-cdf":   "Latency CDF of each replication over every page request sent, log latency axis; rejected, shed and failed requests count as +∞, so each tops out at its share completed.",
 	"compare-p50":           "Median latency of each replication, log axis.",
-	"compare-p99":           "p99 latency of each replication, log axis.",
+	"compare-p99":           "p99 latency of completed requests of each replication, log axis.",
 	"compare-redirect-rate": "Redirect rate of each replication.",
-	"compare-tradeoff":      "p99 latency (log axis) against redirect rate of each replication.",
+	"compare-tradeoff":      "p99 latency of completed requests (log axis) against redirect rate of each replication; requests shed or rejected are on neither axis.",
 	"compare-over-time":     "p99 latency per second of each replication, log axis." + faultsNote,
 }
 
