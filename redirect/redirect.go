@@ -15,7 +15,6 @@
 package redirect
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -180,8 +179,7 @@ type Middleware struct {
 	last   model.Counters
 	loss   float64
 	agent  *server.Agent
-	stopAg context.CancelFunc
-	agDone chan struct{}
+	stopAg func() // ends the agent (Agent.Start); nil while none runs
 }
 
 // ticket is one admitted request: in the model's queue while it waits, a
@@ -440,13 +438,7 @@ func (mw *Middleware) Start() error {
 		}
 		mw.agent.SetLoss(mw.loss)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	mw.stopAg, mw.agDone = cancel, make(chan struct{})
-	done, agent := mw.agDone, mw.agent
-	go func() {
-		defer close(done)
-		agent.Run(ctx)
-	}()
+	mw.stopAg = mw.agent.Start()
 	return nil
 }
 
@@ -454,12 +446,11 @@ func (mw *Middleware) Start() error {
 // view the middleware stops redirecting once the view's TTL is past).
 func (mw *Middleware) Close() error {
 	mw.mu.Lock()
-	stop, done := mw.stopAg, mw.agDone
-	mw.stopAg, mw.agDone = nil, nil
+	stop := mw.stopAg
+	mw.stopAg = nil
 	mw.mu.Unlock()
 	if stop != nil {
 		stop()
-		<-done
 	}
 	return nil
 }

@@ -100,6 +100,21 @@ func (a *Agent) backoff(n int) time.Duration {
 	return min(d, a.MaxBackoff)
 }
 
+// Start runs the agent in a goroutine until stop, which ends it and
+// waits for it: the server and a front's middleware both run theirs so.
+func (a *Agent) Start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // Run reports until ctx is done. The first report goes out at once, so a
 // fresh server registers without waiting an interval.
 func (a *Agent) Run(ctx context.Context) {

@@ -119,8 +119,7 @@ type Server struct {
 	addr    string
 	advert  string
 	agent   *Agent
-	stopAg  context.CancelFunc
-	agDone  chan struct{}
+	stopAg  func() // ends the agent (Agent.Start); nil while none runs
 	closed  bool
 	loss    float64 // the lost-reports probability in force
 
@@ -284,13 +283,7 @@ func (s *Server) serveLocked(ln net.Listener) {
 	if s.agent == nil {
 		s.agent = s.newAgent()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopAg, s.agDone = cancel, make(chan struct{})
-	done, agent := s.agDone, s.agent
-	go func() {
-		defer close(done)
-		agent.Run(ctx)
-	}()
+	s.stopAg = s.agent.Start()
 }
 
 // newAgent builds the server's agent. The agent is the server's companion
@@ -400,8 +393,8 @@ func (s *Server) Close() error {
 	s.Crash()
 	s.mu.Lock()
 	s.closed = true
-	stop, done := s.stopAg, s.agDone
-	s.stopAg, s.agDone = nil, nil
+	stop := s.stopAg
+	s.stopAg = nil
 	var completer chan struct{}
 	if s.completing {
 		completer = s.completerDone
@@ -410,7 +403,6 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	if stop != nil {
 		stop()
-		<-done
 	}
 	if completer != nil {
 		<-completer
