@@ -60,18 +60,18 @@ type ServerConfig struct {
 	Workers int
 	// Capacity bounds waiting plus in service. Must be >= 1.
 	Capacity int
+	// Seed is the run's seed, for requests' demands (dist.Uniform).
+	Seed uint64
+	// EWMAWeight is the weight of a new wait in the ewma estimator, in (0, 1].
+	EWMAWeight float64
 	// Page and Object draw service times of page requests and embedded
 	// objects.
 	Page, Object dist.Sampler
 	// Policy is the redirect policy.
 	Policy policy.Config
-	// EWMAWeight is the weight of a new wait in the ewma estimator, in (0, 1].
-	EWMAWeight float64
 	// Rand supplies policy randomness, and service times of requests
 	// that carry no demand.
 	Rand *rand.Rand
-	// Seed is the run's seed, for requests' demands (dist.Uniform).
-	Seed uint64
 }
 
 // Demand names a request's own service demand: the page request's id
@@ -147,10 +147,13 @@ type Counters struct {
 // service is found by its handle. The zero value is not usable; see
 // NewServer.
 type Server[W comparable] struct {
-	cfg ServerConfig
-
+	// The state read on every arrival and finish comes first, then the
+	// config's fields that are (see ServerConfig and policy.Config), so
+	// that a server's hot fields span a few cache lines: a simulation
+	// of a hundred servers visits them all in turn.
 	up    bool
 	epoch uint64
+	seq   uint64
 
 	// waiting is a FIFO ring buffer, grown as needed up to cfg.Capacity
 	// slots.
@@ -160,29 +163,36 @@ type Server[W comparable] struct {
 	// unordered. A worker whose end has passed but whose timer has not
 	// fired yet is free in the model: see model.
 	inService []busy[W]
+	// inline holds inService for up to four workers, beside the state
+	// instead of in an allocation of its own.
+	inline [4]busy[W]
 
 	slowdown float64
 	ewma     time.Duration
-	meanPage time.Duration // cfg.Page.Mean(), for the predicted estimator
-	seq      uint64
-	lim      limiter
-
-	counters Counters
 	// busySince is when len(inService) last changed; busy time accrues
 	// as in service × elapsed.
 	busySince time.Duration
+	counters  Counters
+
+	cfg ServerConfig
+
+	meanPage time.Duration // cfg.Page.Mean(), for the predicted estimator
+	lim      limiter
 }
 
 // NewServer returns a server that is up and empty.
 func NewServer[W comparable](cfg ServerConfig) *Server[W] {
 	m := &Server[W]{
-		cfg:       cfg,
-		up:        true,
-		epoch:     1,
-		waiting:   make([]queued[W], min(cfg.Capacity, 64)),
-		inService: make([]busy[W], 0, cfg.Workers),
-		slowdown:  1,
-		meanPage:  cfg.Page.Mean(),
+		cfg:      cfg,
+		up:       true,
+		epoch:    1,
+		waiting:  make([]queued[W], min(cfg.Capacity, 64)),
+		slowdown: 1,
+		meanPage: cfg.Page.Mean(),
+	}
+	m.inService = m.inline[:0:min(cfg.Workers, len(m.inline))]
+	if cfg.Workers > len(m.inline) {
+		m.inService = make([]busy[W], 0, cfg.Workers)
 	}
 	// The limit is pinned at its minimum while minRTT is measured.
 	m.lim = limiter{limit: cfg.Policy.Gradient.MinLimit, end: cfg.Policy.Gradient.Window}

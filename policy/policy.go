@@ -84,29 +84,30 @@ const (
 )
 
 // Config is a validated redirect policy. The scenarios package builds it
-// from the scenario file; the zero value is "never redirect".
+// from the scenario file; the zero value is "never redirect". The fields
+// read on every arrival come first, so that they share a cache line.
 type Config struct {
 	// Condition is the redirect condition.
 	Condition Condition
-	// LengthThreshold is the queue-length threshold (Condition QueueLength).
-	LengthThreshold int
-	// DelayThreshold is the queue-delay threshold (Condition QueueDelay).
-	DelayThreshold time.Duration
 	// Estimator is how queue delay is estimated (Condition QueueDelay).
 	Estimator Estimator
 	// Target is how the peer is chosen.
 	Target Target
-	// ProbeLimit is the number of peers Probe samples at most.
-	ProbeLimit int
-	// MaxHops: a request that has been redirected MaxHops times is served.
-	MaxHops int
-	// Fraction is the share of arrivals redirected while the condition
-	// holds, in (0, 1].
-	Fraction float64
 	// Placement is local or central.
 	Placement Placement
 	// Action is redirect or shed.
 	Action Action
+	// LengthThreshold is the queue-length threshold (Condition QueueLength).
+	LengthThreshold int
+	// MaxHops: a request that has been redirected MaxHops times is served.
+	MaxHops int
+	// DelayThreshold is the queue-delay threshold (Condition QueueDelay).
+	DelayThreshold time.Duration
+	// ProbeLimit is the number of peers Probe samples at most.
+	ProbeLimit int
+	// Fraction is the share of arrivals redirected while the condition
+	// holds, in (0, 1].
+	Fraction float64
 	// Gradient is the adaptive limit's rule (Condition Adaptive).
 	Gradient Gradient
 }
