@@ -383,6 +383,9 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err != nil {
 		return nil, 0, err
 	}
+	for _, n := range overridden(j.sc) {
+		rec.Note(n)
+	}
 	if opts.Shard.Sharded() {
 		of := results.ShardArrivals
 		if opts.sweep {

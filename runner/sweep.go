@@ -155,31 +155,58 @@ func checkVariants(sc *scenarios.Scenario, axes []Axis, only []string) error {
 		}
 		var clash []string
 		for _, v := range sc.Variants {
-			if len(only) > 0 && !slices.Contains(only, v.Name) {
-				continue
-			}
-			for _, k := range slices.Sorted(maps.Keys(v.Set)) {
-				if overlap(k, a.Key) {
-					if keyPathString(k) == keyPathString(a.Key) {
-						clash = append(clash, v.Name)
-					} else {
-						clash = append(clash, v.Name+" ("+k+")")
-					}
-					break
-				}
+			if len(only) == 0 || slices.Contains(only, v.Name) {
+				clash = appendClash(clash, v, a.Key)
 			}
 		}
 		if len(clash) > 0 {
-			who := "variant " + clash[0] + " also sets it"
-			if len(clash) > 1 {
-				who = "variants " + strings.Join(clash, ", ") + " also set it"
-			}
-			return &scenarios.Error{File: sc.File, Field: "--set " + a.Key, Msg: "swept, but " + who +
+			return &scenarios.Error{File: sc.File, Field: "--set " + a.Key, Msg: "swept, but " + clashing(clash) +
 				", and a variant's own setting wins over --set: those rows would not run the swept values; " +
 				"sweep a key the variants leave alone, or leave them out with --variant (such as --variant base)"}
 		}
 	}
 	return nil
+}
+
+// overridden notes each --set whose field sc, a variant, also sets: its
+// own value wins, so the --set did not apply to this run though the
+// command line gave it for every run. Refusing it would refuse the
+// plain wish to set the base and keep a no-redirect variant as it is.
+func overridden(sc *scenarios.Scenario) []string {
+	set := sc.VariantSet()
+	var notes []string
+	for _, key := range sc.SetKeys() {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
+			if overlap(k, key) {
+				notes = append(notes, fmt.Sprintf("--set %s did not apply to this run: variant %s sets %s: %s itself, and a variant's own setting wins over --set",
+					key, sc.Variant, k, set[k]))
+				break
+			}
+		}
+	}
+	return notes
+}
+
+// appendClash appends v's name to clash when v sets key, or a field
+// within or around it (naming v's own key then).
+func appendClash(clash []string, v scenarios.Variant, key string) []string {
+	for _, k := range slices.Sorted(maps.Keys(v.Set)) {
+		if overlap(k, key) {
+			if keyPathString(k) == keyPathString(key) {
+				return append(clash, v.Name)
+			}
+			return append(clash, v.Name+" ("+k+")")
+		}
+	}
+	return clash
+}
+
+// clashing says which variants of clash also set a field.
+func clashing(clash []string) string {
+	if len(clash) == 1 {
+		return "variant " + clash[0] + " also sets it"
+	}
+	return "variants " + strings.Join(clash, ", ") + " also set it"
 }
 
 func keyPathString(key string) string { return strings.Join(keyPath(key), ".") }

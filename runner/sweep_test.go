@@ -358,3 +358,41 @@ func TestSweepShard(t *testing.T) {
 		t.Errorf("6 shards of 5 points: %v", err)
 	}
 }
+
+// TestOverriddenSetNoted: a --set whose field a variant sets itself did
+// not apply to that variant's run; its summary says so, naming the
+// variant's own value, and the runs the --set did apply to say nothing.
+func TestOverriddenSetNoted(t *testing.T) {
+	sc, err := scenarios.Load("length-vs-delay", "duration=2s", "warmup=0s", "policy.threshold=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), sc, Options{Out: t.TempDir(), NoRecords: true, Variants: []string{"base", "length-16", "no-redirect", "delay-20ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"base":        "",
+		"length-16":   "--set policy.threshold did not apply to this run: variant length-16 sets policy.threshold: 16 itself",
+		"no-redirect": "", // sets policy.condition, not the threshold
+		"delay-20ms":  "--set policy.threshold did not apply to this run: variant delay-20ms sets policy.threshold: 20ms itself",
+	}
+	for _, r := range res {
+		w, ok := want[r.Name]
+		if !ok {
+			t.Fatalf("unexpected run %q", r.Name)
+		}
+		var got []string
+		for _, n := range r.Summary.Notes {
+			if strings.HasPrefix(n, "--set ") {
+				got = append(got, n)
+			}
+		}
+		switch {
+		case w == "" && len(got) > 0:
+			t.Errorf("%s: notes %q, want none about --set", r.Name, got)
+		case w != "" && (len(got) != 1 || !strings.HasPrefix(got[0], w)):
+			t.Errorf("%s: notes %q, want one starting %q", r.Name, got, w)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -137,6 +138,16 @@ func (s *Scenario) SetKeys() []string {
 		}
 	}
 	return keys
+}
+
+// VariantSet is the variant's own settings (dotted path to value) that
+// Expand applied after the --set overrides, or nil for the base and a
+// scenario that is not a variant.
+func (s *Scenario) VariantSet() map[string]string {
+	if s.from == nil {
+		return nil
+	}
+	return maps.Clone(s.from.set)
 }
 
 // CheckEffect fails when a --set override, or a variant's own setting,

@@ -206,8 +206,11 @@ func rate(n, sent int64) float64 {
 	return float64(n) / float64(sent)
 }
 
-// printResults prints one row per run.
+// printResults prints one row per run, and nothing when no run was made.
 func printResults(w io.Writer, res []runner.Result) {
+	if len(res) == 0 {
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tsent\tp50 ms\tp99 ms\tmean ms\tredirected\tshed\tthroughput/s\trejected\terrors\t")
 	for _, r := range res {
