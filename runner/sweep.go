@@ -130,12 +130,18 @@ func overlap(a, b string) bool {
 
 // checkAxes rejects a grid whose rows would not run the values they are
 // labelled with: a swept key that another --set also sets (the later
-// one wins, in whole or in part).
+// one wins, in whole or in part), or a value given twice.
 func checkAxes(axes []Axis) error {
 	if !slices.ContainsFunc(axes, Axis.Swept) {
 		return inputErrorf("sweep needs a --set key=v1,v2,... with at least two values")
 	}
 	for i, a := range axes {
+		for j, v := range a.Values {
+			if slices.Contains(a.Values[:j], v) {
+				return inputErrorf("sweep --set %s: the value %s is given twice, so two rows would run the same setting; "+
+					"for repeated runs give the scenario replications", a.Key, v)
+			}
+		}
 		for _, b := range axes[i+1:] {
 			if (a.Swept() || b.Swept()) && overlap(a.Key, b.Key) {
 				return inputErrorf("sweep --set %s and --set %s set the same field; a swept key must be set once", a.Key, b.Key)

@@ -155,6 +155,10 @@ variants:
 	if !errors.As(err, &ie) {
 		t.Errorf("a swept key set twice: %v", err)
 	}
+	// A value given twice.
+	if _, err := CheckSweep(loader("default"), axes(t, "policy.threshold=4,8,4"), Options{Variants: []string{"base"}}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "the value 4 is given twice") {
+		t.Errorf("a repeated value: %v", err)
+	}
 	// No swept key at all.
 	if _, err := CheckSweep(loader("default"), axes(t, "policy.threshold=4"), Options{}); !errors.As(err, &ie) {
 		t.Errorf("no swept key: %v", err)

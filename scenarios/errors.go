@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is a bad scenario: the file, the line and the field at fault.
@@ -27,9 +28,27 @@ func (e *Error) Error() string {
 	}
 	if e.Field != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Field)
+		b.WriteString(elide(e.Field, 200))
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Msg)
+	b.WriteString(elide(e.Msg, 600))
 	return b.String()
+}
+
+// elide shortens s to about n bytes by leaving out its middle, so that
+// an error quoting a huge value (a --set of a megabyte) stays readable;
+// the start says what is wrong and the end often closes a quote.
+func elide(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	head, tail := n*2/3, n/6
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	cut := len(s) - tail
+	for cut < len(s) && !utf8.RuneStart(s[cut]) {
+		cut++
+	}
+	return fmt.Sprintf("%s…(%d bytes left out)…%s", s[:head], cut-head, s[cut:])
 }

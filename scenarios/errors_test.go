@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // base is a valid scenario; the error table edits one line of it at a
@@ -325,5 +326,28 @@ func TestFileErrors(t *testing.T) {
 		if !strings.HasPrefix(got, c.want) {
 			t.Errorf("error\n got  %s\n want %s...", got, c.want)
 		}
+	}
+}
+
+// TestErrorElidesHugeValues: an error quoting a huge --set value keeps
+// its start, which says what is wrong, and its end, and leaves out the
+// middle, at a rune boundary.
+func TestErrorElidesHugeValues(t *testing.T) {
+	huge := strings.Repeat("é9", 200_000) + "s"
+	_, err := Load("default", "duration="+huge)
+	if err == nil {
+		t.Fatal("a megabyte duration loaded")
+	}
+	msg := err.Error()
+	if len(msg) > 1000 || !utf8.ValidString(msg) {
+		t.Fatalf("error of %d bytes (valid UTF-8 %v): %.200s", len(msg), utf8.ValidString(msg), msg)
+	}
+	for _, want := range []string{"embedded:default: --set duration: not a duration", "bytes left out", `9s"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not contain %q", msg, want)
+		}
+	}
+	if short := (&Error{File: "f", Field: "x", Msg: "bad"}).Error(); short != "f: x: bad" {
+		t.Errorf("a short error changed: %q", short)
 	}
 }

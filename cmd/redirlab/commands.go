@@ -235,15 +235,21 @@ func printResults(w io.Writer, res []runner.Result) {
 func validateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
-		Usage:     "check a scenario file; print its expanded runs",
+		Usage:     "check a scenario file as sim (or, with --real, run) would before it starts; print its expanded runs",
 		ArgsUsage: "SCENARIO",
-		Flags:     append([]cli.Flag{setFlag}, budgetFlags()...),
+		Flags: append([]cli.Flag{setFlag, variantFlag,
+			&cli.BoolFlag{Name: "real", Usage: "check it as `redirlab run` would (a scenario with fronts is always checked so)"}},
+			budgetFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("validate takes one SCENARIO")
 			}
 			sc, err := loadScenario(c)
 			if err != nil {
+				return err
+			}
+			want := c.StringSlice("variant")
+			if err := checkVariants(sc, want); err != nil {
 				return err
 			}
 			runs, err := sc.Expand()
@@ -254,19 +260,19 @@ func validateCommand() *cli.Command {
 			// effect, a run too large), validate refuses too; a scenario
 			// with fronts only runs for real, so it is checked as run.
 			mode := runner.Sim
-			if sc.HasUpstream() {
+			if c.Bool("real") || sc.HasUpstream() {
 				mode = runner.Real
 			}
-			if err := runner.CheckScenario(sc, mode, nil, budget(c)); err != nil {
+			if err := runner.CheckScenario(sc, mode, want, budget(c)); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "%s: ok: %d servers, %d run(s)", sc.File, len(sc.Instances()), len(runs))
 			var names []string
 			for _, r := range runs {
-				if r.Variant != "" {
+				if r.Variant != "" && (len(want) == 0 || slices.Contains(want, r.Variant)) {
 					names = append(names, r.Variant)
 				}
 			}
+			fmt.Fprintf(c.App.Writer, "%s: ok for %s: %d servers, %d run(s)", sc.File, mode, len(sc.Instances()), max(len(names), 1))
 			if len(names) > 0 {
 				fmt.Fprintf(c.App.Writer, " (%s)", strings.Join(names, ", "))
 			}

@@ -37,7 +37,7 @@ func TestFrontCommands(t *testing.T) {
 	}
 
 	// Only a real run can run it: validate checks it as one.
-	if code, out, errs := runCLI(t, "validate", sc); code != 0 || !strings.Contains(out, "ok: 2 servers") {
+	if code, out, errs := runCLI(t, "validate", sc); code != 0 || !strings.Contains(out, "ok for real: 2 servers") {
 		t.Errorf("validate of a front: exit %d, %q %q", code, out, errs)
 	}
 

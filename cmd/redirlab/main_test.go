@@ -64,6 +64,12 @@ func TestExitCodes(t *testing.T) {
 		{"unknown variant", []string{"sim", "default", "--variant", "fast"}, 2, `--variant "fast"`},
 		// A good file validates.
 		{"valid", []string{"validate", good}, 0, ""},
+		// validate takes --variant, and refuses one the scenario lacks.
+		{"validate unknown variant", []string{"validate", "default", "--variant", "fast"}, 2, `--variant "fast"`},
+		// validate --real checks as run does: the network is simulated only.
+		{"validate real", []string{"validate", "--real", "--set", "network.rtt=5ms", "default"}, 2, "--set network.rtt: has no effect"},
+		// Without --real the same setting has an effect.
+		{"validate sim", []string{"validate", "--set", "network.rtt=5ms", "default"}, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
