@@ -290,3 +290,42 @@ func TestParseTolerances(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressRefusesOtherWorkload: a run whose mode, length, warmup or
+// servers are not the baseline's is refused, naming what differs; a
+// partial run's shorter length is not a difference.
+func TestRegressRefusesOtherWorkload(t *testing.T) {
+	base := []Run{runOf("", summary(1, 100, 0))}
+	for _, tc := range []struct {
+		name string
+		edit func(*results.Summary)
+		want string // in the error; "" for no error
+	}{
+		// Same workload: compared.
+		{"same", func(*results.Summary) {}, ""},
+		// Another mode.
+		{"mode", func(s *results.Summary) { s.Mode = results.Real }, "a real run against a baseline of sim runs"},
+		// Another length.
+		{"duration", func(s *results.Summary) { s.DurationS = 10 }, "it ran 10s against a baseline of 20s"},
+		// A partial run measured less: judged over what it measured.
+		{"partial", func(s *results.Summary) { s.DurationS, s.Partial = 7.5, true }, ""},
+		// Another warmup.
+		{"warmup", func(s *results.Summary) { s.WarmupS = 2 }, "a warmup of 2s against a baseline's 0s"},
+		// Another server count.
+		{"servers", func(s *results.Summary) {
+			s.Servers = append(s.Servers, results.ServerSummary{Name: "web-2", Workers: 4})
+		}, "servers 2: web-1 (4 workers), web-2 (4 workers) against a baseline's 1: web-1 (4 workers)"},
+		// Other workers.
+		{"workers", func(s *results.Summary) { s.Servers[0].Workers = 8 }, "web-1 (8 workers)"},
+	} {
+		now := summary(1, 100, 0)
+		tc.edit(now)
+		_, err := Regress(base, []Run{runOf("", now)}, Options{})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+}

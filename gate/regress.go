@@ -299,6 +299,9 @@ func Regress(base, now []Run, opts Options) (*Report, error) {
 		if bs, ns := b.Summaries[0], n.Summaries[0]; bs.Scenario != ns.Scenario {
 			return nil, fmt.Errorf("run %q: scenario %q against a baseline of %q", n.Name, ns.Scenario, bs.Scenario)
 		}
+		if err := sameWorkload(b, n); err != nil {
+			return nil, fmt.Errorf("run %q: %w; a regression gate compares one workload: run it as the baseline was, or rewrite the baseline with --update", n.Name, err)
+		}
 		var problems []string
 		for _, s := range append(slices.Clone(b.Summaries), n.Summaries...) {
 			problems = append(problems, opts.Health.Problems(s)...)
@@ -350,6 +353,41 @@ func Regress(base, now []Run, opts Options) (*Report, error) {
 		rep.Notes = append(rep.Notes, "replications with other seeds than the baseline's are compared with Welch's test, not paired")
 	}
 	return rep, nil
+}
+
+// sameWorkload refuses a run whose mode, length, warmup or servers are
+// not the baseline's: its figures would differ for that reason alone,
+// and the gate would call it a regression (or hide one). A partial run
+// is judged over what it measured, so its length is not compared.
+func sameWorkload(b, n Run) error {
+	for _, ns := range n.Summaries {
+		for _, bs := range b.Summaries {
+			switch {
+			case ns.Mode != bs.Mode:
+				return fmt.Errorf("a %s run against a baseline of %s runs", ns.Mode, bs.Mode)
+			case !ns.Partial && !bs.Partial && ns.DurationS != bs.DurationS:
+				return fmt.Errorf("it ran %gs against a baseline of %gs", ns.DurationS, bs.DurationS)
+			case ns.WarmupS != bs.WarmupS:
+				return fmt.Errorf("a warmup of %gs against a baseline's %gs", ns.WarmupS, bs.WarmupS)
+			case !slices.EqualFunc(ns.Servers, bs.Servers, func(x, y results.ServerSummary) bool { return x.Name == y.Name && x.Workers == y.Workers }):
+				return fmt.Errorf("servers %s against a baseline's %s", serverList(ns.Servers), serverList(bs.Servers))
+			}
+		}
+	}
+	return nil
+}
+
+// serverList names servers and their workers, the first few of many.
+func serverList(ss []results.ServerSummary) string {
+	var names []string
+	for i, s := range ss {
+		if i == 6 {
+			names = append(names, fmt.Sprintf("and %d more", len(ss)-i))
+			break
+		}
+		names = append(names, fmt.Sprintf("%s (%d workers)", s.Name, s.Workers))
+	}
+	return fmt.Sprintf("%d: %s", len(ss), strings.Join(names, ", "))
 }
 
 func runNames(rs []Run) string {
