@@ -99,6 +99,7 @@ func TestBadInputTable(t *testing.T) {
 		{"serve short token", []string{"serve", good, "--server", "web-1", "--manager", "http://127.0.0.1:1", "--token-file", file("tok", "short\n")}, 2, "at least 16"},
 		{"manager open without token", []string{"manager", good, "--listen", "0.0.0.0:0"}, 2, "without a token"},
 		{"manager bad --allow", []string{"manager", good, "--allow", "somewhere"}, 2, "somewhere"},
+		{"manager start-lead too long", []string{"manager", good, "--start-lead", "1000h"}, 2, "at most 24h"},
 		{"loadgen --shard no count", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "1"}, 2, "--shard"},
 		{"loadgen --shard 0/2", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "0/2"}, 2, "--shard 0/2"},
 		{"loadgen --shard 3/2", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "3/2"}, 2, "--shard 3/2"},

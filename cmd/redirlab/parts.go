@@ -38,8 +38,8 @@ func managerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Duration("start-lead") <= 0 {
-				return usagef("--start-lead %v: must be positive", c.Duration("start-lead"))
+			if lead := c.Duration("start-lead"); lead <= 0 || lead > maxStartAhead {
+				return usagef("--start-lead %v: must be positive and at most %v (a longer lead is a typo)", lead, maxStartAhead)
 			}
 			cfg := server.ManagerConfig{Scenario: sc, Listen: c.String("listen"), Insecure: c.Bool("insecure"), StartLead: c.Duration("start-lead")}
 			if cfg.Token, err = readToken(c); err != nil {

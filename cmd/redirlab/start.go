@@ -28,7 +28,8 @@ func startFlags() []cli.Flag {
 	}
 }
 
-// maxStartAhead bounds --start-at: a time further ahead is a typo.
+// maxStartAhead bounds --start-at and --start-lead: a start further
+// ahead is a typo.
 const maxStartAhead = 24 * time.Hour
 
 // startOf reads --start-at or --manager (with --token-file) into the
