@@ -344,14 +344,17 @@ func valueLabel(v float64, percent bool) string {
 // TradeoffPoints is one point per run at X = its redirect rate (%), Y =
 // its p99 latency (ms), each the mean over the run's replications with
 // their 95% intervals when it has two or more, labelled with the run's
-// name.
+// name and the share of its requests that p99 leaves out (shed,
+// rejected, failed): a run that sheds sits at 0% redirected with a short
+// tail, and would look free without it.
 func TradeoffPoints(names []string, sums [][]*results.Summary) []Series {
 	rate, _ := stats.MetricByKey("redirect_rate")
 	p99, _ := stats.MetricByKey("p99_ms")
 	out := make([]Series, 0, len(sums))
 	for i, s := range sums {
 		x, y := rate.Across(s), p99.Across(s)
-		sr := Series{Name: names[i], Color: Palette(i), Points: true, Labels: []string{names[i]},
+		label := names[i] + notServed(s)
+		sr := Series{Name: names[i], Color: Palette(i), Points: true, Labels: []string{label},
 			XY: plotter.XYs{{X: 100 * x.Mean, Y: y.Mean}}}
 		if x.HasCI() && y.HasCI() {
 			sr.XLo, sr.XHi = []float64{100 * x.Lo}, []float64{100 * x.Hi}
@@ -360,6 +363,33 @@ func TradeoffPoints(names []string, sums [][]*results.Summary) []Series {
 		out = append(out, sr)
 	}
 	return out
+}
+
+// notServed is " (9.80% shed, 1.20% rejected)": the mean shares of a
+// run's page requests that were shed, rejected, or failed (errors and
+// timeouts), those above zero; "" when every request completed.
+func notServed(reps []*results.Summary) string {
+	var shed, rejected, failed float64
+	for _, s := range reps {
+		if n := float64(s.Requests.Sent); n > 0 {
+			shed += float64(s.Requests.Shed) / n
+			rejected += float64(s.Requests.Rejected) / n
+			failed += float64(s.Requests.Errors+s.Requests.Timeouts) / n
+		}
+	}
+	var parts []string
+	for _, p := range []struct {
+		share float64
+		what  string
+	}{{shed, "shed"}, {rejected, "rejected"}, {failed, "failed"}} {
+		if p.share > 0 {
+			parts = append(parts, valueLabel(100*p.share/float64(len(reps)), true)+" "+p.what)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // P99OverTime is a run's p99 latency (ms) per second of its measured

@@ -547,7 +547,7 @@ func TestCompare(t *testing.T) {
 			rates, p99s = append(rates, s.Redirects.Rate), append(p99s, s.LatencyMS.P99)
 		}
 		x, y := stats.MeanCI(rates, stats.Level), stats.MeanCI(p99s, stats.Level)
-		if len(l.XY) != 1 || l.XY[0].X != 100*x.Mean || l.XY[0].Y != y.Mean || !slices.Equal(l.Labels, []string{runs[i].Name}) || !l.Points {
+		if len(l.XY) != 1 || l.XY[0].X != 100*x.Mean || l.XY[0].Y != y.Mean || !slices.Equal(l.Labels, []string{runs[i].Name + notServed(c.Summaries[i])}) || !l.Points {
 			t.Errorf("tradeoff %d: %v %q, want (%v, %v) %q", i, l.XY, l.Labels, 100*x.Mean, y.Mean, runs[i].Name)
 		}
 		if i == 0 && (l.Lo != nil || l.XLo != nil) {
@@ -733,5 +733,32 @@ func TestVariantIndex(t *testing.T) {
 	}
 	if c := figure(t, RunFigures(d), "latency-cdf").Lines[0].Color; c != Palette(2) {
 		t.Errorf("queue-delay's CDF colour %v, want %v", c, Palette(2))
+	}
+}
+
+// TestNotServed: the trade-off's labels give the mean shares of requests
+// its p99 leaves out, those above zero, in a fixed order.
+func TestNotServed(t *testing.T) {
+	sum := func(sent, shed, rejected, errors, timeouts int64) *results.Summary {
+		return &results.Summary{Requests: results.RequestCounts{Sent: sent, Shed: shed, Rejected: rejected, Errors: errors, Timeouts: timeouts}}
+	}
+	for _, tc := range []struct {
+		reps []*results.Summary
+		want string
+	}{
+		// Every request served: no label.
+		{[]*results.Summary{sum(1000, 0, 0, 0, 0)}, ""},
+		// A shedding run.
+		{[]*results.Summary{sum(1000, 98, 0, 0, 0)}, " (9.80% shed)"},
+		// Rejections and failures (errors and timeouts together).
+		{[]*results.Summary{sum(1000, 0, 120, 3, 2)}, " (12.0% rejected, 0.50% failed)"},
+		// The mean over replications.
+		{[]*results.Summary{sum(1000, 100, 0, 0, 0), sum(2000, 0, 0, 0, 0)}, " (5.00% shed)"},
+		// Nothing sent: nothing to say.
+		{[]*results.Summary{sum(0, 0, 0, 0, 0)}, ""},
+	} {
+		if got := notServed(tc.reps); got != tc.want {
+			t.Errorf("notServed(%v) = %q, want %q", tc.reps[0].Requests, got, tc.want)
+		}
 	}
 }

@@ -382,7 +382,7 @@ var captions = map[string]string{
 	"compare-p50":           "Median latency per run, log axis (mean over replications, 95% CI bars).",
 	"compare-p99":           "p99 latency of completed requests per run, log axis (mean over replications, 95% CI bars); requests shed, rejected or failed are not in it (see the request counts and the CDF).",
 	"compare-redirect-rate": "Redirect rate per run (mean over replications, 95% CI bars).",
-	"compare-tradeoff":      "The trade-off: p99 latency of completed requests (log axis) against redirect rate, one labelled point per run (mean over replications, 95% CI bars both ways); lower is a shorter tail, further left fewer redirects. A run that sheds or rejects turns requests away instead of redirecting them: they are not on either axis (see the request counts and the CDF).",
+	"compare-tradeoff":      "The trade-off: p99 latency of completed requests (log axis) against redirect rate, one labelled point per run (mean over replications, 95% CI bars both ways); lower is a shorter tail, further left fewer redirects. A run that sheds or rejects turns requests away instead of redirecting them: they are on neither axis, so each label gives the share of requests shed, rejected or failed (see also the request counts and the CDF).",
 	"compare-over-time":     "p99 latency per second of every run overlaid, log axis (with replications, the mean of their p99 in each second)." + faultsNote,
 	"sweep-p99":             "p99 latency of completed requests (log axis) against the swept parameter, one line per variant; what a variant shed is in the shed-rate figure, not here.",
 	"sweep-redirect-rate":   "Redirect rate against the swept parameter, one line per variant.",
@@ -396,7 +396,7 @@ var replicationCaptions = map[string]string{
 	"compare-p50":           "Median latency of each replication, log axis.",
 	"compare-p99":           "p99 latency of completed requests of each replication, log axis.",
 	"compare-redirect-rate": "Redirect rate of each replication.",
-	"compare-tradeoff":      "p99 latency of completed requests (log axis) against redirect rate of each replication; requests shed or rejected are on neither axis.",
+	"compare-tradeoff":      "p99 latency of completed requests (log axis) against redirect rate of each replication; requests shed or rejected are on neither axis, and each label gives their share.",
 	"compare-over-time":     "p99 latency per second of each replication, log axis." + faultsNote,
 }
 
