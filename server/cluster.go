@@ -461,11 +461,11 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 	}
 }
 
-// advertiseURL is the base URL a server listening on addr tells the
+// AdvertiseURL is the base URL a server listening on addr tells the
 // manager. A listener bound to every interface (0.0.0.0, ::) advertises the
 // local address that routes to the manager, so peers on other hosts can
 // reach it; a specific address advertises itself.
-func advertiseURL(addr net.Addr, managerURL string) string {
+func AdvertiseURL(addr net.Addr, managerURL string) string {
 	ta, ok := addr.(*net.TCPAddr)
 	if !ok || !ta.IP.IsUnspecified() {
 		return "http://" + addr.String()

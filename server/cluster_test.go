@@ -363,8 +363,8 @@ func TestAdvertiseURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := advertiseURL(a, "http://127.0.0.1:9000"); got != tc.want {
-			t.Errorf("advertiseURL(%s) = %q, want %q", tc.addr, got, tc.want)
+		if got := AdvertiseURL(a, "http://127.0.0.1:9000"); got != tc.want {
+			t.Errorf("AdvertiseURL(%s) = %q, want %q", tc.addr, got, tc.want)
 		}
 	}
 }

@@ -327,7 +327,7 @@ func (m *Manager) viewLocked() ViewMessage {
 	v := ViewMessage{AtNS: int64(pv.At), Servers: make([]ServerView, len(pv.Servers))}
 	for i, st := range pv.Servers {
 		rep, last, seen := m.reg.Reported(i)
-		sv := ServerView{StatusMessage: statusMessage(m.names[i], st, rep.InService), URL: rep.URL, LastReportNS: -1}
+		sv := ServerView{StatusMessage: NewStatusMessage(m.names[i], st, rep.InService), URL: rep.URL, LastReportNS: -1}
 		if seen {
 			sv.LastReportNS = int64(last)
 		} else {

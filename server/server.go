@@ -196,7 +196,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, configError(err)
 	}
 	in := &p.Servers[cfg.Index]
-	pagePath := cleanPath(p.PagePath)
+	pagePath := CleanPath(p.PagePath)
 	interval := p.Manager.RealInterval
 	n := len(p.Servers)
 	s := &Server{
@@ -262,7 +262,7 @@ func (s *Server) Start() error {
 	s.addr = ln.Addr().String()
 	s.advert = s.cfg.Advertise
 	if s.advert == "" {
-		s.advert = advertiseURL(ln.Addr(), s.cfg.ManagerURL)
+		s.advert = AdvertiseURL(ln.Addr(), s.cfg.ManagerURL)
 	}
 	// A server always knows its own URL.
 	s.static[s.index], s.urls[s.index] = s.advert, s.advert
@@ -442,7 +442,7 @@ func (s *Server) Status() StatusMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	return statusMessage(s.name, s.m.Status(now), s.m.InService(now))
+	return NewStatusMessage(s.name, s.m.Status(now), s.m.InService(now))
 }
 
 // report is the agent's view of the server: what to send the manager.
@@ -453,7 +453,7 @@ func (s *Server) report() ReportMessage {
 	return ReportMessage{
 		Name:   s.name,
 		URL:    s.advert,
-		Status: statusMessage(s.name, s.m.Status(now), s.m.InService(now)),
+		Status: NewStatusMessage(s.name, s.m.Status(now), s.m.InService(now)),
 	}
 }
 
@@ -534,7 +534,7 @@ func (s *Server) Counters() model.Counters {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h[model.ServerHeader] = s.hdrName
-	p := cleanPath(r.URL.Path)
+	p := CleanPath(r.URL.Path)
 	if len(r.URL.Path)+len(r.URL.RawQuery) > maxRequestURI {
 		http.Error(w, "request URI too long", http.StatusRequestURITooLong)
 		return
@@ -570,9 +570,9 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	}
 	hops := 0
 	if page {
-		hops = parseHops(r.URL.RawQuery)
+		hops = ParseHops(r.URL.RawQuery)
 	}
-	demand := parseDemand(r.URL.RawQuery, cleaned, page)
+	demand := ParseDemand(r.URL.RawQuery, cleaned, page)
 	wt := s.waiters.Get().(*waiter)
 	wt.page = page
 	s.mu.Lock()
@@ -691,7 +691,7 @@ func (s *Server) answerRedirect(w http.ResponseWriter, target int, base, cleaned
 	l := s.locations[target].Load()
 	if l == nil || l.hop != hop || l.base != base || l.cleaned != cleaned || l.rawQuery != rawQuery {
 		bp := s.bufs.Get().(*[]byte)
-		loc := appendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
+		loc := AppendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
 		l = &location{base: base, cleaned: cleaned, rawQuery: rawQuery, hop: hop, value: []string{string(loc)}}
 		*bp = loc
 		s.bufs.Put(bp)
