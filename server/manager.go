@@ -446,6 +446,5 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	if m.srv == nil {
 		return nil
 	}
-	err := m.srv.Shutdown(ctx)
-	return errors.Join(err, m.Close())
+	return errors.Join(m.srv.Shutdown(ctx), m.Close())
 }

@@ -161,31 +161,31 @@ func (c *Config) validate() (*plan.Plan, error) {
 	if len(c.Peers) > len(insts) {
 		return nil, fmt.Errorf("server %s: %d peer URLs for %d servers", in.Name, len(c.Peers), len(insts))
 	}
-	for i, p := range c.Peers {
-		if p == "" {
-			continue
-		}
-		u, err := NormalizeBaseURL(p)
-		if err != nil {
+	for i := range c.Peers {
+		if err := normalizeURL(&c.Peers[i]); err != nil {
 			return nil, fmt.Errorf("server %s: peer %d: %v", in.Name, i, err)
 		}
-		c.Peers[i] = u
 	}
-	if c.ManagerURL != "" {
-		u, err := NormalizeBaseURL(c.ManagerURL)
-		if err != nil {
-			return nil, fmt.Errorf("server %s: manager: %v", in.Name, err)
-		}
-		c.ManagerURL = u
+	if err := normalizeURL(&c.ManagerURL); err != nil {
+		return nil, fmt.Errorf("server %s: manager: %v", in.Name, err)
 	}
-	if c.Advertise != "" {
-		u, err := NormalizeBaseURL(c.Advertise)
-		if err != nil {
-			return nil, fmt.Errorf("server %s: advertise: %v", in.Name, err)
-		}
-		c.Advertise = u
+	if err := normalizeURL(&c.Advertise); err != nil {
+		return nil, fmt.Errorf("server %s: advertise: %v", in.Name, err)
 	}
 	return p, nil
+}
+
+// normalizeURL replaces *u, unless "" (none given), by its
+// NormalizeBaseURL form.
+func normalizeURL(u *string) error {
+	if *u == "" {
+		return nil
+	}
+	n, err := NormalizeBaseURL(*u)
+	if err == nil {
+		*u = n
+	}
+	return err
 }
 
 // New validates cfg and builds a server; Start makes it listen.
@@ -438,12 +438,7 @@ func (s *Server) SetReportLoss(p float64) {
 }
 
 // Status is the server's live status.
-func (s *Server) Status() StatusMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	return NewStatusMessage(s.name, s.m.Status(now), s.m.InService(now))
-}
+func (s *Server) Status() StatusMessage { return s.report().Status }
 
 // report is the agent's view of the server: what to send the manager.
 func (s *Server) report() ReportMessage {
@@ -610,20 +605,17 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		s.waiters.Put(wt)
 		s.answerRedirect(w, a.Target, base, cleaned, r.URL.RawQuery, hops+1)
 		return
-	case model.Rejected:
+	case model.Rejected, model.Shed:
 		s.waiters.Put(wt)
 		h := w.Header()
 		h["Retry-After"] = s.hdrRetry
 		h["Cache-Control"] = s.hdrNoStore
-		http.Error(w, "queue full", http.StatusServiceUnavailable)
-		return
-	case model.Shed:
-		s.waiters.Put(wt)
-		h := w.Header()
-		h["Retry-After"] = s.hdrRetry
-		h["Cache-Control"] = s.hdrNoStore
-		h[model.ShedHeader] = s.hdrShed
-		http.Error(w, "shed", http.StatusServiceUnavailable)
+		msg := "queue full"
+		if a.Kind == model.Shed {
+			h[model.ShedHeader] = s.hdrShed
+			msg = "shed"
+		}
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	case model.Refused:
 		s.waiters.Put(wt)
@@ -634,7 +626,6 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		// for a worker, if it had to).
 		select {
 		case done = <-wt.ch:
-			s.waiters.Put(wt)
 		case <-crashed:
 			// wt may still be sent to: never reuse it.
 			panic(http.ErrAbortHandler)
@@ -646,9 +637,8 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 			panic(http.ErrAbortHandler)
 		default:
 		}
-	} else {
-		s.waiters.Put(wt)
 	}
+	s.waiters.Put(wt)
 	s.latency[b2i(page)].Observe((done - arrived).Seconds())
 
 	h := w.Header()
