@@ -386,22 +386,24 @@ func (m *Server[W]) arrivePage(now time.Duration, hops int, d Demand, w W, views
 // ArriveObject answers an embedded-object request: same queue, object
 // service times, never redirected.
 func (m *Server[W]) ArriveObject(now time.Duration, d Demand, w W) Arrival {
-	if !m.up {
-		return Arrival{Kind: Refused, Target: -1}
-	}
-	length, _, _, _ := m.model(now)
-	return m.admit(now, length, m.cfg.Object, d, w)
+	return m.arrive(now, m.cfg.Object, d, w)
 }
 
 // ArriveHeld admits a request, never redirected, whose service ends only
 // when the driver calls Finish for it (a request proxied to a backend
 // that answers in its own time). Its Arrival.End is far in the future.
 func (m *Server[W]) ArriveHeld(now time.Duration, w W) Arrival {
+	return m.arrive(now, nil, Demand{}, w)
+}
+
+// arrive answers a request that is never redirected: admitted with
+// service times from s (nil: held), or refused while the server is down.
+func (m *Server[W]) arrive(now time.Duration, s dist.Sampler, d Demand, w W) Arrival {
 	if !m.up {
 		return Arrival{Kind: Refused, Target: -1}
 	}
 	length, _, _, _ := m.model(now)
-	return m.admit(now, length, nil, Demand{}, w)
+	return m.admit(now, length, s, d, w)
 }
 
 // Finish ends, at now, the service of w, of incarnation epoch, that was
