@@ -132,18 +132,18 @@ type startGate struct {
 
 func (g *startGate) wait() {
 	g.mu.Lock()
-	if g.opened {
-		g.mu.Unlock()
-		return
+	if !g.opened {
+		g.arrived++
+		if g.arrived >= g.need {
+			g.opened = true
+			close(g.open)
+		}
 	}
-	g.arrived++
-	if g.arrived >= g.need {
-		g.opened = true
-		close(g.open)
-		g.mu.Unlock()
-		return
-	}
+	opened := g.opened
 	g.mu.Unlock()
+	if opened {
+		return
+	}
 	t := time.NewTimer(g.limit)
 	defer t.Stop()
 	select {
@@ -211,10 +211,7 @@ func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, op
 	}
 
 	before, beforeErr := c.serverRedirects(opts)
-	c.start = c.clock.Now()
-	if !opts.Start.IsZero() {
-		c.start = opts.Start
-	}
+	c.start = opts.runStart()
 	stopProgress := c.progress(opts, p.Horizon)
 	err = c.loop(p.Concurrency, p.Requests, p.Horizon)
 	stopProgress()
@@ -231,25 +228,21 @@ func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, op
 // the horizon has passed (requests == 0), or ctx is done.
 func (c *closedLoop) loop(concurrency, requests int, horizon time.Duration) error {
 	for c.ctx.Err() == nil {
-		n, conc := 0, concurrency
+		n, conc := max(heyChunk, concurrency), concurrency
 		if requests > 0 {
 			left := requests - int(c.nextID) // every request so far has its record
 			if left <= 0 {
 				return nil
 			}
-			// hey gives each of C workers N/C requests: N is rounded down
-			// to a multiple of C. Ask for a multiple and let the next
-			// Work (with fewer workers) take the remainder.
 			conc = min(concurrency, left)
 			n = min(left, max(heyChunk, conc))
-			n -= n % conc
-		} else {
-			if c.elapsed() >= horizon {
-				return nil
-			}
-			n = max(heyChunk, conc)
-			n -= n % conc
+		} else if c.elapsed() >= horizon {
+			return nil
 		}
+		// hey gives each of C workers N/C requests: N is rounded down
+		// to a multiple of C. Ask for a multiple and let the next
+		// Work (with fewer workers) take the remainder.
+		n -= n % conc
 		if err := c.work(n, conc, requests == 0, horizon); err != nil {
 			return err
 		}
