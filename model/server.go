@@ -7,6 +7,7 @@ import (
 
 	"github.com/redirlab/redirlab/dist"
 	"github.com/redirlab/redirlab/policy"
+	"github.com/redirlab/redirlab/results"
 )
 
 // ArrivalKind is what becomes of an arriving request.
@@ -533,6 +534,35 @@ func (m *Server[W]) InService(now time.Duration) int {
 func (m *Server[W]) Counters(now time.Duration) Counters {
 	m.accrue(now)
 	return m.counters
+}
+
+// Sample is the servers.csv sample, at run time at, of the server as it
+// is at now: counts and busy time since *last, the counters of the
+// previous sample, which it updates. Both drivers, and a front for a
+// real backend (package redirect), sample this way.
+func (m *Server[W]) Sample(at, now time.Duration, last *Counters) results.ServerSample {
+	st := m.Status(now)
+	c := m.Counters(now)
+	prev := *last
+	if c.Busy < prev.Busy {
+		// Lateness of a service that straddled the previous sample was
+		// subtracted after it: carry it over rather than report negative
+		// busy time.
+		c.Busy = prev.Busy
+	}
+	*last = c
+	return results.ServerSample{
+		At:          at,
+		Server:      m.cfg.Index,
+		QueueLength: st.QueueLength,
+		InService:   m.InService(now),
+		QueueDelay:  st.QueueDelay,
+		Served:      int(c.Served - prev.Served),
+		Redirected:  int(c.Redirected - prev.Redirected),
+		Rejected:    int(c.Rejected - prev.Rejected),
+		Up:          m.Up(),
+		BusyTime:    c.Busy - prev.Busy,
+	}
 }
 
 // Up reports whether the server is running.

@@ -485,36 +485,7 @@ func (s *Server) SetView(v *ViewMessage) { s.applyView(v) }
 func (s *Server) Sample(at time.Duration) results.ServerSample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return SampleOf(s.m, s.index, at, s.now(), &s.last)
-}
-
-// SampleOf is the servers.csv sample, at run time at, of machine m (server
-// index) as it is at now: counts and busy time since *last, the counters
-// of the previous sample, which it updates. The server and a front for a
-// real backend (package redirect) both sample this way.
-func SampleOf[W comparable](m *model.Server[W], index int, at, now time.Duration, last *model.Counters) results.ServerSample {
-	st := m.Status(now)
-	c := m.Counters(now)
-	prev := *last
-	if c.Busy < prev.Busy {
-		// Lateness of a service that straddled the previous sample was
-		// subtracted after it: carry it over rather than report negative
-		// busy time.
-		c.Busy = prev.Busy
-	}
-	*last = c
-	return results.ServerSample{
-		At:          at,
-		Server:      index,
-		QueueLength: st.QueueLength,
-		InService:   m.InService(now),
-		QueueDelay:  st.QueueDelay,
-		Served:      int(c.Served - prev.Served),
-		Redirected:  int(c.Redirected - prev.Redirected),
-		Rejected:    int(c.Rejected - prev.Rejected),
-		Up:          m.Up(),
-		BusyTime:    c.Busy - prev.Busy,
-	}
+	return s.m.Sample(at, s.now(), &s.last)
 }
 
 // Counters are the server's cumulative counters.

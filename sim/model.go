@@ -737,20 +737,9 @@ func (s *simulation) agentReport(i int) time.Duration {
 // takeSample records every server's state at now.
 func (s *simulation) takeSample() {
 	for i, m := range s.servers {
-		st := m.Status(s.now)
-		c := m.Counters(s.now)
-		prev := s.last[i]
-		s.last[i] = c
+		// Busy time never dips here: services end exactly on time.
 		sm := &s.sample
-		*sm = results.ServerSample{
-			At: s.now, Server: i,
-			QueueLength: st.QueueLength, InService: m.InService(s.now),
-			QueueDelay: st.QueueDelay,
-			Served:     int(c.Served - prev.Served), Redirected: int(c.Redirected - prev.Redirected),
-			Rejected: int(c.Rejected - prev.Rejected),
-			Up:       m.Up(),
-			BusyTime: c.Busy - prev.Busy,
-		}
+		*sm = m.Sample(s.now, s.now, &s.last[i])
 		switch {
 		case s.registry != nil:
 			rep, _, _ := s.registry.Reported(i)
