@@ -390,9 +390,7 @@ func (s *simulation) issuePage(slot int32) {
 	}
 	sv := s.pick()
 	r.rec.First = sv
-	if s.timeout > 0 {
-		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: slot, gen: r.gen})
-	}
+	s.armTimeout(slot)
 	s.send(slot, int32(sv))
 }
 
@@ -455,11 +453,8 @@ func (s *simulation) reach(slot int32) {
 	case model.Redirected:
 		s.answer(slot, s.redirStatus, int32(a.Target), s.overhead)
 		return
-	case model.Rejected:
-		s.answer(slot, 503, -1, s.overhead)
-		return
-	case model.Shed:
-		r.shed = true
+	case model.Rejected, model.Shed:
+		r.shed = a.Kind == model.Shed
 		s.answer(slot, 503, -1, s.overhead)
 		return
 	case model.Started:
@@ -573,10 +568,15 @@ func (s *simulation) nextObject(page, obj int32) {
 	o.parent = page
 	o.demandID, o.part = p.rec.ID, s.objects-p.objectsLeft
 	o.browser = -1
-	if s.timeout > 0 {
-		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: obj, gen: o.gen})
-	}
+	s.armTimeout(obj)
 	s.send(obj, p.server)
+}
+
+// armTimeout starts the workload timeout of slot's exchange, if any.
+func (s *simulation) armTimeout(slot int32) {
+	if s.timeout > 0 {
+		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: slot, gen: s.reqs[slot].gen})
+	}
 }
 
 // objectEnded: an object exchange ended (ok: answered 2xx), by its answer
@@ -642,11 +642,9 @@ func (s *simulation) deadlineLive(dl *deadline) bool {
 	return r.gen == dl.gen && !r.pageDone && !r.abandoned && r.phase != phFree && r.phase != phPending && r.phase != phObjects
 }
 
-// expireRequest: a page request's timeout has come.
+// expireRequest: a page request's timeout has come, and deadlineLive
+// says it changes something.
 func (s *simulation) expireRequest(dl deadline) {
-	if !s.deadlineLive(&dl) {
-		return
-	}
 	r := &s.reqs[dl.slot]
 	r.abandoned = true
 	if r.object {
