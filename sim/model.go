@@ -717,11 +717,7 @@ func (s *simulation) agentReport(i int) time.Duration {
 	m := s.servers[i]
 	if err := s.registry.Report(s.now, i, model.Report{Status: m.Status(s.now), InService: m.InService(s.now)}); err != nil {
 		a.failed++
-		d := s.interval
-		for k := 0; k < a.failed && d < agentMaxBackoff; k++ {
-			d *= 2
-		}
-		return min(d, agentMaxBackoff)
+		return model.Backoff(s.interval, agentMaxBackoff, a.failed)
 	}
 	a.failed = 0
 	s.registry.ViewInto(&s.scratch)
