@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -68,9 +69,7 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	if opts.Host == "" {
-		opts.Host = "127.0.0.1"
-	}
+	opts.Host = cmp.Or(opts.Host, "127.0.0.1")
 	p, err := plan.Resolve(sc)
 	if err != nil {
 		return nil, err
@@ -415,6 +414,9 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 	every := max(5*interval, 2*time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	if warn == nil {
+		warn = func(string) {}
+	}
 	last, lost := a.Counts().Sent, false
 	for {
 		select {
@@ -426,20 +428,16 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 		switch {
 		case sent == last && !lost:
 			lost = true
-			if warn != nil {
-				if ae := a.Refused(); ae != nil && ae.Code == http.StatusUnauthorized {
-					warn(fmt.Sprintf("the manager at %s refused the token (401): give the manager's --token-file; this server has no view and does not redirect", a.ManagerURL))
-				} else if ae != nil {
-					warn(fmt.Sprintf("the manager at %s answered %s: %s; this server has no view and does not redirect", a.ManagerURL, ae.Status, ae.Reason))
-				} else {
-					warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
-				}
+			if ae := a.Refused(); ae != nil && ae.Code == http.StatusUnauthorized {
+				warn(fmt.Sprintf("the manager at %s refused the token (401): give the manager's --token-file; this server has no view and does not redirect", a.ManagerURL))
+			} else if ae != nil {
+				warn(fmt.Sprintf("the manager at %s answered %s: %s; this server has no view and does not redirect", a.ManagerURL, ae.Status, ae.Reason))
+			} else {
+				warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
 			}
 		case sent != last && lost:
 			lost = false
-			if warn != nil {
-				warn("the manager answers again")
-			}
+			warn("the manager answers again")
 		}
 		last = sent
 	}

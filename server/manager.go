@@ -1,9 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-
 	"errors"
 	"fmt"
 	"io"
@@ -62,9 +62,7 @@ func (c *ManagerConfig) validate() error {
 	if c.Scenario == nil {
 		return errors.New("manager: no scenario")
 	}
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:0"
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:0")
 	if c.Token == "" && !c.Insecure && !isLoopbackListen(c.Listen) {
 		return fmt.Errorf("manager: listening on %s without a token: anyone who reaches it could register a server anywhere and steer the browsers; give a token (--token-file), or --insecure", c.Listen)
 	}
@@ -81,9 +79,7 @@ func (c *ManagerConfig) validate() error {
 	if c.StartLead < 0 {
 		return fmt.Errorf("manager: start lead %v: must not be negative", c.StartLead)
 	}
-	if c.StartLead == 0 {
-		c.StartLead = 2 * time.Second
-	}
+	c.StartLead = cmp.Or(c.StartLead, 2*time.Second)
 	return nil
 }
 

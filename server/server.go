@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -142,9 +143,7 @@ func (c *Config) validate() (*plan.Plan, error) {
 	}
 	insts := p.Servers
 	in := &p.Servers[c.Index]
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:0"
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:0")
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
