@@ -181,7 +181,6 @@ type closedLoop struct {
 }
 
 func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) error {
-	sc := p.Scenario
 	if p.Policy.Condition != policy.None && p.Policy.Action == policy.Shed {
 		return fmt.Errorf("policy.action: shed answers 503 as a full queue does, told apart by a header that hey does not expose; " +
 			"the closed process cannot record shed requests: simulate it, or use an open process")
@@ -195,15 +194,14 @@ func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, op
 	if err != nil {
 		return err
 	}
-	path := p.PagePath
 	c := &closedLoop{
-		ctx: ctx, sc: sc, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
+		ctx: ctx, sc: p.Scenario, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
 		timeout: int(math.Ceil(p.Timeout.Seconds())), noKeepAlive: opts.Transport.DisableKeepAlives,
 	}
 	c.conns.untracked = c.noKeepAlive
 	for _, u := range bases {
 		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), c.conns.trace()),
-			http.MethodGet, u.ResolveReference(&url.URL{Path: path}).String(), nil)
+			http.MethodGet, u.ResolveReference(&url.URL{Path: p.PagePath}).String(), nil)
 		if err != nil {
 			return fmt.Errorf("target %s: %v", u, err)
 		}

@@ -323,8 +323,9 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 	if err != nil {
 		return err
 	}
-	if err := checkWorkload(p); err != nil {
-		return err
+	if p.Timeout <= 0 {
+		// A real browser needs a timeout.
+		return fmt.Errorf("workload.timeout: must be > 0, got %v", p.Timeout)
 	}
 	bases, err := parseTargets(targets)
 	if err != nil {
@@ -366,15 +367,6 @@ func (o *Options) runStart() time.Time {
 		return o.Clock.Now()
 	}
 	return o.Start
-}
-
-// checkWorkload rejects workloads the generator cannot run: a real
-// browser needs a timeout.
-func checkWorkload(p *plan.Plan) error {
-	if p.Timeout <= 0 {
-		return fmt.Errorf("workload.timeout: must be > 0, got %v", p.Timeout)
-	}
-	return nil
 }
 
 // parseTargets checks that every target is an absolute http(s) base URL.

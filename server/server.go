@@ -195,16 +195,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, configError(err)
 	}
 	in := &p.Servers[cfg.Index]
-	pagePath := CleanPath(p.PagePath)
-	interval := p.Manager.RealInterval
 	n := len(p.Servers)
 	s := &Server{
 		cfg:            cfg,
 		name:           in.Name,
 		index:          cfg.Index,
-		pagePath:       pagePath,
+		pagePath:       CleanPath(p.PagePath),
 		redirect:       p.RedirectStatus,
-		interval:       interval,
+		interval:       p.Manager.RealInterval,
 		pageBody:       pageBody(in.Name, in.PageBytes),
 		objectBody:     objectBody(in.Name, in.ObjectBytes),
 		hdrName:        []string{in.Name},
