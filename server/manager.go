@@ -180,12 +180,7 @@ func (m *Manager) registerMetrics(r *prometheus.Registry) error {
 		})
 	out := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "redirlab_manager_outage", Help: "1 while the manager is in an outage."},
-		func() float64 {
-			if m.outage.Load() {
-				return 1
-			}
-			return 0
-		})
+		func() float64 { return float64(b2i(m.outage.Load())) })
 	for _, c := range []prometheus.Collector{m.reports, m.badReports, m.unauthorized, m.outageRefusals, up, out} {
 		if err := r.Register(c); err != nil {
 			return fmt.Errorf("manager metrics: %v", err)
@@ -248,41 +243,39 @@ func DecodeReport(data []byte) (ReportMessage, error) {
 }
 
 func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxReportBytes+1))
+	v, code, err := m.receiveReport(r)
 	if err != nil {
 		m.badReports.Inc()
-		http.Error(w, "report: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if len(data) > maxReportBytes {
-		m.badReports.Inc()
-		http.Error(w, fmt.Sprintf("report: larger than %d bytes", maxReportBytes), http.StatusRequestEntityTooLarge)
-		return
-	}
-	msg, err := DecodeReport(data)
-	if err != nil {
-		m.badReports.Inc()
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	m.mu.Lock()
-	err = m.report(m.now(), msg)
-	var v ViewMessage
-	if err == nil {
-		v = m.viewLocked()
-	}
-	m.mu.Unlock()
-	if err != nil {
-		m.badReports.Inc()
-		code := http.StatusBadRequest
-		if _, held := errors.AsType[*model.HeldError](err); held {
-			code = http.StatusConflict
-		}
 		http.Error(w, err.Error(), code)
 		return
 	}
 	m.reports.Inc()
 	writeJSON(w, &v)
+}
+
+// receiveReport reads and records the report r carries, and returns the
+// view to answer with, or the error and the status to answer it with.
+func (m *Manager) receiveReport(r *http.Request) (ViewMessage, int, error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxReportBytes+1))
+	if err != nil {
+		return ViewMessage{}, http.StatusBadRequest, fmt.Errorf("report: %v", err)
+	}
+	if len(data) > maxReportBytes {
+		return ViewMessage{}, http.StatusRequestEntityTooLarge, fmt.Errorf("report: larger than %d bytes", maxReportBytes)
+	}
+	msg, err := DecodeReport(data)
+	if err != nil {
+		return ViewMessage{}, http.StatusBadRequest, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.report(m.now(), msg); err != nil {
+		if _, held := errors.AsType[*model.HeldError](err); held {
+			return ViewMessage{}, http.StatusConflict, err
+		}
+		return ViewMessage{}, http.StatusBadRequest, err
+	}
+	return m.viewLocked(), http.StatusOK, nil
 }
 
 func (m *Manager) handleView(w http.ResponseWriter, r *http.Request) {
