@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +24,6 @@ import (
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
-
-func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
 
 // heyChunk bounds the requests of one hey Work. hey keeps eight float64
 // slices per request (and stops timing after 1,000,000 results), so a

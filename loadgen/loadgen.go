@@ -91,6 +91,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -273,7 +274,7 @@ func (o *Options) validate(p *plan.Plan) error {
 	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.MaxConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
 		return fmt.Errorf("loadgen options: Transport settings must not be negative: %+v", *t)
 	}
-	t.Pools = cmp.Or(t.Pools, max(4, 2*gomaxprocs()))
+	t.Pools = cmp.Or(t.Pools, max(4, 2*runtime.GOMAXPROCS(0)))
 	t.MaxIdleConnsPerHost = cmp.Or(t.MaxIdleConnsPerHost, o.MaxInFlight/t.Pools+6)
 	t.IdleConnTimeout = cmp.Or(t.IdleConnTimeout, 30*time.Second)
 	t.DialTimeout = cmp.Or(t.DialTimeout, 5*time.Second)
