@@ -80,12 +80,11 @@ func newBrowsers(ctx context.Context, p *plan.Plan, bases []*url.URL, t Transpor
 		clock:        clock,
 		start:        start,
 	}
-	path := p.PagePath
 	for i, u := range bases {
 		if _, dup := b.hosts[u.Host]; !dup {
 			b.hosts[u.Host] = i
 		}
-		page := u.ResolveReference(&url.URL{Path: path}).String()
+		page := u.ResolveReference(&url.URL{Path: p.PagePath}).String()
 		sep := "?"
 		if strings.Contains(page, "?") {
 			sep = "&"

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +24,6 @@ import (
 	"github.com/redirlab/redirlab/results"
 	"github.com/redirlab/redirlab/scenarios"
 )
-
-func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
 
 // heyChunk bounds the requests of one hey Work. hey keeps eight float64
 // slices per request (and stops timing after 1,000,000 results), so a
@@ -132,18 +129,18 @@ type startGate struct {
 
 func (g *startGate) wait() {
 	g.mu.Lock()
-	if g.opened {
-		g.mu.Unlock()
-		return
+	if !g.opened {
+		g.arrived++
+		if g.arrived >= g.need {
+			g.opened = true
+			close(g.open)
+		}
 	}
-	g.arrived++
-	if g.arrived >= g.need {
-		g.opened = true
-		close(g.open)
-		g.mu.Unlock()
-		return
-	}
+	opened := g.opened
 	g.mu.Unlock()
+	if opened {
+		return
+	}
 	t := time.NewTimer(g.limit)
 	defer t.Stop()
 	select {
@@ -181,7 +178,6 @@ type closedLoop struct {
 }
 
 func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, opts *Options) error {
-	sc := p.Scenario
 	if p.Policy.Condition != policy.None && p.Policy.Action == policy.Shed {
 		return fmt.Errorf("policy.action: shed answers 503 as a full queue does, told apart by a header that hey does not expose; " +
 			"the closed process cannot record shed requests: simulate it, or use an open process")
@@ -195,15 +191,14 @@ func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, op
 	if err != nil {
 		return err
 	}
-	path := p.PagePath
 	c := &closedLoop{
-		ctx: ctx, sc: sc, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
+		ctx: ctx, sc: p.Scenario, bases: bases, rec: rec, clock: opts.Clock, disp: disp,
 		timeout: int(math.Ceil(p.Timeout.Seconds())), noKeepAlive: opts.Transport.DisableKeepAlives,
 	}
 	c.conns.untracked = c.noKeepAlive
 	for _, u := range bases {
 		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), c.conns.trace()),
-			http.MethodGet, u.ResolveReference(&url.URL{Path: path}).String(), nil)
+			http.MethodGet, u.ResolveReference(&url.URL{Path: p.PagePath}).String(), nil)
 		if err != nil {
 			return fmt.Errorf("target %s: %v", u, err)
 		}
@@ -211,10 +206,7 @@ func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, op
 	}
 
 	before, beforeErr := c.serverRedirects(opts)
-	c.start = c.clock.Now()
-	if !opts.Start.IsZero() {
-		c.start = opts.Start
-	}
+	c.start = opts.runStart()
 	stopProgress := c.progress(opts, p.Horizon)
 	err = c.loop(p.Concurrency, p.Requests, p.Horizon)
 	stopProgress()
@@ -231,25 +223,21 @@ func runClosed(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, op
 // the horizon has passed (requests == 0), or ctx is done.
 func (c *closedLoop) loop(concurrency, requests int, horizon time.Duration) error {
 	for c.ctx.Err() == nil {
-		n, conc := 0, concurrency
+		n, conc := max(heyChunk, concurrency), concurrency
 		if requests > 0 {
 			left := requests - int(c.nextID) // every request so far has its record
 			if left <= 0 {
 				return nil
 			}
-			// hey gives each of C workers N/C requests: N is rounded down
-			// to a multiple of C. Ask for a multiple and let the next
-			// Work (with fewer workers) take the remainder.
 			conc = min(concurrency, left)
 			n = min(left, max(heyChunk, conc))
-			n -= n % conc
-		} else {
-			if c.elapsed() >= horizon {
-				return nil
-			}
-			n = max(heyChunk, conc)
-			n -= n % conc
+		} else if c.elapsed() >= horizon {
+			return nil
 		}
+		// hey gives each of C workers N/C requests: N is rounded down
+		// to a multiple of C. Ask for a multiple and let the next
+		// Work (with fewer workers) take the remainder.
+		n -= n % conc
 		if err := c.work(n, conc, requests == 0, horizon); err != nil {
 			return err
 		}

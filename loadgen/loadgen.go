@@ -85,11 +85,13 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -251,15 +253,11 @@ func (o *Options) validate(p *plan.Plan) error {
 	if o.ProgressInterval < 0 {
 		return fmt.Errorf("loadgen options: ProgressInterval must not be negative, got %v", o.ProgressInterval)
 	}
-	if o.ProgressInterval == 0 {
-		o.ProgressInterval = time.Second
-	}
+	o.ProgressInterval = cmp.Or(o.ProgressInterval, time.Second)
 	if o.MaxInFlight < 0 {
 		return fmt.Errorf("loadgen options: MaxInFlight must not be negative, got %d", o.MaxInFlight)
 	}
-	if o.MaxInFlight == 0 {
-		o.MaxInFlight = p.MaxInFlight
-	}
+	o.MaxInFlight = cmp.Or(o.MaxInFlight, p.MaxInFlight)
 	if o.MaxInFlight <= 0 {
 		return fmt.Errorf("workload.max_in_flight: must be at least 1, got %d", o.MaxInFlight)
 	}
@@ -271,25 +269,15 @@ func (o *Options) validate(p *plan.Plan) error {
 	if o.GCPercent < -1 {
 		return fmt.Errorf("loadgen options: GCPercent must be -1 (unchanged) or at least 0, got %d", o.GCPercent)
 	}
-	if o.GCPercent == 0 {
-		o.GCPercent = 800
-	}
+	o.GCPercent = cmp.Or(o.GCPercent, 800)
 	t := &o.Transport
 	if t.Pools < 0 || t.MaxIdleConnsPerHost < 0 || t.MaxConnsPerHost < 0 || t.IdleConnTimeout < 0 || t.DialTimeout < 0 {
 		return fmt.Errorf("loadgen options: Transport settings must not be negative: %+v", *t)
 	}
-	if t.Pools == 0 {
-		t.Pools = max(4, 2*gomaxprocs())
-	}
-	if t.MaxIdleConnsPerHost == 0 {
-		t.MaxIdleConnsPerHost = o.MaxInFlight/t.Pools + 6
-	}
-	if t.IdleConnTimeout == 0 {
-		t.IdleConnTimeout = 30 * time.Second
-	}
-	if t.DialTimeout == 0 {
-		t.DialTimeout = 5 * time.Second
-	}
+	t.Pools = cmp.Or(t.Pools, max(4, 2*runtime.GOMAXPROCS(0)))
+	t.MaxIdleConnsPerHost = cmp.Or(t.MaxIdleConnsPerHost, o.MaxInFlight/t.Pools+6)
+	t.IdleConnTimeout = cmp.Or(t.IdleConnTimeout, 30*time.Second)
+	t.DialTimeout = cmp.Or(t.DialTimeout, 5*time.Second)
 	if o.ServerCounters == nil {
 		o.ServerCounters = RedirectCounter
 	}
@@ -336,8 +324,9 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 	if err != nil {
 		return err
 	}
-	if err := checkWorkload(p); err != nil {
-		return err
+	if p.Timeout <= 0 {
+		// A real browser needs a timeout.
+		return fmt.Errorf("workload.timeout: must be > 0, got %v", p.Timeout)
 	}
 	bases, err := parseTargets(targets)
 	if err != nil {
@@ -351,14 +340,8 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 	}
 	if p.Closed {
 		// hey starts its browsers at once: wait for the time zero here.
-		if d := opts.Start.Sub(opts.Clock.Now()); !opts.Start.IsZero() && d > 0 {
-			t := opts.Clock.NewTimer(d)
-			select {
-			case <-t.C():
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			}
+		if d := opts.Start.Sub(opts.Clock.Now()); !opts.Start.IsZero() && d > 0 && !sleep(ctx, opts.Clock, d) {
+			return ctx.Err()
 		}
 		opts.ready()
 		return runClosed(ctx, p, bases, rec, &opts)
@@ -366,13 +349,25 @@ func run(ctx context.Context, sc *scenarios.Scenario, targets []string, rec sink
 	return runOpen(ctx, p, bases, rec, &opts)
 }
 
-// checkWorkload rejects workloads the generator cannot run: a real
-// browser needs a timeout.
-func checkWorkload(p *plan.Plan) error {
-	if p.Timeout <= 0 {
-		return fmt.Errorf("workload.timeout: must be > 0, got %v", p.Timeout)
+// sleep waits d on clock, or until ctx is done; it reports whether d
+// passed.
+func sleep(ctx context.Context, clock Clock, d time.Duration) bool {
+	t := clock.NewTimer(d)
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		t.Stop()
+		return false
 	}
-	return nil
+}
+
+// runStart is the run's time zero: Start, or now when it is zero.
+func (o *Options) runStart() time.Time {
+	if o.Start.IsZero() {
+		return o.Clock.Now()
+	}
+	return o.Start
 }
 
 // parseTargets checks that every target is an absolute http(s) base URL.

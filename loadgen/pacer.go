@@ -111,10 +111,7 @@ func newOpenLoop(ctx context.Context, p *plan.Plan, bases []*url.URL, rec sink, 
 	if err != nil {
 		return nil, nil, err
 	}
-	start := opts.Clock.Now()
-	if !opts.Start.IsZero() {
-		start = opts.Start
-	}
+	start := opts.runStart()
 	o := &openLoop{
 		ctx:         ctx,
 		rec:         rec,
@@ -390,8 +387,7 @@ func (o *openLoop) dispatch(j job) {
 	default:
 		if o.workers < int(o.maxInFlight) {
 			o.workers++
-			o.wg.Add(1)
-			go o.worker(j)
+			o.wg.Go(func() { o.worker(j) })
 		} else {
 			o.jobs <- j // busy < max: a worker is on its way back
 		}
@@ -430,7 +426,6 @@ func (o *openLoop) followUp(j job, end time.Duration) {
 // worker serves page requests until the pacer closes jobs. One record is
 // reused: the sink does not retain it.
 func (o *openLoop) worker(j job) {
-	defer o.wg.Done()
 	var r results.Request
 	pt := o.b.newPageTrace()
 	for ok := true; ok; j, ok = <-o.jobs {

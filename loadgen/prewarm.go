@@ -78,23 +78,13 @@ func (o *openLoop) warm() {
 	if o.opts.NoPrewarm {
 		return
 	}
-	if d := o.start.Sub(o.clock.Now()) - prewarmAhead; d > 0 {
-		t := o.clock.NewTimer(d)
-		select {
-		case <-t.C():
-		case <-o.ctx.Done():
-			t.Stop()
-			return
-		}
+	if d := o.start.Sub(o.clock.Now()) - prewarmAhead; d > 0 && !sleep(o.ctx, o.clock, d) {
+		return
 	}
 	var wg sync.WaitGroup
 	for _, c := range o.b.clients {
 		for i, n := range o.warmCounts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.prewarm(o.b.pages[i], n)
-			}()
+			wg.Go(func() { c.prewarm(o.b.pages[i], n) })
 		}
 	}
 	wg.Wait()

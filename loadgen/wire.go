@@ -335,17 +335,12 @@ func (c *httpClient) prewarm(base string, n int) {
 	}
 	h.open += n
 	c.mu.Unlock()
-	var deadline time.Time
-	if c.dialer.Timeout > 0 {
-		deadline = time.Now().Add(c.dialer.Timeout)
-	}
+	deadline := c.dialDeadline()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxDialsPerHost)
 	for range n {
-		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
 			cn, err := c.connect(h, deadline)
 			if err != nil {
@@ -355,7 +350,7 @@ func (c *httpClient) prewarm(base string, n int) {
 				return
 			}
 			c.release(cn)
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -376,11 +371,7 @@ func (c *httpClient) dialForWaitersLocked(h *hostConns) {
 // bounded by the dial timeout and the run's context, not by a request's
 // deadline: it serves whoever waits when it is done.
 func (c *httpClient) dial(h *hostConns) {
-	var deadline time.Time // none without a dial timeout
-	if c.dialer.Timeout > 0 {
-		deadline = time.Now().Add(c.dialer.Timeout)
-	}
-	cn, err := c.connect(h, deadline)
+	cn, err := c.connect(h, c.dialDeadline())
 	c.mu.Lock()
 	h.dialing--
 	if err != nil {
@@ -398,6 +389,15 @@ func (c *httpClient) dial(h *hostConns) {
 	}
 	c.mu.Unlock()
 	c.release(cn)
+}
+
+// dialDeadline is when a dial started now times out: none without a
+// dial timeout.
+func (c *httpClient) dialDeadline() time.Time {
+	if c.dialer.Timeout <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(c.dialer.Timeout)
 }
 
 // leaveQueue takes wait out of h.waiters, or, if it was served

@@ -147,19 +147,11 @@ func (s *Faults) Apply(step FaultStep) []Change {
 	i, k := f.Server, step.Fault
 	switch f.Kind {
 	case Slowdown:
-		if step.End {
-			s.slow[i] = remove(s.slow[i], k)
-		} else {
-			s.slow[i] = append(s.slow[i], k)
-		}
+		s.slow[i] = toggle(s.slow[i], k, step.End)
 		return []Change{{Kind: SetSlowdown, Server: i, Factor: s.Slowdown(i)}}
 	case Crash:
 		was := len(s.crashes[i]) > 0
-		if step.End {
-			s.crashes[i] = remove(s.crashes[i], k)
-		} else {
-			s.crashes[i] = append(s.crashes[i], k)
-		}
+		s.crashes[i] = toggle(s.crashes[i], k, step.End)
 		switch now := len(s.crashes[i]) > 0; {
 		case now && !was:
 			return []Change{{Kind: CrashServer, Server: i}}
@@ -182,17 +174,18 @@ func (s *Faults) Apply(step FaultStep) []Change {
 			return []Change{{Kind: SetOutage, Server: -1, On: now}}
 		}
 	case LostReports:
-		if step.End {
-			s.losses = remove(s.losses, k)
-		} else {
-			s.losses = append(s.losses, k)
-		}
+		s.losses = toggle(s.losses, k, step.End)
 		return []Change{{Kind: SetReportLoss, Server: i}}
 	}
 	return nil
 }
 
-func remove(ks []int, k int) []int {
+// toggle adds fault k to the active faults ks at its start, and removes
+// it at its end.
+func toggle(ks []int, k int, end bool) []int {
+	if !end {
+		return append(ks, k)
+	}
 	if j := slices.Index(ks, k); j >= 0 {
 		return slices.Delete(ks, j, j+1)
 	}

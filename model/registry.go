@@ -195,3 +195,14 @@ func (r *Registry) ViewInto(v *policy.View) {
 
 // TickedAt is when the manager last ticked.
 func (r *Registry) TickedAt() time.Duration { return r.tickedAt }
+
+// Backoff is an agent's delay before its next exchange after failed
+// consecutive failures (failed >= 1): interval × 2, × 4, ..., capped at
+// maxDelay. The real agent and the simulated one back off alike.
+func Backoff(interval, maxDelay time.Duration, failed int) time.Duration {
+	d := interval
+	for i := 0; i < failed && d < maxDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxDelay)
+}

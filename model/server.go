@@ -7,6 +7,7 @@ import (
 
 	"github.com/redirlab/redirlab/dist"
 	"github.com/redirlab/redirlab/policy"
+	"github.com/redirlab/redirlab/results"
 )
 
 // ArrivalKind is what becomes of an arriving request.
@@ -386,22 +387,24 @@ func (m *Server[W]) arrivePage(now time.Duration, hops int, d Demand, w W, views
 // ArriveObject answers an embedded-object request: same queue, object
 // service times, never redirected.
 func (m *Server[W]) ArriveObject(now time.Duration, d Demand, w W) Arrival {
-	if !m.up {
-		return Arrival{Kind: Refused, Target: -1}
-	}
-	length, _, _, _ := m.model(now)
-	return m.admit(now, length, m.cfg.Object, d, w)
+	return m.arrive(now, m.cfg.Object, d, w)
 }
 
 // ArriveHeld admits a request, never redirected, whose service ends only
 // when the driver calls Finish for it (a request proxied to a backend
 // that answers in its own time). Its Arrival.End is far in the future.
 func (m *Server[W]) ArriveHeld(now time.Duration, w W) Arrival {
+	return m.arrive(now, nil, Demand{}, w)
+}
+
+// arrive answers a request that is never redirected: admitted with
+// service times from s (nil: held), or refused while the server is down.
+func (m *Server[W]) arrive(now time.Duration, s dist.Sampler, d Demand, w W) Arrival {
 	if !m.up {
 		return Arrival{Kind: Refused, Target: -1}
 	}
 	length, _, _, _ := m.model(now)
-	return m.admit(now, length, nil, Demand{}, w)
+	return m.admit(now, length, s, d, w)
 }
 
 // Finish ends, at now, the service of w, of incarnation epoch, that was
@@ -531,6 +534,35 @@ func (m *Server[W]) InService(now time.Duration) int {
 func (m *Server[W]) Counters(now time.Duration) Counters {
 	m.accrue(now)
 	return m.counters
+}
+
+// Sample is the servers.csv sample, at run time at, of the server as it
+// is at now: counts and busy time since *last, the counters of the
+// previous sample, which it updates. Both drivers, and a front for a
+// real backend (package redirect), sample this way.
+func (m *Server[W]) Sample(at, now time.Duration, last *Counters) results.ServerSample {
+	st := m.Status(now)
+	c := m.Counters(now)
+	prev := *last
+	if c.Busy < prev.Busy {
+		// Lateness of a service that straddled the previous sample was
+		// subtracted after it: carry it over rather than report negative
+		// busy time.
+		c.Busy = prev.Busy
+	}
+	*last = c
+	return results.ServerSample{
+		At:          at,
+		Server:      m.cfg.Index,
+		QueueLength: st.QueueLength,
+		InService:   m.InService(now),
+		QueueDelay:  st.QueueDelay,
+		Served:      int(c.Served - prev.Served),
+		Redirected:  int(c.Redirected - prev.Redirected),
+		Rejected:    int(c.Rejected - prev.Rejected),
+		Up:          m.Up(),
+		BusyTime:    c.Busy - prev.Busy,
+	}
 }
 
 // Up reports whether the server is running.

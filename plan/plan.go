@@ -7,6 +7,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -130,12 +131,9 @@ func Resolve(sc *scenarios.Scenario) (*Plan, error) {
 		Duration:       sc.Duration,
 		Horizon:        sc.Warmup + sc.Duration,
 		SampleInterval: orDefault(sc.SampleInterval, 100*time.Millisecond),
-		RedirectStatus: sc.Policy.Status,
+		RedirectStatus: cmp.Or(sc.Policy.Status, 302),
 		RTT:            sc.Network.RTT,
 		Overhead:       sc.Network.Overhead,
-	}
-	if p.RedirectStatus == 0 {
-		p.RedirectStatus = 302
 	}
 	if p.RedirectStatus != 302 && p.RedirectStatus != 307 {
 		return nil, fmt.Errorf("policy.status: must be 302 or 307, got %d", p.RedirectStatus)
@@ -151,16 +149,10 @@ func Resolve(sc *scenarios.Scenario) (*Plan, error) {
 	p.Weights = make([]float64, len(inst))
 	for i, in := range inst {
 		g := in.Group
-		s := Server{Index: i, Name: in.Name, Workers: g.Workers, Capacity: g.QueueCapacity,
+		// The scenario package fills Workers and Capacity; a scenario
+		// built in code gets the same defaults.
+		s := Server{Index: i, Name: in.Name, Workers: cmp.Or(g.Workers, 1), Capacity: cmp.Or(g.QueueCapacity, 1024),
 			EWMAWeight: ewma, PageBytes: g.PageBytes, ObjectBytes: g.ObjectBytes, Upstream: g.Upstream}
-		// The scenario package fills these; a scenario built in code
-		// gets the same defaults.
-		if s.Workers == 0 {
-			s.Workers = 1
-		}
-		if s.Capacity == 0 {
-			s.Capacity = 1024
-		}
 		if s.Workers < 1 {
 			return nil, fmt.Errorf("server %s: workers: must be at least 1, got %d", in.Name, g.Workers)
 		}
@@ -185,10 +177,7 @@ func Resolve(sc *scenarios.Scenario) (*Plan, error) {
 	if m.Interval < 0 {
 		return nil, fmt.Errorf("manager.report_interval: must not be negative, got %v", m.Interval)
 	}
-	m.RealInterval = m.Interval
-	if m.RealInterval == 0 {
-		m.RealInterval = RealExactInterval
-	}
+	m.RealInterval = cmp.Or(m.Interval, RealExactInterval)
 	m.ViewTTL = orDefault(sc.Manager.ViewTTL, max(10*m.Interval, time.Second))
 	m.Expire = orDefault(sc.Manager.Expire, max(3*m.Interval, 300*time.Millisecond))
 
@@ -225,10 +214,7 @@ func Resolve(sc *scenarios.Scenario) (*Plan, error) {
 	if p.MaxRedirects < 0 {
 		return nil, fmt.Errorf("workload.max_redirects: must not be negative, got %d", p.MaxRedirects)
 	}
-	p.PagePath = w.Path
-	if p.PagePath == "" {
-		p.PagePath = "/page"
-	}
+	p.PagePath = cmp.Or(w.Path, "/page")
 	if p.PagePath[0] != '/' {
 		return nil, fmt.Errorf("workload.path: must start with '/', got %q", p.PagePath)
 	}
@@ -285,19 +271,19 @@ func policyConfig(sc *scenarios.Scenario) (policy.Config, error) {
 	p := sc.Policy
 	c := policy.Config{ProbeLimit: p.ProbeLimit, MaxHops: p.MaxHops, Fraction: 1}
 	var err error
-	if c.Condition, err = policy.ParseCondition(orName(p.Condition, "none")); err != nil {
+	if c.Condition, err = policy.ParseCondition(cmp.Or(p.Condition, "none")); err != nil {
 		return c, fmt.Errorf("policy.condition: %w", err)
 	}
-	if c.Estimator, err = policy.ParseEstimator(orName(p.Estimator, "hol")); err != nil {
+	if c.Estimator, err = policy.ParseEstimator(cmp.Or(p.Estimator, "hol")); err != nil {
 		return c, fmt.Errorf("policy.estimator: %w", err)
 	}
-	if c.Target, err = policy.ParseTarget(orName(p.Target, "least-loaded")); err != nil {
+	if c.Target, err = policy.ParseTarget(cmp.Or(p.Target, "least-loaded")); err != nil {
 		return c, fmt.Errorf("policy.target: %w", err)
 	}
-	if c.Placement, err = policy.ParsePlacement(orName(sc.Manager.Decision, "local")); err != nil {
+	if c.Placement, err = policy.ParsePlacement(cmp.Or(sc.Manager.Decision, "local")); err != nil {
 		return c, fmt.Errorf("manager.decision: %w", err)
 	}
-	if c.Action, err = policy.ParseAction(orName(p.Action, "redirect")); err != nil {
+	if c.Action, err = policy.ParseAction(cmp.Or(p.Action, "redirect")); err != nil {
 		return c, fmt.Errorf("policy.action: %w", err)
 	}
 	if p.Fraction != nil {
@@ -324,15 +310,9 @@ func gradient(a scenarios.Adaptive) (policy.Gradient, error) {
 		Window: orDefault(a.Window, 100*time.Millisecond), InitialLimit: float64(a.InitialLimit),
 		MinLimit: float64(max(a.MinLimit, 0)), MaxLimit: float64(a.MaxLimit), Buffer: 0.25, Smoothing: a.Smoothing,
 	}
-	if g.MinLimit == 0 {
-		g.MinLimit = 3
-	}
-	if g.MaxLimit == 0 {
-		g.MaxLimit = max(1000, g.MinLimit)
-	}
-	if g.InitialLimit == 0 {
-		g.InitialLimit = min(max(20, g.MinLimit), g.MaxLimit)
-	}
+	g.MinLimit = cmp.Or(g.MinLimit, 3)
+	g.MaxLimit = cmp.Or(g.MaxLimit, max(1000, g.MinLimit))
+	g.InitialLimit = cmp.Or(g.InitialLimit, min(max(20, g.MinLimit), g.MaxLimit))
 	if a.Buffer != nil {
 		g.Buffer = *a.Buffer
 	}
@@ -340,9 +320,7 @@ func gradient(a scenarios.Adaptive) (policy.Gradient, error) {
 	if g.MinRTTRequests <= 0 {
 		g.MinRTTRequests = 50
 	}
-	if g.Smoothing == 0 {
-		g.Smoothing = 0.2
-	}
+	g.Smoothing = cmp.Or(g.Smoothing, 0.2)
 	switch {
 	case g.MaxLimit < g.MinLimit:
 		return g, fmt.Errorf("policy.adaptive.max_limit: must be at least min_limit (%g), got %g", g.MinLimit, g.MaxLimit)
@@ -354,13 +332,6 @@ func gradient(a scenarios.Adaptive) (policy.Gradient, error) {
 		return g, fmt.Errorf("policy.adaptive.smoothing: must be in (0, 1], got %g", g.Smoothing)
 	}
 	return g, nil
-}
-
-func orName(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // ServerConfig is server i's model configuration; rng is its policy

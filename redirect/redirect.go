@@ -520,7 +520,7 @@ func (mw *Middleware) applyView(v *server.ViewMessage) {
 func (mw *Middleware) Sample(at time.Duration) results.ServerSample {
 	mw.mu.Lock()
 	defer mw.mu.Unlock()
-	return server.SampleOf(mw.m, mw.index, at, mw.now(), &mw.last)
+	return mw.m.Sample(at, mw.now(), &mw.last)
 }
 
 // Counters are the cumulative counters.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/redirlab/redirlab/model"
 )
 
 // Agent reports a server's status to the manager every Interval and hands
@@ -90,16 +92,6 @@ func (a *Agent) Counts() AgentCounts {
 // cannot tell a lost report from a slow one.
 func (a *Agent) SetLoss(p float64) { a.loss.Store(math.Float64bits(p)) }
 
-// backoff is the delay before the next attempt after n consecutive
-// failures (n >= 1).
-func (a *Agent) backoff(n int) time.Duration {
-	d := a.Interval
-	for i := 0; i < n && d < a.MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, a.MaxBackoff)
-}
-
 // Start runs the agent in a goroutine until stop, which ends it and
 // waits for it: the server and a front's middleware both run theirs so.
 func (a *Agent) Start() (stop func()) {
@@ -135,14 +127,11 @@ func (a *Agent) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			var ae *AnswerError
-			if !errors.As(err, &ae) {
-				ae = nil
-			}
+			ae, _ := errors.AsType[*AnswerError](err)
 			a.refused.Store(ae)
 			a.failures.Add(1)
 			failed++
-			delay = a.backoff(failed)
+			delay = model.Backoff(a.Interval, a.MaxBackoff, failed)
 		} else {
 			a.refused.Store(nil)
 			a.sent.Add(1)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -68,9 +69,7 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	if opts.Host == "" {
-		opts.Host = "127.0.0.1"
-	}
+	opts.Host = cmp.Or(opts.Host, "127.0.0.1")
 	p, err := plan.Resolve(sc)
 	if err != nil {
 		return nil, err
@@ -84,11 +83,9 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 	if a, err := netip.ParseAddr(opts.Host); err == nil && !a.IsLoopback() {
 		allow = []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}
 	}
-	m, err := NewManager(ManagerConfig{Scenario: sc, Listen: listen, Clock: opts.Clock, Token: token, Allow: allow})
-	if err != nil {
+	if c.manager, err = NewManager(ManagerConfig{Scenario: sc, Listen: listen, Clock: opts.Clock, Token: token, Allow: allow}); err != nil {
 		return nil, err
 	}
-	c.manager = m
 	c.fronts = make([]Front, len(p.Servers))
 	for i := range p.Servers {
 		cfg := Config{
@@ -101,25 +98,19 @@ func NewCluster(sc *scenarios.Scenario, opts ClusterOptions) (*Cluster, error) {
 			// The manager URL is known only once it listens; Start fills it.
 		}
 		var s *Server
-		if p.Servers[i].Upstream != "" {
-			if opts.Front == nil {
-				c.closeBuilt()
-				return nil, fmt.Errorf("cluster: server %s fronts %s, and this cluster builds no fronts (ClusterOptions.Front)", p.Servers[i].Name, p.Servers[i].Upstream)
-			}
-			f, err := opts.Front(cfg)
-			if err != nil {
-				c.closeBuilt()
-				return nil, err
-			}
-			c.fronts[i] = f
-		} else if s, err = New(cfg); err != nil {
+		switch in := &p.Servers[i]; {
+		case in.Upstream == "":
+			s, err = New(cfg)
+		case opts.Front == nil:
+			err = fmt.Errorf("cluster: server %s fronts %s, and this cluster builds no fronts (ClusterOptions.Front)", in.Name, in.Upstream)
+		default:
+			c.fronts[i], err = opts.Front(cfg)
+		}
+		if err != nil {
 			c.closeBuilt()
 			return nil, err
 		}
 		c.servers = append(c.servers, s)
-	}
-	if _, err := c.faultActions(); err != nil {
-		return nil, err
 	}
 	return c, nil
 }
@@ -153,12 +144,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	actions, err := c.faultActions()
-	if err != nil {
-		c.closeLocked()
-		return err
-	}
-	c.scheduleLocked(ctx, c.start, actions)
+	c.scheduleLocked(ctx, c.start, c.faultActions())
 	return nil
 }
 
@@ -167,10 +153,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 // generator's). Steps already due are applied at once; steps are
 // idempotent, so a step applied twice does no harm.
 func (c *Cluster) ApplyFaults(ctx context.Context, start time.Time) error {
-	actions, err := c.faultActions()
-	if err != nil {
-		return err
-	}
+	actions := c.faultActions()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.started || c.closed {
@@ -194,15 +177,27 @@ func (c *Cluster) scheduleLocked(ctx context.Context, start time.Time, actions [
 // RunStart is the time Start took as the run start.
 func (c *Cluster) RunStart() time.Time { return c.start }
 
+// member is what the cluster asks alike of a server and of a front.
+type member interface {
+	URL() string
+	Sample(at time.Duration) results.ServerSample
+	SetReportLoss(p float64)
+	Close() error
+}
+
+// member is server i, or its front (nil if neither was built).
+func (c *Cluster) member(i int) member {
+	if s := c.servers[i]; s != nil {
+		return s
+	}
+	return c.fronts[i]
+}
+
 // URLs are the servers' base URLs in index order (after Start).
 func (c *Cluster) URLs() []string {
 	out := make([]string, len(c.servers))
-	for i, s := range c.servers {
-		if s == nil {
-			out[i] = c.fronts[i].URL()
-		} else {
-			out[i] = s.URL()
-		}
+	for i := range c.servers {
+		out[i] = c.member(i).URL()
 	}
 	return out
 }
@@ -224,12 +219,8 @@ func (c *Cluster) Manager() *Manager { return c.manager }
 // manager's view reports of each.
 func (c *Cluster) Sample(at time.Duration) []results.ServerSample {
 	out := make([]results.ServerSample, len(c.servers))
-	for i, s := range c.servers {
-		if s == nil {
-			out[i] = c.fronts[i].Sample(at)
-		} else {
-			out[i] = s.Sample(at)
-		}
+	for i := range c.servers {
+		out[i] = c.member(i).Sample(at)
 		if st, ok := c.manager.Reported(i); ok {
 			out[i].ReportedQueueLength = st.QueueLength
 			out[i].ReportedQueueDelay = st.QueueDelay
@@ -262,19 +253,15 @@ func (c *Cluster) closeLocked() error {
 	c.mu.Unlock()
 	c.faultsWG.Wait()
 	c.mu.Lock()
-	errs := []error{c.closeServers()}
-	errs = append(errs, c.manager.Close())
-	return errors.Join(errs...)
+	return errors.Join(c.closeServers(), c.manager.Close())
 }
 
 // closeServers closes every server and front.
 func (c *Cluster) closeServers() error {
 	var errs []error
-	for i, s := range c.servers {
-		if s != nil {
-			errs = append(errs, s.Close())
-		} else if c.fronts[i] != nil {
-			errs = append(errs, c.fronts[i].Close())
+	for i := range c.servers {
+		if m := c.member(i); m != nil {
+			errs = append(errs, m.Close())
 		}
 	}
 	return errors.Join(errs...)
@@ -296,7 +283,7 @@ type faultAction struct {
 // faultActions turns the plan's fault steps into timed actions. Each
 // carries its step into one model.Faults, which says what changes, so
 // overlapping faults mean here what they mean in simulation.
-func (c *Cluster) faultActions() ([]faultAction, error) {
+func (c *Cluster) faultActions() []faultAction {
 	state := model.NewFaults(c.plan.Faults, len(c.servers))
 	var out []faultAction
 	for _, st := range c.plan.FaultSteps {
@@ -313,7 +300,7 @@ func (c *Cluster) faultActions() ([]faultAction, error) {
 			return errors.Join(errs...)
 		}})
 	}
-	return out, nil
+	return out
 }
 
 // change carries out one change of the fault state.
@@ -336,12 +323,8 @@ func (c *Cluster) change(state *model.Faults, ch model.Change) error {
 	case model.SetOutage:
 		c.manager.SetOutage(ch.On)
 	case model.SetReportLoss:
-		for i, s := range c.servers {
-			if s == nil {
-				c.fronts[i].SetReportLoss(state.ReportLoss(i))
-			} else {
-				s.SetReportLoss(state.ReportLoss(i))
-			}
+		for i := range c.servers {
+			c.member(i).SetReportLoss(state.ReportLoss(i))
 		}
 	}
 	return nil
@@ -431,6 +414,9 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 	every := max(5*interval, 2*time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	if warn == nil {
+		warn = func(string) {}
+	}
 	last, lost := a.Counts().Sent, false
 	for {
 		select {
@@ -442,30 +428,26 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 		switch {
 		case sent == last && !lost:
 			lost = true
-			if warn != nil {
-				if ae := a.Refused(); ae != nil && ae.Code == http.StatusUnauthorized {
-					warn(fmt.Sprintf("the manager at %s refused the token (401): give the manager's --token-file; this server has no view and does not redirect", a.ManagerURL))
-				} else if ae != nil {
-					warn(fmt.Sprintf("the manager at %s answered %s: %s; this server has no view and does not redirect", a.ManagerURL, ae.Status, ae.Reason))
-				} else {
-					warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
-				}
+			if ae := a.Refused(); ae != nil && ae.Code == http.StatusUnauthorized {
+				warn(fmt.Sprintf("the manager at %s refused the token (401): give the manager's --token-file; this server has no view and does not redirect", a.ManagerURL))
+			} else if ae != nil {
+				warn(fmt.Sprintf("the manager at %s answered %s: %s; this server has no view and does not redirect", a.ManagerURL, ae.Status, ae.Reason))
+			} else {
+				warn(fmt.Sprintf("no answer from the manager at %s for %v: this server has no view and does not redirect", a.ManagerURL, every))
 			}
 		case sent != last && lost:
 			lost = false
-			if warn != nil {
-				warn("the manager answers again")
-			}
+			warn("the manager answers again")
 		}
 		last = sent
 	}
 }
 
-// advertiseURL is the base URL a server listening on addr tells the
+// AdvertiseURL is the base URL a server listening on addr tells the
 // manager. A listener bound to every interface (0.0.0.0, ::) advertises the
 // local address that routes to the manager, so peers on other hosts can
 // reach it; a specific address advertises itself.
-func advertiseURL(addr net.Addr, managerURL string) string {
+func AdvertiseURL(addr net.Addr, managerURL string) string {
 	ta, ok := addr.(*net.TCPAddr)
 	if !ok || !ta.IP.IsUnspecified() {
 		return "http://" + addr.String()

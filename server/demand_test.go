@@ -28,8 +28,8 @@ func TestParseDemand(t *testing.T) {
 		{"redirlab_req=1&redirlab_req=2", "/page", true, model.Demand{ID: 1, OK: true}},
 	}
 	for _, tc := range tests {
-		if got := parseDemand(tc.query, tc.path, tc.page); got != tc.want {
-			t.Errorf("parseDemand(%q, %q) = %+v, want %+v", tc.query, tc.path, got, tc.want)
+		if got := ParseDemand(tc.query, tc.path, tc.page); got != tc.want {
+			t.Errorf("ParseDemand(%q, %q) = %+v, want %+v", tc.query, tc.path, got, tc.want)
 		}
 	}
 }

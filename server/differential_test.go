@@ -224,7 +224,7 @@ func expected(a model.Arrival, urls []string) answer {
 func viewMessage(v policy.View, urls []string) *ViewMessage {
 	m := &ViewMessage{AtNS: int64(v.At)}
 	for i, st := range v.Servers {
-		m.Servers = append(m.Servers, ServerView{StatusMessage: statusMessage(fmt.Sprint(i), st, 0), URL: urls[i]})
+		m.Servers = append(m.Servers, ServerView{StatusMessage: NewStatusMessage(fmt.Sprint(i), st, 0), URL: urls[i]})
 	}
 	for _, in := range v.Instructions {
 		m.Instructions = append(m.Instructions, InstructionMessage{Redirect: in.Redirect, Target: in.Target})

@@ -3,43 +3,16 @@ package server
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"time"
 
-	"github.com/redirlab/redirlab/model"
-	"github.com/redirlab/redirlab/policy"
 	"github.com/redirlab/redirlab/results"
 )
 
 // This file is what a front for a real backend (package redirect) shares
-// with the server: the protocol's pieces, and its place in a Cluster and
-// in Serve. A front is not built here: it wraps a reverse proxy, and the
-// server package does not proxy.
-
-// ParseHops returns the hop counter of a raw query: the first
-// redirlab_hop parameter, 0 when absent or malformed.
-func ParseHops(rawQuery string) int { return parseHops(rawQuery) }
-
-// IsHopKey reports whether a raw query key names the hop counter,
-// escaped or not.
-func IsHopKey(key string) bool { return isHopKey(key) }
-
-// CleanPath turns a request's decoded path into a rooted, cleaned one.
-func CleanPath(p string) string { return cleanPath(p) }
-
-// AppendLocation appends the Location of a redirect to the peer at base
-// (a registered base URL): the cleaned path, the query without its hop
-// counter, and redirlab_hop=hop.
-func AppendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []byte {
-	return appendLocation(dst, base, cleanedPath, rawQuery, hop)
-}
-
-// NewStatusMessage is the status message of server name with status st
-// and inService requests in service.
-func NewStatusMessage(name string, st policy.Status, inService int) StatusMessage {
-	return statusMessage(name, st, inService)
-}
+// with the server besides the protocol's pieces (location.go, wire.go):
+// its place in a Cluster and in Serve. A front is not built here: it
+// wraps a reverse proxy, and the server package does not proxy.
 
 // HTTPServer is an http.Server serving h with t's timeouts (Write
 // defaulting to write) and bounded headers.
@@ -87,14 +60,3 @@ func ServeFront(ctx context.Context, f Front, managerURL string, interval time.D
 	watchAgent(ctx, f.Agent(), interval, warn)
 	return shutdown(f.Shutdown)
 }
-
-// ParseDemand reads a request's demand: its id from redirlab_req and its
-// part from the path (k+1 for /object/<k>).
-func ParseDemand(rawQuery, cleanedPath string, page bool) model.Demand {
-	return parseDemand(rawQuery, cleanedPath, page)
-}
-
-// AdvertiseURL is the base URL a server listening on addr tells the
-// manager: addr itself, or, bound to every interface, the local address
-// that routes to the manager.
-func AdvertiseURL(addr net.Addr, managerURL string) string { return advertiseURL(addr, managerURL) }

@@ -48,9 +48,9 @@ func FuzzQuery(f *testing.F) {
 		f.Add(s, "/object/3")
 	}
 	f.Fuzz(func(t *testing.T, q, p string) {
-		hops := parseHops(q)
+		hops := ParseHops(q)
 		if hops < 0 || hops > 999999 {
-			t.Fatalf("parseHops(%q) = %d", q, hops)
+			t.Fatalf("ParseHops(%q) = %d", q, hops)
 		}
 		naive := 0
 		for _, kv := range strings.Split(q, "&") {
@@ -63,11 +63,11 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 		if hops != naive {
-			t.Fatalf("parseHops(%q) = %d, naive %d", q, hops, naive)
+			t.Fatalf("ParseHops(%q) = %d, naive %d", q, hops, naive)
 		}
-		cleaned := cleanPath(p)
+		cleaned := CleanPath(p)
 		page := !strings.HasPrefix(cleaned, "/object/")
-		d := parseDemand(q, cleaned, page)
+		d := ParseDemand(q, cleaned, page)
 		if !d.OK && (d.ID != 0 || d.Part != 0) {
 			t.Fatalf("no demand, yet %+v", d)
 		}

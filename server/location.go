@@ -34,9 +34,9 @@ func firstValue(rawQuery, key string) (string, bool) {
 	return "", false
 }
 
-// parseHops returns the value of the first redirlab_hop parameter of a raw
+// ParseHops returns the value of the first redirlab_hop parameter of a raw
 // query, or 0 when it is absent or not a plain decimal number.
-func parseHops(rawQuery string) int {
+func ParseHops(rawQuery string) int {
 	value, ok := firstValue(rawQuery, HopParam)
 	if !ok || len(value) == 0 || len(value) > maxHopDigits {
 		return 0
@@ -52,10 +52,10 @@ func parseHops(rawQuery string) int {
 	return n
 }
 
-// cleanPath turns a request's decoded path into a rooted, cleaned path:
+// CleanPath turns a request's decoded path into a rooted, cleaned path:
 // "" becomes "/", dot segments and repeated slashes go, so "//evil.com"
 // becomes "/evil.com" and can never read as a scheme-relative reference.
-func cleanPath(p string) string {
+func CleanPath(p string) string {
 	if p == "" || p[0] != '/' {
 		p = "/" + p
 	}
@@ -92,13 +92,13 @@ func appendEscaped(dst []byte, c byte) []byte {
 	return append(dst, '%', upperhex[c>>4], upperhex[c&15])
 }
 
-// appendLocation appends the redirect target for a request: the peer's
+// AppendLocation appends the redirect target for a request: the peer's
 // registered base URL, the request's cleaned path (escaped afresh), the
 // request's query without any redirlab_hop parameter, escaped or not (bytes that may not
 // appear in a query escaped), and redirlab_hop=hop. Nothing of the
 // request can change the scheme or the host: base comes from the
 // registry, and the path always starts with a single '/'.
-func appendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []byte {
+func AppendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []byte {
 	dst = append(dst, base...)
 	for i := 0; i < len(cleanedPath); i++ {
 		c := cleanedPath[i]
@@ -115,7 +115,7 @@ func appendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []b
 		if piece == "" {
 			continue
 		}
-		if key, _, _ := strings.Cut(piece, "="); isHopKey(key) {
+		if key, _, _ := strings.Cut(piece, "="); IsHopKey(key) {
 			continue
 		}
 		for i := 0; i < len(piece); i++ {
@@ -136,9 +136,9 @@ func appendLocation(dst []byte, base, cleanedPath, rawQuery string, hop int) []b
 	return strconv.AppendInt(dst, int64(hop), 10)
 }
 
-// isHopKey reports whether a raw query key names the hop counter, escaped
+// IsHopKey reports whether a raw query key names the hop counter, escaped
 // or not: a Location must carry exactly one, by any parser's reading.
-func isHopKey(key string) bool {
+func IsHopKey(key string) bool {
 	if key == HopParam {
 		return true
 	}
@@ -177,10 +177,10 @@ func NormalizeBaseURL(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// parseDemand reads a request's demand: the id from the first
+// ParseDemand reads a request's demand: the id from the first
 // redirlab_req parameter of a raw query (absent or malformed: no demand)
 // and the part from the path, k+1 for /object/<k>.
-func parseDemand(rawQuery, cleanedPath string, page bool) model.Demand {
+func ParseDemand(rawQuery, cleanedPath string, page bool) model.Demand {
 	value, ok := firstValue(rawQuery, DemandParam)
 	if !ok {
 		return model.Demand{}

@@ -46,8 +46,8 @@ func TestParseHops(t *testing.T) {
 		{"redirlab_hop=\x00", 0},                             // control byte
 		{strings.Repeat("a=b&", 1000) + "redirlab_hop=6", 6}, // long query
 	} {
-		if got := parseHops(tc.query); got != tc.want {
-			t.Errorf("parseHops(%q) = %d, want %d", tc.query, got, tc.want)
+		if got := ParseHops(tc.query); got != tc.want {
+			t.Errorf("ParseHops(%q) = %d, want %d", tc.query, got, tc.want)
 		}
 	}
 }
@@ -74,7 +74,7 @@ func checkLocation(t *testing.T, loc string, hop int) *url.URL {
 	if r := base.ResolveReference(u); r.Host != u.Host {
 		t.Fatalf("Location %q resolves to host %s", loc, r.Host)
 	}
-	if got := parseHops(u.RawQuery); got != hop {
+	if got := ParseHops(u.RawQuery); got != hop {
 		t.Fatalf("Location %q carries hop %d, want %d", loc, got, hop)
 	}
 	n := 0
@@ -115,7 +115,7 @@ func TestAppendLocation(t *testing.T) {
 		{"/page", "redirlab%5Fhop=5&redirlab%5fhop=6", "/page"},      // escaped hop keys dropped too
 		{"/ünïcode", "q=ü", "/ünïcode"},                              // non-ASCII escaped
 	} {
-		loc := string(appendLocation(nil, peerBase, cleanPath(tc.path), tc.query, 3))
+		loc := string(AppendLocation(nil, peerBase, CleanPath(tc.path), tc.query, 3))
 		u := checkLocation(t, loc, 3)
 		if u.Path != tc.wantPath {
 			t.Errorf("path %q → Location %q with path %q, want %q", tc.path, loc, u.Path, tc.wantPath)
@@ -168,11 +168,11 @@ func FuzzLocation(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, p, q string) {
-		cleaned := cleanPath(p)
+		cleaned := CleanPath(p)
 		if cleaned == "" || cleaned[0] != '/' || strings.HasPrefix(cleaned, "//") {
-			t.Fatalf("cleanPath(%q) = %q", p, cleaned)
+			t.Fatalf("CleanPath(%q) = %q", p, cleaned)
 		}
-		loc := string(appendLocation(nil, peerBase, cleaned, q, 1))
+		loc := string(AppendLocation(nil, peerBase, cleaned, q, 1))
 		u := checkLocation(t, loc, 1)
 		if u.Path != cleaned {
 			t.Fatalf("path %q: Location %q decodes to path %q, want %q", p, loc, u.Path, cleaned)

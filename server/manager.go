@@ -1,9 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-
 	"errors"
 	"fmt"
 	"io"
@@ -62,9 +62,7 @@ func (c *ManagerConfig) validate() error {
 	if c.Scenario == nil {
 		return errors.New("manager: no scenario")
 	}
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:0"
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:0")
 	if c.Token == "" && !c.Insecure && !isLoopbackListen(c.Listen) {
 		return fmt.Errorf("manager: listening on %s without a token: anyone who reaches it could register a server anywhere and steer the browsers; give a token (--token-file), or --insecure", c.Listen)
 	}
@@ -81,9 +79,7 @@ func (c *ManagerConfig) validate() error {
 	if c.StartLead < 0 {
 		return fmt.Errorf("manager: start lead %v: must not be negative", c.StartLead)
 	}
-	if c.StartLead == 0 {
-		c.StartLead = 2 * time.Second
-	}
+	c.StartLead = cmp.Or(c.StartLead, 2*time.Second)
 	return nil
 }
 
@@ -184,12 +180,7 @@ func (m *Manager) registerMetrics(r *prometheus.Registry) error {
 		})
 	out := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "redirlab_manager_outage", Help: "1 while the manager is in an outage."},
-		func() float64 {
-			if m.outage.Load() {
-				return 1
-			}
-			return 0
-		})
+		func() float64 { return float64(b2i(m.outage.Load())) })
 	for _, c := range []prometheus.Collector{m.reports, m.badReports, m.unauthorized, m.outageRefusals, up, out} {
 		if err := r.Register(c); err != nil {
 			return fmt.Errorf("manager metrics: %v", err)
@@ -252,41 +243,39 @@ func DecodeReport(data []byte) (ReportMessage, error) {
 }
 
 func (m *Manager) handleReport(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxReportBytes+1))
+	v, code, err := m.receiveReport(r)
 	if err != nil {
 		m.badReports.Inc()
-		http.Error(w, "report: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if len(data) > maxReportBytes {
-		m.badReports.Inc()
-		http.Error(w, fmt.Sprintf("report: larger than %d bytes", maxReportBytes), http.StatusRequestEntityTooLarge)
-		return
-	}
-	msg, err := DecodeReport(data)
-	if err != nil {
-		m.badReports.Inc()
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	m.mu.Lock()
-	err = m.report(m.now(), msg)
-	var v ViewMessage
-	if err == nil {
-		v = m.viewLocked()
-	}
-	m.mu.Unlock()
-	if err != nil {
-		m.badReports.Inc()
-		code := http.StatusBadRequest
-		if _, held := errors.AsType[*model.HeldError](err); held {
-			code = http.StatusConflict
-		}
 		http.Error(w, err.Error(), code)
 		return
 	}
 	m.reports.Inc()
 	writeJSON(w, &v)
+}
+
+// receiveReport reads and records the report r carries, and returns the
+// view to answer with, or the error and the status to answer it with.
+func (m *Manager) receiveReport(r *http.Request) (ViewMessage, int, error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxReportBytes+1))
+	if err != nil {
+		return ViewMessage{}, http.StatusBadRequest, fmt.Errorf("report: %v", err)
+	}
+	if len(data) > maxReportBytes {
+		return ViewMessage{}, http.StatusRequestEntityTooLarge, fmt.Errorf("report: larger than %d bytes", maxReportBytes)
+	}
+	msg, err := DecodeReport(data)
+	if err != nil {
+		return ViewMessage{}, http.StatusBadRequest, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.report(m.now(), msg); err != nil {
+		if _, held := errors.AsType[*model.HeldError](err); held {
+			return ViewMessage{}, http.StatusConflict, err
+		}
+		return ViewMessage{}, http.StatusBadRequest, err
+	}
+	return m.viewLocked(), http.StatusOK, nil
 }
 
 func (m *Manager) handleView(w http.ResponseWriter, r *http.Request) {
@@ -327,7 +316,7 @@ func (m *Manager) viewLocked() ViewMessage {
 	v := ViewMessage{AtNS: int64(pv.At), Servers: make([]ServerView, len(pv.Servers))}
 	for i, st := range pv.Servers {
 		rep, last, seen := m.reg.Reported(i)
-		sv := ServerView{StatusMessage: statusMessage(m.names[i], st, rep.InService), URL: rep.URL, LastReportNS: -1}
+		sv := ServerView{StatusMessage: NewStatusMessage(m.names[i], st, rep.InService), URL: rep.URL, LastReportNS: -1}
 		if seen {
 			sv.LastReportNS = int64(last)
 		} else {
@@ -446,6 +435,5 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	if m.srv == nil {
 		return nil
 	}
-	err := m.srv.Shutdown(ctx)
-	return errors.Join(err, m.Close())
+	return errors.Join(m.srv.Shutdown(ctx), m.Close())
 }

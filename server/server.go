@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -142,9 +143,7 @@ func (c *Config) validate() (*plan.Plan, error) {
 	}
 	insts := p.Servers
 	in := &p.Servers[c.Index]
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:0"
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:0")
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -161,31 +160,31 @@ func (c *Config) validate() (*plan.Plan, error) {
 	if len(c.Peers) > len(insts) {
 		return nil, fmt.Errorf("server %s: %d peer URLs for %d servers", in.Name, len(c.Peers), len(insts))
 	}
-	for i, p := range c.Peers {
-		if p == "" {
-			continue
-		}
-		u, err := NormalizeBaseURL(p)
-		if err != nil {
+	for i := range c.Peers {
+		if err := normalizeURL(&c.Peers[i]); err != nil {
 			return nil, fmt.Errorf("server %s: peer %d: %v", in.Name, i, err)
 		}
-		c.Peers[i] = u
 	}
-	if c.ManagerURL != "" {
-		u, err := NormalizeBaseURL(c.ManagerURL)
-		if err != nil {
-			return nil, fmt.Errorf("server %s: manager: %v", in.Name, err)
-		}
-		c.ManagerURL = u
+	if err := normalizeURL(&c.ManagerURL); err != nil {
+		return nil, fmt.Errorf("server %s: manager: %v", in.Name, err)
 	}
-	if c.Advertise != "" {
-		u, err := NormalizeBaseURL(c.Advertise)
-		if err != nil {
-			return nil, fmt.Errorf("server %s: advertise: %v", in.Name, err)
-		}
-		c.Advertise = u
+	if err := normalizeURL(&c.Advertise); err != nil {
+		return nil, fmt.Errorf("server %s: advertise: %v", in.Name, err)
 	}
 	return p, nil
+}
+
+// normalizeURL replaces *u, unless "" (none given), by its
+// NormalizeBaseURL form.
+func normalizeURL(u *string) error {
+	if *u == "" {
+		return nil
+	}
+	n, err := NormalizeBaseURL(*u)
+	if err == nil {
+		*u = n
+	}
+	return err
 }
 
 // New validates cfg and builds a server; Start makes it listen.
@@ -196,16 +195,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, configError(err)
 	}
 	in := &p.Servers[cfg.Index]
-	pagePath := cleanPath(p.PagePath)
-	interval := p.Manager.RealInterval
 	n := len(p.Servers)
 	s := &Server{
 		cfg:            cfg,
 		name:           in.Name,
 		index:          cfg.Index,
-		pagePath:       pagePath,
+		pagePath:       CleanPath(p.PagePath),
 		redirect:       p.RedirectStatus,
-		interval:       interval,
+		interval:       p.Manager.RealInterval,
 		pageBody:       pageBody(in.Name, in.PageBytes),
 		objectBody:     objectBody(in.Name, in.ObjectBytes),
 		hdrName:        []string{in.Name},
@@ -262,7 +259,7 @@ func (s *Server) Start() error {
 	s.addr = ln.Addr().String()
 	s.advert = s.cfg.Advertise
 	if s.advert == "" {
-		s.advert = advertiseURL(ln.Addr(), s.cfg.ManagerURL)
+		s.advert = AdvertiseURL(ln.Addr(), s.cfg.ManagerURL)
 	}
 	// A server always knows its own URL.
 	s.static[s.index], s.urls[s.index] = s.advert, s.advert
@@ -438,12 +435,7 @@ func (s *Server) SetReportLoss(p float64) {
 }
 
 // Status is the server's live status.
-func (s *Server) Status() StatusMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	return statusMessage(s.name, s.m.Status(now), s.m.InService(now))
-}
+func (s *Server) Status() StatusMessage { return s.report().Status }
 
 // report is the agent's view of the server: what to send the manager.
 func (s *Server) report() ReportMessage {
@@ -453,7 +445,7 @@ func (s *Server) report() ReportMessage {
 	return ReportMessage{
 		Name:   s.name,
 		URL:    s.advert,
-		Status: statusMessage(s.name, s.m.Status(now), s.m.InService(now)),
+		Status: NewStatusMessage(s.name, s.m.Status(now), s.m.InService(now)),
 	}
 }
 
@@ -490,36 +482,7 @@ func (s *Server) SetView(v *ViewMessage) { s.applyView(v) }
 func (s *Server) Sample(at time.Duration) results.ServerSample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return SampleOf(s.m, s.index, at, s.now(), &s.last)
-}
-
-// SampleOf is the servers.csv sample, at run time at, of machine m (server
-// index) as it is at now: counts and busy time since *last, the counters
-// of the previous sample, which it updates. The server and a front for a
-// real backend (package redirect) both sample this way.
-func SampleOf[W comparable](m *model.Server[W], index int, at, now time.Duration, last *model.Counters) results.ServerSample {
-	st := m.Status(now)
-	c := m.Counters(now)
-	prev := *last
-	if c.Busy < prev.Busy {
-		// Lateness of a service that straddled the previous sample was
-		// subtracted after it: carry it over rather than report negative
-		// busy time.
-		c.Busy = prev.Busy
-	}
-	*last = c
-	return results.ServerSample{
-		At:          at,
-		Server:      index,
-		QueueLength: st.QueueLength,
-		InService:   m.InService(now),
-		QueueDelay:  st.QueueDelay,
-		Served:      int(c.Served - prev.Served),
-		Redirected:  int(c.Redirected - prev.Redirected),
-		Rejected:    int(c.Rejected - prev.Rejected),
-		Up:          m.Up(),
-		BusyTime:    c.Busy - prev.Busy,
-	}
+	return s.m.Sample(at, s.now(), &s.last)
 }
 
 // Counters are the server's cumulative counters.
@@ -534,7 +497,7 @@ func (s *Server) Counters() model.Counters {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h[model.ServerHeader] = s.hdrName
-	p := cleanPath(r.URL.Path)
+	p := CleanPath(r.URL.Path)
 	if len(r.URL.Path)+len(r.URL.RawQuery) > maxRequestURI {
 		http.Error(w, "request URI too long", http.StatusRequestURITooLong)
 		return
@@ -570,9 +533,9 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 	}
 	hops := 0
 	if page {
-		hops = parseHops(r.URL.RawQuery)
+		hops = ParseHops(r.URL.RawQuery)
 	}
-	demand := parseDemand(r.URL.RawQuery, cleaned, page)
+	demand := ParseDemand(r.URL.RawQuery, cleaned, page)
 	wt := s.waiters.Get().(*waiter)
 	wt.page = page
 	s.mu.Lock()
@@ -610,20 +573,17 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		s.waiters.Put(wt)
 		s.answerRedirect(w, a.Target, base, cleaned, r.URL.RawQuery, hops+1)
 		return
-	case model.Rejected:
+	case model.Rejected, model.Shed:
 		s.waiters.Put(wt)
 		h := w.Header()
 		h["Retry-After"] = s.hdrRetry
 		h["Cache-Control"] = s.hdrNoStore
-		http.Error(w, "queue full", http.StatusServiceUnavailable)
-		return
-	case model.Shed:
-		s.waiters.Put(wt)
-		h := w.Header()
-		h["Retry-After"] = s.hdrRetry
-		h["Cache-Control"] = s.hdrNoStore
-		h[model.ShedHeader] = s.hdrShed
-		http.Error(w, "shed", http.StatusServiceUnavailable)
+		msg := "queue full"
+		if a.Kind == model.Shed {
+			h[model.ShedHeader] = s.hdrShed
+			msg = "shed"
+		}
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	case model.Refused:
 		s.waiters.Put(wt)
@@ -634,7 +594,6 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 		// for a worker, if it had to).
 		select {
 		case done = <-wt.ch:
-			s.waiters.Put(wt)
 		case <-crashed:
 			// wt may still be sent to: never reuse it.
 			panic(http.ErrAbortHandler)
@@ -646,9 +605,8 @@ func (s *Server) serveQueued(w http.ResponseWriter, r *http.Request, page bool, 
 			panic(http.ErrAbortHandler)
 		default:
 		}
-	} else {
-		s.waiters.Put(wt)
 	}
+	s.waiters.Put(wt)
 	s.latency[b2i(page)].Observe((done - arrived).Seconds())
 
 	h := w.Header()
@@ -691,7 +649,7 @@ func (s *Server) answerRedirect(w http.ResponseWriter, target int, base, cleaned
 	l := s.locations[target].Load()
 	if l == nil || l.hop != hop || l.base != base || l.cleaned != cleaned || l.rawQuery != rawQuery {
 		bp := s.bufs.Get().(*[]byte)
-		loc := appendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
+		loc := AppendLocation((*bp)[:0], base, cleaned, rawQuery, hop)
 		l = &location{base: base, cleaned: cleaned, rawQuery: rawQuery, hop: hop, value: []string{string(loc)}}
 		*bp = loc
 		s.bufs.Put(bp)

@@ -365,12 +365,9 @@ func (c StartClient) Check(ctx context.Context) error {
 	if c.HTTP == nil {
 		c.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/servers", nil)
+	req, err := c.request(ctx, http.MethodGet, "/v1/servers", false)
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -378,22 +375,42 @@ func (c StartClient) Check(ctx context.Context) error {
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return nil
-	case http.StatusUnauthorized:
-		return c.refused()
-	default:
-		return fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
-	}
+	return c.answerError(resp, data)
 }
 
-// refused is the error of a 401 answer.
-func (c StartClient) refused() error {
-	if c.Token == "" {
+// answerError is the error of an answer other than 200 OK, with body
+// data; nil for 200.
+func (c StartClient) answerError(resp *http.Response, data []byte) error {
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return nil
+	case resp.StatusCode == http.StatusUnauthorized && c.Token == "":
 		return fmt.Errorf("start: the manager at %s refused the request without a token (401): give the manager's --token-file", c.ManagerURL)
+	case resp.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
 	}
-	return fmt.Errorf("start: the manager at %s refused the token (401): give the manager's --token-file", c.ManagerURL)
+	return fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
+}
+
+// request is a request to the manager's path, with the token and, for a
+// check-in, the check-in as its body.
+func (c StartClient) request(ctx context.Context, method, path string, checkIn bool) (*http.Request, error) {
+	var body io.Reader
+	if checkIn {
+		data, _ := json.Marshal(c.CheckIn)
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.ManagerURL, "/")+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if checkIn {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	return req, nil
 }
 
 // withdrawTimeout bounds a withdrawal: best effort, since the manager
@@ -404,14 +421,9 @@ const withdrawTimeout = time.Second
 func (c StartClient) withdraw() {
 	ctx, cancel := context.WithTimeout(context.Background(), withdrawTimeout)
 	defer cancel()
-	body, _ := json.Marshal(c.CheckIn)
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/start", bytes.NewReader(body))
+	req, err := c.request(ctx, http.MethodDelete, "/v1/start", true)
 	if err != nil {
 		return
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	if resp, err := c.HTTP.Do(req); err == nil {
 		resp.Body.Close()
@@ -421,14 +433,9 @@ func (c StartClient) withdraw() {
 // post checks in once, and returns the answer with the local times
 // around the exchange.
 func (c StartClient) post(ctx context.Context) (a StartAnswer, t0, t1 time.Time, err error) {
-	body, _ := json.Marshal(c.CheckIn)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.ManagerURL, "/")+"/v1/start", bytes.NewReader(body))
+	req, err := c.request(ctx, http.MethodPost, "/v1/start", true)
 	if err != nil {
 		return a, t0, t1, fmt.Errorf("start: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	t0 = time.Now()
 	resp, err := c.HTTP.Do(req)
@@ -441,12 +448,8 @@ func (c StartClient) post(ctx context.Context) (a StartAnswer, t0, t1 time.Time,
 	if err != nil {
 		return a, t0, t1, fmt.Errorf("start: reading the manager's answer: %w", err)
 	}
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusUnauthorized:
-		return a, t0, t1, c.refused()
-	default:
-		return a, t0, t1, fmt.Errorf("start: the manager at %s answered %s: %s", c.ManagerURL, resp.Status, strings.TrimSpace(string(data)))
+	if err := c.answerError(resp, data); err != nil {
+		return a, t0, t1, err
 	}
 	if err := json.Unmarshal(data, &a); err != nil || a.Now.IsZero() {
 		return a, t0, t1, fmt.Errorf("start: the manager at %s answered %q: not a start answer (is it a redirlab manager?)", c.ManagerURL, data)

@@ -33,7 +33,9 @@ type StatusMessage struct {
 	AtNS int64 `json:"at_ns"`
 }
 
-func statusMessage(name string, s policy.Status, inService int) StatusMessage {
+// NewStatusMessage is the status message of server name with status s
+// and inService requests in service.
+func NewStatusMessage(name string, s policy.Status, inService int) StatusMessage {
 	return StatusMessage{
 		Name:         name,
 		Server:       s.Server,

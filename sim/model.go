@@ -390,9 +390,7 @@ func (s *simulation) issuePage(slot int32) {
 	}
 	sv := s.pick()
 	r.rec.First = sv
-	if s.timeout > 0 {
-		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: slot, gen: r.gen})
-	}
+	s.armTimeout(slot)
 	s.send(slot, int32(sv))
 }
 
@@ -455,11 +453,8 @@ func (s *simulation) reach(slot int32) {
 	case model.Redirected:
 		s.answer(slot, s.redirStatus, int32(a.Target), s.overhead)
 		return
-	case model.Rejected:
-		s.answer(slot, 503, -1, s.overhead)
-		return
-	case model.Shed:
-		r.shed = true
+	case model.Rejected, model.Shed:
+		r.shed = a.Kind == model.Shed
 		s.answer(slot, 503, -1, s.overhead)
 		return
 	case model.Started:
@@ -573,10 +568,15 @@ func (s *simulation) nextObject(page, obj int32) {
 	o.parent = page
 	o.demandID, o.part = p.rec.ID, s.objects-p.objectsLeft
 	o.browser = -1
-	if s.timeout > 0 {
-		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: obj, gen: o.gen})
-	}
+	s.armTimeout(obj)
 	s.send(obj, p.server)
+}
+
+// armTimeout starts the workload timeout of slot's exchange, if any.
+func (s *simulation) armTimeout(slot int32) {
+	if s.timeout > 0 {
+		s.dls.push(deadline{at: s.now + s.timeout, seq: s.events.nextSeq(), slot: slot, gen: s.reqs[slot].gen})
+	}
 }
 
 // objectEnded: an object exchange ended (ok: answered 2xx), by its answer
@@ -642,11 +642,9 @@ func (s *simulation) deadlineLive(dl *deadline) bool {
 	return r.gen == dl.gen && !r.pageDone && !r.abandoned && r.phase != phFree && r.phase != phPending && r.phase != phObjects
 }
 
-// expireRequest: a page request's timeout has come.
+// expireRequest: a page request's timeout has come, and deadlineLive
+// says it changes something.
 func (s *simulation) expireRequest(dl deadline) {
-	if !s.deadlineLive(&dl) {
-		return
-	}
 	r := &s.reqs[dl.slot]
 	r.abandoned = true
 	if r.object {
@@ -719,11 +717,7 @@ func (s *simulation) agentReport(i int) time.Duration {
 	m := s.servers[i]
 	if err := s.registry.Report(s.now, i, model.Report{Status: m.Status(s.now), InService: m.InService(s.now)}); err != nil {
 		a.failed++
-		d := s.interval
-		for k := 0; k < a.failed && d < agentMaxBackoff; k++ {
-			d *= 2
-		}
-		return min(d, agentMaxBackoff)
+		return model.Backoff(s.interval, agentMaxBackoff, a.failed)
 	}
 	a.failed = 0
 	s.registry.ViewInto(&s.scratch)
@@ -737,20 +731,9 @@ func (s *simulation) agentReport(i int) time.Duration {
 // takeSample records every server's state at now.
 func (s *simulation) takeSample() {
 	for i, m := range s.servers {
-		st := m.Status(s.now)
-		c := m.Counters(s.now)
-		prev := s.last[i]
-		s.last[i] = c
+		// Busy time never dips here: services end exactly on time.
 		sm := &s.sample
-		*sm = results.ServerSample{
-			At: s.now, Server: i,
-			QueueLength: st.QueueLength, InService: m.InService(s.now),
-			QueueDelay: st.QueueDelay,
-			Served:     int(c.Served - prev.Served), Redirected: int(c.Redirected - prev.Redirected),
-			Rejected: int(c.Rejected - prev.Rejected),
-			Up:       m.Up(),
-			BusyTime: c.Busy - prev.Busy,
-		}
+		*sm = m.Sample(s.now, s.now, &s.last[i])
 		switch {
 		case s.registry != nil:
 			rep, _, _ := s.registry.Reported(i)

@@ -19,9 +19,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, rec *results.Recorder) err
 	if err := scenarios.CheckUpstream(sc, scenarios.Sim); err != nil {
 		return err
 	}
+	return simulate(ctx, sc, rec, nil)
+}
+
+// simulate runs the simulation of sc into rec, calling trace (if not nil)
+// with every event.
+func simulate(ctx context.Context, sc *scenarios.Scenario, rec recorder, trace func(*Event)) error {
 	s, err := newSimulation(sc, rec)
 	if err != nil {
 		return err
 	}
+	s.trace = trace
 	return s.run(ctx)
 }

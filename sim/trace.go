@@ -53,12 +53,7 @@ func Trace(ctx context.Context, sc *scenarios.Scenario, rec recorder, trace func
 	if sc == nil || rec == nil || trace == nil {
 		return errors.New("sim: Trace needs a scenario, a recorder and a trace function")
 	}
-	s, err := newSimulation(sc, rec)
-	if err != nil {
-		return err
-	}
-	s.trace = trace
-	return s.run(ctx)
+	return simulate(ctx, sc, rec, trace)
 }
 
 // traceView records the view agent i just installed.
