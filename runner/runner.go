@@ -124,6 +124,33 @@ func (o *Options) validate() error {
 	return nil
 }
 
+// checkLoadOnly refuses what a load generator driving servers that run
+// elsewhere (loadgen --target) cannot apply: a --set of the servers'
+// own settings (they run with what serve was given), and faults, which
+// no part run alone applies; the figures would shade a crash that never
+// happened.
+func checkLoadOnly(sc *scenarios.Scenario) error {
+	why := "loadgen drives servers that run elsewhere, with the settings serve was started with: give it to serve (and manager) instead"
+	for _, key := range sc.SetKeys() {
+		p := keyPath(key)
+		switch {
+		case p[0] == "policy", p[0] == "manager", p[0] == "network", p[0] == "sample_interval":
+		case p[0] == "faults":
+			why = "faults are applied only by redirlab run and sim: serve, manager and loadgen run alone apply none"
+		case p[0] == "servers" && len(p) > 2 && !slices.Contains([]string{"name", "count", "weight"}, p[2]):
+		default:
+			continue
+		}
+		return &scenarios.Error{File: sc.File, Field: "--set " + key, Msg: "has no effect: " + why}
+	}
+	if len(sc.Faults) > 0 {
+		return &scenarios.Error{File: sc.File, Field: "faults", Msg: fmt.Sprintf("%d fault(s), but faults are applied only by redirlab run and sim: "+
+			"serve, manager and loadgen run alone apply none, and the figures would shade what never happened; "+
+			"remove them (--set faults=) or make the fault yourself on the server's host", len(sc.Faults))}
+	}
+	return nil
+}
+
 // checkOneRun refuses a shard or a coordinated start over several runs:
 // the shards of each would have to start together again, and a merge
 // reads one run.
@@ -267,6 +294,11 @@ func Check(jobs []job, opts Options) error {
 	}
 	if err := scenarios.CheckEffect(runs, opts.Mode); err != nil {
 		return err
+	}
+	if len(opts.Targets) > 0 {
+		if err := checkLoadOnly(runs[0]); err != nil {
+			return err
+		}
 	}
 	for _, r := range runs {
 		if err := scenarios.CheckUpstream(r, opts.Mode); err != nil {

@@ -100,6 +100,10 @@ func TestBadInputTable(t *testing.T) {
 		{"manager open without token", []string{"manager", good, "--listen", "0.0.0.0:0"}, 2, "without a token"},
 		{"manager bad --allow", []string{"manager", good, "--allow", "somewhere"}, 2, "somewhere"},
 		{"manager start-lead too long", []string{"manager", good, "--start-lead", "1000h"}, 2, "at most 24h"},
+		// loadgen cannot change the servers it drives, nor apply faults.
+		{"loadgen server setting", []string{"loadgen", good, "-t", "http://127.0.0.1:1", "-t", "http://127.0.0.1:2", "--set", "policy.condition=none"}, 2, "--set policy.condition: has no effect: loadgen drives servers that run elsewhere"},
+		{"loadgen workers", []string{"loadgen", good, "-t", "http://127.0.0.1:1", "-t", "http://127.0.0.1:2", "--set", "servers[0].workers=1"}, 2, "--set servers[0].workers: has no effect"},
+		{"loadgen faults", []string{"loadgen", good, "-t", "http://127.0.0.1:1", "-t", "http://127.0.0.1:2", "--set", "faults=[{at: 1s, server: web-1, action: crash, for: 1s}]"}, 2, "faults are applied only by redirlab run and sim"},
 		{"loadgen --shard no count", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "1"}, 2, "--shard"},
 		{"loadgen --shard 0/2", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "0/2"}, 2, "--shard 0/2"},
 		{"loadgen --shard 3/2", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "3/2"}, 2, "--shard 3/2"},
