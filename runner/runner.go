@@ -415,7 +415,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, n := range overridden(j.sc) {
+	for _, n := range setNotes(j.sc, opts.Mode) {
 		rec.Note(n)
 	}
 	if opts.Shard.Sharded() {

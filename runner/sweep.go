@@ -174,20 +174,27 @@ func checkVariants(sc *scenarios.Scenario, axes []Axis, only []string) error {
 	return nil
 }
 
-// overridden notes each --set whose field sc, a variant, also sets: its
-// own value wins, so the --set did not apply to this run though the
-// command line gave it for every run. Refusing it would refuse the
-// plain wish to set the base and keep a no-redirect variant as it is.
-func overridden(sc *scenarios.Scenario) []string {
+// setNotes are the notes of sc's run about --set overrides that did not
+// change it, though the command line gave them for every run: one whose
+// field sc, a variant, sets itself (its own value wins), and one this
+// run does not use (CheckEffect refuses only a --set no run uses).
+// Refusing them would refuse the plain wish to set the base beside a
+// no-redirect variant.
+func setNotes(sc *scenarios.Scenario, mode Mode) []string {
 	set := sc.VariantSet()
 	var notes []string
 	for _, key := range sc.SetKeys() {
+		overridden := false
 		for _, k := range slices.Sorted(maps.Keys(set)) {
 			if overlap(k, key) {
 				notes = append(notes, fmt.Sprintf("--set %s did not apply to this run: variant %s sets %s: %s itself, and a variant's own setting wins over --set",
 					key, sc.Variant, k, set[k]))
+				overridden = true
 				break
 			}
+		}
+		if w := sc.NoEffect(key, mode); w != "" && !overridden {
+			notes = append(notes, fmt.Sprintf("--set %s has no effect on this run: %s", key, w))
 		}
 	}
 	return notes

@@ -364,8 +364,9 @@ func TestSweepShard(t *testing.T) {
 }
 
 // TestOverriddenSetNoted: a --set whose field a variant sets itself did
-// not apply to that variant's run; its summary says so, naming the
-// variant's own value, and the runs the --set did apply to say nothing.
+// not apply to that variant's run, and one the variant does not use had
+// no effect on it; its summary says so, and the runs the --set did
+// change say nothing.
 func TestOverriddenSetNoted(t *testing.T) {
 	sc, err := scenarios.Load("length-vs-delay", "duration=2s", "warmup=0s", "policy.threshold=4")
 	if err != nil {
@@ -378,7 +379,7 @@ func TestOverriddenSetNoted(t *testing.T) {
 	want := map[string]string{
 		"base":        "",
 		"length-16":   "--set policy.threshold did not apply to this run: variant length-16 sets policy.threshold: 16 itself",
-		"no-redirect": "", // sets policy.condition, not the threshold
+		"no-redirect": "--set policy.threshold has no effect on this run: ", // condition none reads no threshold
 		"delay-20ms":  "--set policy.threshold did not apply to this run: variant delay-20ms sets policy.threshold: 20ms itself",
 	}
 	for _, r := range res {
