@@ -128,7 +128,7 @@ func ParseLimit(metric, raw string) (Limit, error) {
 			return l, fmt.Errorf("%q: the value must be a finite number", raw)
 		}
 		l.Value = v
-		return l, nil
+		return l, l.checkRange(raw)
 	}
 	if !strings.Contains(metric, "_ms") {
 		return l, fmt.Errorf("%q: %q is not a number", raw, text)
@@ -138,7 +138,32 @@ func ParseLimit(metric, raw string) (Limit, error) {
 		return l, fmt.Errorf("%q: %q is neither a number of milliseconds nor a duration such as 150ms", raw, text)
 	}
 	l.Value = float64(d) / float64(time.Millisecond)
-	return l, nil
+	return l, l.checkRange(raw)
+}
+
+// checkRange refuses a value the metric can never reach, so that the
+// threshold would always pass or always fail whatever the run does: a
+// negative one (no metric is), a fraction beyond 1 (redirects.rate of
+// 2 meant 2%), and == against a count with a fraction.
+func (l Limit) checkRange(raw string) error {
+	_, field, perServer := SplitServerMetric(l.Metric)
+	switch {
+	case l.Value < 0:
+		return fmt.Errorf("%q: %s is never negative", raw, l.Metric)
+	case (l.Metric == "redirects.rate" || (perServer && field == "utilization")) && l.Value > 1:
+		return fmt.Errorf("%q: %s is a fraction from 0 to 1: write 0.02 for 2%%", raw, l.Metric)
+	case l.Op == Equal && l.Value != float64(int64(l.Value)) && isCount(l.Metric):
+		return fmt.Errorf("%q: %s counts requests: == needs a whole number", raw, l.Metric)
+	}
+	return nil
+}
+
+// isCount reports whether metric is a whole count of requests.
+func isCount(metric string) bool {
+	if _, field, ok := SplitServerMetric(metric); ok {
+		return slices.Contains([]string{"served", "redirected", "rejected", "max_queue_length"}, field)
+	}
+	return strings.HasPrefix(metric, "requests.") || metric == "redirects.total"
 }
 
 // resolveThresholds checks the thresholds map at path and returns the

@@ -73,6 +73,14 @@ func TestThresholdErrors(t *testing.T) {
 		{"duration for a rate", `"<= 0.25"`, `"<= 25ms"`, `thresholds.redirects.rate: "<= 25ms": "25ms" is not a number`},
 		// Not a duration either.
 		{"bad duration", `"< 150ms"`, `"< soon"`, `neither a number of milliseconds nor a duration`},
+		// A rate written as a percentage would always pass.
+		{"rate beyond 1", `"<= 0.25"`, `"< 2"`, `thresholds.redirects.rate: "< 2": redirects.rate is a fraction from 0 to 1: write 0.02 for 2%`},
+		// So would a utilization of 90.
+		{"utilization beyond 1", `"< 0.95"`, `"< 90"`, `servers[slow].utilization is a fraction from 0 to 1`},
+		// A count never equals a fraction: it would always fail.
+		{"count == fraction", `"== 0"`, `"== 0.5"`, `thresholds.requests.rejected: "== 0.5": requests.rejected counts requests: == needs a whole number`},
+		// No metric is negative.
+		{"negative", `"< 150ms"`, `"< -5"`, `latency_ms.p99 is never negative`},
 		// A variant's threshold is checked where it is written.
 		{"variant", `{latency_ms.p99: "< 3s"`, `{latency_ms.p98: "< 3s"`, `t.yaml:17: variants[0].thresholds.latency_ms.p98: unknown metric`},
 		// Thresholds are not a variant setting.
