@@ -99,6 +99,10 @@ func TestBadInputTable(t *testing.T) {
 		{"serve short token", []string{"serve", good, "--server", "web-1", "--manager", "http://127.0.0.1:1", "--token-file", file("tok", "short\n")}, 2, "at least 16"},
 		{"manager open without token", []string{"manager", good, "--listen", "0.0.0.0:0"}, 2, "without a token"},
 		{"manager bad --allow", []string{"manager", good, "--allow", "somewhere"}, 2, "somewhere"},
+		// Budget flags: NaN turned the guard off, zero or less meant the default.
+		{"budget NaN", []string{"validate", good, "--max-requests=NaN"}, 2, "--max-requests NaN: want a positive number"},
+		{"budget zero", []string{"sim", good, "--max-seconds=0"}, 2, "--max-seconds 0: want a positive number"},
+		{"budget negative", []string{"sim", good, "--max-samples=-1"}, 2, "--max-samples -1: want a positive number"},
 		{"manager start-lead too long", []string{"manager", good, "--start-lead", "1000h"}, 2, "at most 24h"},
 		// loadgen cannot change the servers it drives, nor apply faults.
 		{"loadgen server setting", []string{"loadgen", good, "-t", "http://127.0.0.1:1", "-t", "http://127.0.0.1:2", "--set", "policy.condition=none"}, 2, "--set policy.condition: has no effect: loadgen drives servers that run elsewhere"},

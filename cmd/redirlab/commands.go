@@ -327,9 +327,21 @@ func question(desc string) string {
 // starts.
 func budgetFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.Float64Flag{Name: "max-requests", Value: plan.DefaultBudget.MaxRequests, Usage: "refuse runs of more page requests than this"},
-		&cli.Float64Flag{Name: "max-samples", Value: plan.DefaultBudget.MaxSamples, Usage: "refuse runs of more server samples than this"},
-		&cli.Float64Flag{Name: "max-seconds", Value: plan.DefaultBudget.MaxSeconds, Usage: "refuse runs longer than this many seconds (warmup + duration)"},
+		&cli.Float64Flag{Name: "max-requests", Value: plan.DefaultBudget.MaxRequests, Usage: "refuse runs of more page requests than this", Action: positiveLimit("max-requests")},
+		&cli.Float64Flag{Name: "max-samples", Value: plan.DefaultBudget.MaxSamples, Usage: "refuse runs of more server samples than this", Action: positiveLimit("max-samples")},
+		&cli.Float64Flag{Name: "max-seconds", Value: plan.DefaultBudget.MaxSeconds, Usage: "refuse runs longer than this many seconds (warmup + duration)", Action: positiveLimit("max-seconds")},
+	}
+}
+
+// positiveLimit refuses a budget flag that is not a positive number
+// (+Inf lifts the limit): NaN compares false with everything and turned
+// the guard off, and zero or less was taken for the default.
+func positiveLimit(name string) func(*cli.Context, float64) error {
+	return func(_ *cli.Context, v float64) error {
+		if !(v > 0) {
+			return usagef("--%s %v: want a positive number", name, v)
+		}
+		return nil
 	}
 }
 
