@@ -351,3 +351,17 @@ func TestErrorElidesHugeValues(t *testing.T) {
 		t.Errorf("a short error changed: %q", short)
 	}
 }
+
+// TestSetGivenTwice: a --set of a field given before (written either
+// way) is an error: the first value would have no effect.
+func TestSetGivenTwice(t *testing.T) {
+	for _, sets := range [][]string{
+		{"policy.threshold=4", "policy.threshold=6"},
+		{"servers[1].workers=4", "servers.1.workers=6"},
+	} {
+		_, err := Load("default", sets...)
+		if err == nil || !strings.Contains(err.Error(), "given twice (4, then 6)") {
+			t.Errorf("%q: %v", sets, err)
+		}
+	}
+}

@@ -168,10 +168,19 @@ func decodeSource(src *source, index int, variant *Variant) (*Scenario, *reader,
 	}
 	marks := map[*yaml.Node]*override{}
 	st := &setter{file: src.file, marks: marks}
+	given := map[string]string{} // path as parsed -> the value given
 	for _, arg := range src.sets {
 		key, value, ok := splitSet(arg)
 		if !ok {
 			return nil, nil, &Error{File: src.file, Field: "--set " + arg, Msg: "must be key=value, such as policy.threshold=4"}
+		}
+		// The first of two would have no effect.
+		if segs, msg := parseSetPath(key); msg == "" {
+			norm := fmt.Sprint(segs)
+			if first, twice := given[norm]; twice {
+				return nil, nil, &Error{File: src.file, Field: "--set " + key, Msg: fmt.Sprintf("given twice (%s, then %s): the first would have no effect; give it once", first, value)}
+			}
+			given[norm] = value
 		}
 		if err := st.apply(&root, key, value, &override{label: "--set " + key}); err != nil {
 			return nil, nil, err

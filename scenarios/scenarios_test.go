@@ -131,9 +131,11 @@ func TestSet(t *testing.T) {
 			return s.Policy.Condition == "queue-delay" && s.Policy.Threshold.Delay == 40*time.Millisecond
 		}},
 		// An empty value returns a field to its default.
-		{[]string{"policy.target=p2c", "policy.target="}, func(s *Scenario) bool { return s.Policy.Target == "least-loaded" }},
-		// A later --set wins.
-		{[]string{"duration=5s", "duration=7s"}, func(s *Scenario) bool { return s.Duration == 7*time.Second }},
+		{[]string{"policy.target="}, func(s *Scenario) bool { return s.Policy.Target == "least-loaded" }},
+		// A field set whole, then in part: the part wins within it.
+		{[]string{"policy={condition: queue-length, threshold: 3, target: p2c}", "policy.threshold=5"}, func(s *Scenario) bool {
+			return s.Policy.Threshold.Count == 5 && s.Policy.Target == "p2c"
+		}},
 		// A new list in flow syntax.
 		{[]string{"faults=[{at: 2s, server: slow, action: crash}]"}, func(s *Scenario) bool {
 			return len(s.Faults) == 1 && s.Faults[0].ServerIndex == 3
