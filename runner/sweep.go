@@ -249,11 +249,28 @@ func planSweep(load Loader, axes []Axis, out string, only []string, shard loadge
 		return nil, inputErrorf("sweep --shard %v: the sweep has %d points, fewer than %d shards", shard, len(all), shard.Count)
 	}
 	p := &sweepPlan{}
+	ran := map[string]string{} // swept values as the scenario reads them -> the point's label
 	for i, pt := range all {
 		sc, err := load(pt.sets...)
 		if err != nil {
 			return nil, err
 		}
+		// Values written apart may be one value (500/s and 0.5k/s).
+		var as []string
+		for _, a := range axes {
+			if a.Swept() {
+				v, err := Setting(sc, a.Key)
+				if err != nil {
+					return nil, &InputError{err}
+				}
+				as = append(as, v)
+			}
+		}
+		if first, ok := ran[strings.Join(as, "\x00")]; ok {
+			return nil, inputErrorf("sweep: %s and %s are the same setting (%s as the scenario reads it), so two rows would run it; give each value once",
+				first, pt.label, strings.Join(as, " × "))
+		}
+		ran[strings.Join(as, "\x00")] = pt.label
 		if shard.Sharded() && i%shard.Count != shard.Index-1 {
 			if i == 0 {
 				if err := checkVariants(sc, axes, only); err != nil {

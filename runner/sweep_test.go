@@ -159,6 +159,10 @@ variants:
 	if _, err := CheckSweep(loader("default"), axes(t, "policy.threshold=4,8,4"), Options{Variants: []string{"base"}}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "the value 4 is given twice") {
 		t.Errorf("a repeated value: %v", err)
 	}
+	// Two values written apart that are one setting.
+	if _, err := CheckSweep(loader("default"), axes(t, "workload.arrival.rate=500/s,0.5k/s"), Options{Variants: []string{"base"}}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "500/s and 0.5k/s are the same setting") {
+		t.Errorf("one value written twice apart: %v", err)
+	}
 	// No swept key at all.
 	if _, err := CheckSweep(loader("default"), axes(t, "policy.threshold=4"), Options{}); !errors.As(err, &ie) {
 		t.Errorf("no swept key: %v", err)
