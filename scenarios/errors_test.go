@@ -365,3 +365,16 @@ func TestSetGivenTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestSetSwallowedScenario: a --set given no value takes the scenario
+// argument as its value; the error says so.
+func TestSetSwallowedScenario(t *testing.T) {
+	_, err := Load("default", "stale-status")
+	if err == nil || !strings.Contains(err.Error(), "--set stale-status: must be key=value") || !strings.Contains(err.Error(), "stale-status names a scenario") {
+		t.Errorf("got %v", err)
+	}
+	_, err = Load("default", "nonsense")
+	if err == nil || strings.Contains(err.Error(), "names a scenario") {
+		t.Errorf("a plain bad --set: %v", err)
+	}
+}

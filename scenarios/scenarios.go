@@ -157,6 +157,18 @@ func parse(src *source) (*Scenario, error) {
 	return s, nil
 }
 
+// looksLikeScenario reports whether arg names an embedded scenario or a
+// YAML file, as a scenario argument swallowed by a --set without a
+// value does.
+func looksLikeScenario(arg string) bool {
+	for _, e := range Embedded() {
+		if e.Name == arg {
+			return true
+		}
+	}
+	return strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+}
+
 // decodeSource decodes the YAML, applies the --set overrides and then,
 // when variant is given, drops the variants list and applies the
 // variant's settings (index is its place in the list; -1 with a nil
@@ -172,7 +184,11 @@ func decodeSource(src *source, index int, variant *Variant) (*Scenario, *reader,
 	for _, arg := range src.sets {
 		key, value, ok := splitSet(arg)
 		if !ok {
-			return nil, nil, &Error{File: src.file, Field: "--set " + arg, Msg: "must be key=value, such as policy.threshold=4"}
+			msg := "must be key=value, such as policy.threshold=4"
+			if looksLikeScenario(arg) {
+				msg += fmt.Sprintf("; %s names a scenario, which --set took as its value because --set was given none", arg)
+			}
+			return nil, nil, &Error{File: src.file, Field: "--set " + arg, Msg: msg}
 		}
 		// The first of two would have no effect.
 		if segs, msg := parseSetPath(key); msg == "" {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
@@ -26,6 +28,9 @@ func plotCommand() *cli.Command {
 				return usagef("plot takes one results DIR")
 			}
 			dir := c.Args().First()
+			if _, err := os.Stat(dir); err != nil {
+				return usagef("%s: %v", dir, errors.Unwrap(err))
+			}
 			if !runner.HasResults(dir) {
 				return usagef("%s holds no results to plot (no summary.json in it or below it)", dir)
 			}
@@ -86,6 +91,13 @@ func compareCommand() *cli.Command {
 			}
 			if f := c.String("format"); !slices.Contains(report.Formats, f) {
 				return usagef("--format %q: want one of %v", f, report.Formats)
+			}
+			for i, d := range c.Args().Slice() {
+				for _, e := range c.Args().Slice()[:i] {
+					if filepath.Clean(d) == filepath.Clean(e) {
+						return usagef("%s is given twice: compare each results directory once", d)
+					}
+				}
 			}
 			runs, err := runsOf(c.Args().Slice())
 			if err != nil {

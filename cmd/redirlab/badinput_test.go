@@ -99,6 +99,10 @@ func TestBadInputTable(t *testing.T) {
 		{"serve short token", []string{"serve", good, "--server", "web-1", "--manager", "http://127.0.0.1:1", "--token-file", file("tok", "short\n")}, 2, "at least 16"},
 		{"manager open without token", []string{"manager", good, "--listen", "0.0.0.0:0"}, 2, "without a token"},
 		{"manager bad --allow", []string{"manager", good, "--allow", "somewhere"}, 2, "somewhere"},
+		// plot of a directory that does not exist says so.
+		{"plot missing dir", []string{"plot", filepath.Join(t.TempDir(), "nope")}, 2, "no such file or directory"},
+		// The same directory twice would be two rows of one run.
+		{"compare twice", []string{"compare", run, run + "/"}, 2, "is given twice"},
 		// Budget flags: NaN turned the guard off, zero or less meant the default.
 		{"budget NaN", []string{"validate", good, "--max-requests=NaN"}, 2, "--max-requests NaN: want a positive number"},
 		{"budget zero", []string{"sim", good, "--max-seconds=0"}, 2, "--max-seconds 0: want a positive number"},

@@ -22,7 +22,7 @@ import (
 
 var (
 	outFlag = &cli.StringFlag{Name: "out", Aliases: []string{"o"},
-		Usage: "results directory (default runs/<scenario>-<mode>-<time>)"}
+		Usage: "results directory (default runs/SCENARIO-MODE-TIME, or runs/SCENARIO-sweep-TIME for a sweep; a new or empty one)"}
 	setFlag = &cli.StringSliceFlag{Name: "set", Aliases: []string{"s"},
 		Usage: "override a scenario field by dotted path, e.g. policy.threshold=4 (repeatable)"}
 	noRecordsFlag = &cli.BoolFlag{Name: "no-records",
@@ -238,7 +238,7 @@ func validateCommand() *cli.Command {
 		Usage:     "check a scenario file as sim (or, with --real, run) would before it starts; print its expanded runs",
 		ArgsUsage: "SCENARIO",
 		Flags: append([]cli.Flag{setFlag, variantFlag,
-			&cli.BoolFlag{Name: "real", Usage: "check it as `redirlab run` would (a scenario with fronts is always checked so)"}},
+			&cli.BoolFlag{Name: "real", Usage: "check it as redirlab run would (a scenario with fronts is always checked so)"}},
 			budgetFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
