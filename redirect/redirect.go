@@ -161,6 +161,7 @@ func (c *Config) validate() (*plan.Plan, int, error) {
 // ServeHTTP; Start starts its agent, Close stops it.
 type Middleware struct {
 	cfg      Config
+	shared   string // the scenario's SharedDigest, sent in every report
 	next     http.Handler
 	name     string
 	index    int
@@ -208,8 +209,13 @@ func New(cfg Config, next http.Handler) (*Middleware, error) {
 	if err != nil {
 		return nil, &server.ConfigError{Err: err}
 	}
+	shared, err := cfg.Scenario.SharedDigest()
+	if err != nil {
+		return nil, err
+	}
 	mw := &Middleware{
 		cfg:      cfg,
+		shared:   shared,
 		next:     next,
 		name:     p.Servers[i].Name,
 		index:    i,
@@ -491,6 +497,7 @@ func (mw *Middleware) report() server.ReportMessage {
 		Name:   mw.name,
 		URL:    mw.urls[mw.index],
 		Status: server.NewStatusMessage(mw.name, mw.m.Status(now), mw.m.InService(now)),
+		Shared: mw.shared,
 	}
 }
 

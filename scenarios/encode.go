@@ -2,6 +2,9 @@ package scenarios
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"reflect"
 	"slices"
 	"sort"
@@ -205,3 +208,22 @@ func fmtRate(r Rate) string {
 func timeDuration(ns int64) time.Duration { return time.Duration(ns) }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// SharedDigest is a short hash of the settings that the parts of a run
+// started apart (serve, manager, loadgen) must agree on: each group's
+// name, count and workers, the policy, and the manager's settings. The
+// manager refuses reports from a server whose scenario gives another
+// digest: started with other --set values, its redirects and the
+// manager's view would follow other rules without a word.
+func (s *Scenario) SharedDigest() (string, error) {
+	shared := Scenario{Policy: s.Policy, Manager: s.Manager}
+	for _, g := range s.Servers {
+		shared.Servers = append(shared.Servers, ServerGroup{Name: g.Name, Count: g.Count, Workers: g.Workers})
+	}
+	var b bytes.Buffer
+	if err := yaml.NewEncoder(&b).Encode(encodeValue(reflect.ValueOf(shared))); err != nil {
+		return "", fmt.Errorf("%s: encoding the shared settings: %w", s.File, err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:8]), nil
+}

@@ -93,6 +93,7 @@ func (c *ManagerConfig) validate() error {
 // DELETE /v1/start (StartCheckIn: a shard withdrawing), GET /metrics.
 type Manager struct {
 	cfg      ManagerConfig
+	shared   string // the scenario's SharedDigest
 	interval time.Duration
 	start    time.Time
 
@@ -126,8 +127,13 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manager: %w", err)
 	}
+	shared, err := cfg.Scenario.SharedDigest()
+	if err != nil {
+		return nil, fmt.Errorf("manager: %w", err)
+	}
 	m := &Manager{
 		cfg:      cfg,
+		shared:   shared,
 		interval: p.Manager.RealInterval,
 		start:    cfg.Clock(),
 		names:    p.Names(),
@@ -273,6 +279,9 @@ func (m *Manager) receiveReport(r *http.Request) (ViewMessage, int, error) {
 		if _, held := errors.AsType[*model.HeldError](err); held {
 			return ViewMessage{}, http.StatusConflict, err
 		}
+		if _, other := errors.AsType[*SharedError](err); other {
+			return ViewMessage{}, http.StatusConflict, err
+		}
 		return ViewMessage{}, http.StatusBadRequest, err
 	}
 	return m.viewLocked(), http.StatusOK, nil
@@ -288,12 +297,24 @@ func (m *Manager) handleServers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, v.Servers)
 }
 
+// SharedError is a report from a server whose scenario differs from the
+// manager's in what they must share (scenarios.SharedDigest).
+type SharedError struct{ Server string }
+
+func (e *SharedError) Error() string {
+	return fmt.Sprintf("report from %s: its scenario's servers, policy or manager settings are not the manager's: "+
+		"start serve and manager with the same file and the same --set values", e.Server)
+}
+
 // report records a report received at now. The name must be one of the
 // scenario's servers and the URL a valid base URL. m.mu is held.
 func (m *Manager) report(now time.Duration, msg ReportMessage) error {
 	i, ok := m.index[msg.Name]
 	if !ok {
 		return fmt.Errorf("report: unknown server %q", msg.Name)
+	}
+	if msg.Shared != "" && msg.Shared != m.shared {
+		return &SharedError{Server: msg.Name}
 	}
 	u, err := NormalizeBaseURL(msg.URL)
 	if err != nil {

@@ -6,12 +6,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redirlab/redirlab/model"
 	"github.com/redirlab/redirlab/policy"
+	"github.com/redirlab/redirlab/scenarios"
 )
 
 // testRegistry drives a manager's registry and report checks directly,
@@ -202,5 +204,58 @@ func TestManagerHTTP(t *testing.T) {
 	m.SetOutage(false)
 	if resp, _ := post(t, hs.URL+"/v1/report", string(b)); resp.StatusCode != 200 {
 		t.Fatalf("report after the outage: %d", resp.StatusCode)
+	}
+}
+
+// TestManagerRefusesOtherScenario: a report from a server whose scenario
+// differs from the manager's in what they share (a threshold given to
+// serve alone, other workers) is refused with 409 and why; the manager's
+// own digest, and a report without one, are taken.
+func TestManagerRefusesOtherScenario(t *testing.T) {
+	sc := testScenario()
+	m, err := NewManager(ManagerConfig{Scenario: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(m.Handler())
+	defer hs.Close()
+	digest := func(edit func(*scenarios.Scenario)) string {
+		c := *sc
+		c.Servers = slices.Clone(sc.Servers)
+		edit(&c)
+		d, err := c.SharedDigest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name   string
+		shared string
+		want   int
+	}{
+		// The manager's own scenario.
+		{"same", digest(func(*scenarios.Scenario) {}), 200},
+		// A report that carries no digest (not redirlab's agent).
+		{"none", "", 200},
+		// Another threshold.
+		{"threshold", digest(func(c *scenarios.Scenario) { c.Policy.Threshold = scenarios.Threshold{Raw: "9", Count: 9} }), 409},
+		// Other workers.
+		{"workers", digest(func(c *scenarios.Scenario) { c.Servers[0].Workers = 8 }), 409},
+		// Another report interval.
+		{"interval", digest(func(c *scenarios.Scenario) { ri := 50 * time.Millisecond; c.Manager.ReportInterval = &ri }), 409},
+		// Another seed is not shared: the servers draw their own numbers.
+		{"seed", digest(func(c *scenarios.Scenario) { c.Seed = 99 }), 200},
+	} {
+		msg := report("web-1", "http://127.0.0.1:2001", 0)
+		msg.Shared = tc.shared
+		b, _ := json.Marshal(msg)
+		resp, body := post(t, hs.URL+"/v1/report", string(b))
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, resp.StatusCode, body, tc.want)
+		}
+		if tc.want == 409 && !strings.Contains(body, "same --set values") {
+			t.Errorf("%s: %q does not say why", tc.name, body)
+		}
 	}
 }

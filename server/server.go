@@ -81,6 +81,7 @@ type Config struct {
 // Server is one real redirecting web server.
 type Server struct {
 	cfg      Config
+	shared   string // the scenario's SharedDigest, sent in every report
 	name     string
 	index    int
 	pagePath string
@@ -196,8 +197,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	in := &p.Servers[cfg.Index]
 	n := len(p.Servers)
+	shared, err := cfg.Scenario.SharedDigest()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:            cfg,
+		shared:         shared,
 		name:           in.Name,
 		index:          cfg.Index,
 		pagePath:       CleanPath(p.PagePath),
@@ -446,6 +452,7 @@ func (s *Server) report() ReportMessage {
 		Name:   s.name,
 		URL:    s.advert,
 		Status: NewStatusMessage(s.name, s.m.Status(now), s.m.InService(now)),
+		Shared: s.shared,
 	}
 }
 

@@ -72,6 +72,11 @@ type ReportMessage struct {
 	URL string `json:"url"`
 	// Status is the server's live status.
 	Status StatusMessage `json:"status"`
+	// Shared is the server's scenario's SharedDigest: the manager refuses
+	// a report whose digest is not its own (a server started with other
+	// --set values). Empty in a report not made by redirlab's agents,
+	// which the manager takes unchecked.
+	Shared string `json:"shared,omitempty"`
 }
 
 // ServerView is one server as the manager sees it.
