@@ -393,6 +393,15 @@ func (a *Aggregator) buildSummary() *Summary {
 		if t.covered > 0 {
 			util = float64(t.busy) / (float64(t.covered) * float64(a.workers[i]))
 		}
+		if ratio(util) > 1 {
+			// A real server's busy time runs to when its sample was
+			// read, a little after the tick that bounds what it covers:
+			// a saturated server can read a little over 1, which no
+			// server can be busy.
+			a.notes = append(a.notes, fmt.Sprintf("%s: utilization %g by its samples, written as 1: "+
+				"a sample's busy time runs to when it was read, a little after its tick", a.names[i], ratio(util)))
+			util = 1
+		}
 		s.Servers[i] = ServerSummary{
 			Name:             a.names[i],
 			Workers:          a.workers[i],
