@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -29,7 +30,8 @@ type Aggregator struct {
 	names    []string      // instance names by server index
 	workers  []int
 
-	notStarted bool // the load never began (NotStarted)
+	notStarted bool     // the load never began (NotStarted)
+	variants   []string // the scenario's variant list (SetVariants)
 
 	counts     RequestCounts
 	redirected int64 // requests redirected at least once
@@ -347,6 +349,14 @@ func (a *Aggregator) NotStarted(why string) {
 	a.notes = append(a.notes, "the load never started: "+why)
 }
 
+// SetVariants sets the summary's variants: the scenario's variant
+// list, base first (VariantsOf). Nil leaves it out.
+func (a *Aggregator) SetVariants(names []string) {
+	if !a.closed {
+		a.variants = slices.Clone(names)
+	}
+}
+
 // Seconds is the time series, timeseries.csv's rows: nil before Close.
 func (a *Aggregator) Seconds() []Second { return a.secs }
 
@@ -361,6 +371,7 @@ func (a *Aggregator) buildSummary() *Summary {
 	s := &Summary{
 		Scenario:  sc.Name,
 		Variant:   sc.Variant,
+		Variants:  a.variants,
 		Mode:      a.mode,
 		Seed:      sc.Seed,
 		DurationS: roundTo(a.duration.Seconds(), 6),

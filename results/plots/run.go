@@ -140,7 +140,7 @@ func RunFigures(d *RunData) []Figure {
 			YMin:  0,
 			YMax:  1,
 			Lines: []Series{{Name: label, Legend: completedLegend(label, int64(len(d.Latencies)), sent),
-				Color: Palette(VariantIndex(d.Dir)), XY: CDFOver(d.Latencies, sent, maxCDFPoints)}},
+				Color: Palette(VariantColor(d.Dir, d.Summary)), XY: CDFOver(d.Latencies, sent, maxCDFPoints)}},
 		})
 	}
 	secs := Measured(d.Seconds, d.Summary)

@@ -23,7 +23,8 @@ const (
 	ReportFile = "report.html"
 	// ComparisonFile is the comparison table of a directory of variants,
 	// in the CSV format of Table.Write (see Table.CSVHeader). Its run
-	// column fixes the variants' order, hence their colours.
+	// column fixes the variants' order (their colours come from their
+	// summaries' variant lists: see plots.RunColors).
 	ComparisonFile = plots.ComparisonFile
 	// ReplicationsFile is, in a directory of replications, the run's
 	// metrics as means over the replications with their 95% intervals
@@ -95,8 +96,9 @@ func write(dir string, runs []plots.Run, w *par.Writing) error {
 			return err
 		}
 	}
-	// comparison.csv first: it gives each variant its colour in the
-	// variant's own figures. Then the comparison's figures and page and
+	// comparison.csv first: it gives a variant whose summary does not
+	// list its scenario's variants its colour in the variant's own
+	// figures (plots.VariantColor). Then the comparison's figures and page and
 	// every variant at once.
 	runs = named(runs)
 	t, err := writeComparisonTable(dir, runs, w)
