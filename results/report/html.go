@@ -317,6 +317,11 @@ func writeRun(dir string, w *par.Writing) error {
 		Notes:    sum.Notes,
 		Figures:  figureRefs(dir, files),
 	}
+	if sum.WarmupS <= 0 {
+		for i := range p.Figures {
+			p.Figures[i].Caption = strings.Replace(p.Figures[i].Caption, warmupNote, "", 1)
+		}
+	}
 	if !exists(filepath.Join(dir, results.RequestsFile)) {
 		p.Notes = append(p.Notes, "No requests.csv (run with --no-records): no latency CDF.")
 	}
@@ -369,15 +374,21 @@ func writeReplications(dir string, reps []string, w *par.Writing) error {
 	return writePage(dir, p, w)
 }
 
-// faultsNote says how time-series figures mark faults and the warmup.
-const faultsNote = " Shaded: faults, from a solid line (start) to a dashed one (end); dotted: end of warmup."
+// faultsNote says how time-series figures mark faults; warmupNote how
+// the per-server figures, which begin at run start, mark the end of the
+// warmup (the per-second ones begin there). A run without a warmup has
+// no such line, and its captions leave warmupNote out (writeRun).
+const (
+	faultsNote = " Shaded: faults, from a solid line (start) to a dashed one (end)."
+	warmupNote = " Dotted: end of warmup."
+)
 
 // captions say what each figure shows.
 var captions = map[string]string{
 	"latency-cdf":           "Latency CDF over every page request sent, log latency axis: rejected, shed and failed requests count as +∞ (they never complete), so the curve tops out below 1 by their share; the legend gives the share completed.",
 	"latency-over-time":     "p50 and p99 latency (log axis) of the page requests completed in each second." + faultsNote,
-	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold." + faultsNote,
-	"queue-delay":           "Queue delay per server by the configured estimator, in every run whatever the condition, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold under queue-delay." + faultsNote,
+	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold." + faultsNote + warmupNote,
+	"queue-delay":           "Queue delay per server by the configured estimator, in every run whatever the condition, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold under queue-delay." + faultsNote + warmupNote,
 	"redirect-rate":         "Share of each second's page requests that were redirected at least once." + faultsNote,
 	"throughput":            "Page requests completed and rejected per second (and shed and errors, when there are any)." + faultsNote,
 	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis, over every page request sent: rejected, shed and failed requests count as +∞, so each curve tops out at its run's share completed (in the legend) and stays flat past its slowest request.",
