@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -29,7 +30,8 @@ type Aggregator struct {
 	names    []string      // instance names by server index
 	workers  []int
 
-	notStarted bool // the load never began (NotStarted)
+	notStarted bool     // the load never began (NotStarted)
+	variants   []string // the scenario's variant list (SetVariants)
 
 	counts     RequestCounts
 	redirected int64 // requests redirected at least once
@@ -347,6 +349,14 @@ func (a *Aggregator) NotStarted(why string) {
 	a.notes = append(a.notes, "the load never started: "+why)
 }
 
+// SetVariants sets the summary's variants: the scenario's variant
+// list, base first (VariantsOf). Nil leaves it out.
+func (a *Aggregator) SetVariants(names []string) {
+	if !a.closed {
+		a.variants = slices.Clone(names)
+	}
+}
+
 // Seconds is the time series, timeseries.csv's rows: nil before Close.
 func (a *Aggregator) Seconds() []Second { return a.secs }
 
@@ -361,6 +371,7 @@ func (a *Aggregator) buildSummary() *Summary {
 	s := &Summary{
 		Scenario:  sc.Name,
 		Variant:   sc.Variant,
+		Variants:  a.variants,
 		Mode:      a.mode,
 		Seed:      sc.Seed,
 		DurationS: roundTo(a.duration.Seconds(), 6),
@@ -392,6 +403,15 @@ func (a *Aggregator) buildSummary() *Summary {
 		util := 0.0
 		if t.covered > 0 {
 			util = float64(t.busy) / (float64(t.covered) * float64(a.workers[i]))
+		}
+		if ratio(util) > 1 {
+			// A real server's busy time runs to when its sample was
+			// read, a little after the tick that bounds what it covers:
+			// a saturated server can read a little over 1, which no
+			// server can be busy.
+			a.notes = append(a.notes, fmt.Sprintf("%s: utilization %g by its samples, written as 1: "+
+				"a sample's busy time runs to when it was read, a little after its tick", a.names[i], ratio(util)))
+			util = 1
 		}
 		s.Servers[i] = ServerSummary{
 			Name:             a.names[i],

@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"bytes"
+	"encoding"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -37,11 +39,7 @@ func ReadSummary(dir string) (*Summary, error) {
 	}
 	var s Summary
 	if err := json.Unmarshal(data, &s); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, &BadFile{fmt.Errorf("%s:%d: %v", path, 1+strings.Count(string(data[:se.Offset]), "\n"), err)}
-		}
-		return nil, &BadFile{fmt.Errorf("%s: %w", path, err)}
+		return nil, SummaryJSONError(path, data, err)
 	}
 	if err := s.Check(); err != nil {
 		return nil, &BadFile{fmt.Errorf("%s: not a redirlab summary: %w", path, err)}
@@ -49,8 +47,124 @@ func ReadSummary(dir string) (*Summary, error) {
 	return &s, nil
 }
 
+// SummaryJSONError is the BadFile for err, from decoding the summary
+// data read from path: a syntax error names its line, a value of the
+// wrong kind its line, its path in summary.json and the kind wanted, in
+// JSON's terms (requests.completed: want a whole number, got a string).
+func SummaryJSONError(path string, data []byte, err error) *BadFile {
+	line := func(off int64) int {
+		return 1 + strings.Count(string(data[:min(max(off, 0), int64(len(data)))]), "\n")
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &BadFile{fmt.Errorf("%s:%d: %v", path, line(se.Offset), err)}
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return &BadFile{fmt.Errorf("%s:%d: %s: want %s, got %s", path, line(te.Offset), jsonPath(reflect.TypeFor[Summary](), te.Field, te.Type), wantKind(te.Type), gotKind(te.Value))}
+	}
+	return &BadFile{fmt.Errorf("%s: %w", path, err)}
+}
+
+// jsonPath is the summary.json path of a decoding error's field as
+// docs/results.md writes it: field is encoding/json's dotted path of
+// JSON names, without list indices, which this adds as [] after every
+// list (servers[].name); t is the type decoded into, want the type the
+// value was to fill.
+func jsonPath(t reflect.Type, field string, want reflect.Type) string {
+	if field == "" {
+		return "the summary"
+	}
+	var b strings.Builder
+	names := strings.Split(field, ".")
+	for i, name := range names {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(name)
+		t = jsonField(t, name)
+		last := i == len(names)-1
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice) && (!last || t != want) {
+			if t.Kind() == reflect.Slice {
+				b.WriteString("[]") // a list, the value one of its elements
+			}
+			t = t.Elem()
+		}
+	}
+	return b.String()
+}
+
+// jsonField is the type of the field of struct t named name in JSON,
+// nil when there is none.
+func jsonField(t reflect.Type, name string) reflect.Type {
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name || (tag == "" && f.Name == name) {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// wantKind says in JSON's terms what a value of Go type t must be.
+func wantKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, not negative"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another kind of value"
+}
+
+// gotKind says what encoding/json found (UnmarshalTypeError.Value):
+// "string", "number", "number 1.5" (a number out of the type's range
+// or not whole), "bool", "array", "object".
+func gotKind(v string) string {
+	switch v {
+	case "string":
+		return "a string"
+	case "number":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "array":
+		return "a list"
+	case "object":
+		return "an object"
+	}
+	if n, ok := strings.CutPrefix(v, "number "); ok {
+		return n
+	}
+	return v
+}
+
 // Check says what makes s impossible as a run's summary: no scenario or
-// mode, a negative count or latency, counts that do not add up.
+// mode, a negative count or latency, counts that do not add up,
+// latency percentiles out of order, a rate or utilization outside
+// [0, 1], a throughput that is not completed / duration_s. Each error
+// names the field. Figures are compared within what their rounding in
+// summary.json allows.
 func (s *Summary) Check() error {
 	c := s.Requests
 	l := s.LatencyMS
@@ -67,10 +181,68 @@ func (s *Summary) Check() error {
 		return fmt.Errorf("requests do not add up: sent %d, completed %d + errors %d + rejected %d + shed %d + interrupted %d", c.Sent, c.Completed, c.Errors, c.Rejected, c.Shed, c.Interrupted)
 	case l.Mean < 0 || l.P50 < 0 || l.P90 < 0 || l.P99 < 0 || l.P999 < 0 || l.Max < 0:
 		return fmt.Errorf("negative latencies %+v", l)
-	case s.Redirects.Rate < 0 || s.Redirects.Rate > 1:
+	case !inUnit(s.Redirects.Rate):
 		return fmt.Errorf("redirects.rate %g outside [0, 1]", s.Redirects.Rate)
 	}
+	if c.Completed > 0 {
+		// Rounding is monotonic, so the rounded quantiles keep their
+		// order exactly; the slack covers the mean's last decimal.
+		order := []struct {
+			name string
+			v    float64
+		}{{"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}, {"p999", l.P999}, {"max", l.Max}}
+		for i := 1; i < len(order); i++ {
+			lo, hi := order[i-1], order[i]
+			if lo.v > hi.v+msSlack(hi.v) {
+				return fmt.Errorf("latency_ms.%s %g is above latency_ms.%s %g: percentiles must not decrease", lo.name, lo.v, hi.name, hi.v)
+			}
+		}
+		if l.Mean > l.Max+msSlack(l.Max) {
+			return fmt.Errorf("latency_ms.mean %g is above latency_ms.max %g", l.Mean, l.Max)
+		}
+	}
+	for i, sv := range s.Servers {
+		if !inUnit(sv.Utilization) {
+			return fmt.Errorf("servers[%d].utilization %g (%s) outside [0, 1]", i, sv.Utilization, sv.Name)
+		}
+	}
+	if lo, hi, ok := throughputRange(c.Completed, s.DurationS); ok && (s.ThroughputRPS < lo || s.ThroughputRPS > hi) {
+		return fmt.Errorf("throughput_rps %g is not requests.completed / duration_s = %d / %g = %.3f", s.ThroughputRPS, c.Completed, s.DurationS, float64(c.Completed)/s.DurationS)
+	}
 	return nil
+}
+
+// unitSlack is how far beyond [0, 1] a fraction rounded to 6 decimals
+// may read: only floating-point noise, as rounding keeps [0, 1].
+const unitSlack = 1e-9
+
+func inUnit(x float64) bool { return x >= -unitSlack && x <= 1+unitSlack }
+
+// msSlack is how far a latency figure rounded to 3 decimals may sit
+// from another it cannot exceed: one unit of the last decimal (the
+// exact mean can round up past a max it equals in floating point), and
+// a relative 1e-12 for the noise of large values.
+func msSlack(v float64) float64 { return 1e-3 + 1e-12*math.Abs(v) }
+
+// throughputRange is the range of throughput_rps a run with completed
+// requests over a window written as durationS can have: the exact
+// window is within half a microsecond of durationS (6 decimals), and
+// the quotient is rounded to 3 decimals. ok is false when durationS is
+// 0 (a partial run stopped at its warmup's end: nothing to check).
+func throughputRange(completed int64, durationS float64) (lo, hi float64, ok bool) {
+	if durationS <= 0 {
+		return 0, 0, false
+	}
+	const halfMicro, halfMilli = 5e-7, 5e-4
+	n := float64(completed)
+	lo = n/(durationS+halfMicro) - halfMilli
+	if d := durationS - halfMicro; d > 0 {
+		hi = n/d + halfMilli
+	} else {
+		hi = math.Inf(1)
+	}
+	// Floating-point noise in the quotients.
+	return lo - 1e-9*math.Abs(lo), hi + 1e-9*math.Abs(hi), true
 }
 
 // ReadRequests calls fn for every row of dir/requests.csv, in file order,

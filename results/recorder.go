@@ -77,6 +77,7 @@ func NewRecorder(sc *scenarios.Scenario, m Mode, opts Options) (*Recorder, error
 	if err := checkNames(agg.names); err != nil {
 		return nil, err
 	}
+	agg.SetVariants(VariantsOf(sc))
 	r := &Recorder{warmup: sc.Warmup, opts: opts, agg: agg}
 	if opts.Dir != "" {
 		every := ServersEvery(sc)

@@ -145,11 +145,16 @@ type ServerSample struct {
 
 // Summary is summary.json: the contract in DESIGN.md.
 type Summary struct {
-	Scenario  string  `json:"scenario"`
-	Variant   string  `json:"variant"`
-	Mode      Mode    `json:"mode"`
-	Seed      uint64  `json:"seed"`
-	DurationS float64 `json:"duration_s"`
+	Scenario string `json:"scenario"`
+	Variant  string `json:"variant"`
+	// Variants are the scenario's variants, base first, as its file
+	// lists them, when the run was one of them and the file could be
+	// read again: the place of Variant in it is the variant's colour in
+	// every figure, whichever variants a run selected (see VariantsOf).
+	Variants  []string `json:"variants,omitempty"`
+	Mode      Mode     `json:"mode"`
+	Seed      uint64   `json:"seed"`
+	DurationS float64  `json:"duration_s"`
 	// WarmupS is the unmeasured start: measured times run from WarmupS
 	// to WarmupS+DurationS in the CSVs' t_s columns.
 	WarmupS       float64         `json:"warmup_s"`

@@ -46,8 +46,9 @@ func ComparisonOrder(path string) []string {
 
 // VariantIndex is the position of the run in dir among its sibling
 // variants, by the comparison.csv above it (in dir's parent, or its
-// grandparent for a replication rep-N), 0 when there is none. Figures of
-// a single run colour it Palette(VariantIndex(dir)), as Compare does.
+// grandparent for a replication rep-N), 0 when there is none: the
+// colour of a run whose summary does not list its scenario's variants
+// (see VariantColor).
 func VariantIndex(dir string) int {
 	dir = filepath.Clean(dir)
 	if strings.HasPrefix(filepath.Base(dir), "rep-") {
@@ -185,8 +186,8 @@ func LoadCompare(runs []Run) (*CompareData, error) {
 
 // Compare draws the comparison figures of runs into outDir and returns
 // the files written (see CompareFigures), with 95% confidence intervals
-// when runs have replications. Run i has colour Palette(i) in every
-// figure.
+// when runs have replications. A run has the same colour in every
+// figure: see RunColors.
 func Compare(outDir string, runs []Run) ([]string, error) {
 	return CompareWith(outDir, runs, par.New(0, nil))
 }
@@ -219,6 +220,7 @@ func CompareFigures(c *CompareData) []Figure {
 	for i, r := range c.Runs {
 		names[i] = r.Name
 	}
+	colors := RunColors(c.Summaries)
 	var figs []Figure
 	cdf := Figure{
 		Name:  "compare-latency-cdf",
@@ -236,7 +238,7 @@ func CompareFigures(c *CompareData) []Figure {
 				sent = c.Sent[i]
 			}
 			cdf.Lines = append(cdf.Lines, Series{Name: names[i], Legend: completedLegend(names[i], int64(len(lat)), sent),
-				Color: Palette(i), XY: CDFOver(lat, sent, maxCDFPoints)})
+				Color: Palette(colors[i]), XY: CDFOver(lat, sent, maxCDFPoints)})
 		}
 	}
 	extendCDFs(cdf.Lines)
@@ -289,7 +291,7 @@ func CompareFigures(c *CompareData) []Figure {
 	seen := map[Span]bool{}
 	for i := range c.Runs {
 		if i < len(c.Seconds) {
-			over.Lines = append(over.Lines, Series{Name: names[i], Color: Palette(i), XY: P99OverTime(c.Seconds[i], c.Summaries[i])})
+			over.Lines = append(over.Lines, Series{Name: names[i], Color: Palette(colors[i]), XY: P99OverTime(c.Seconds[i], c.Summaries[i])})
 		}
 		if i < len(c.Scenarios) {
 			for _, s := range FaultSpans(c.Scenarios[i]) {
@@ -350,11 +352,12 @@ func valueLabel(v float64, percent bool) string {
 func TradeoffPoints(names []string, sums [][]*results.Summary) []Series {
 	rate, _ := stats.MetricByKey("redirect_rate")
 	p99, _ := stats.MetricByKey("p99_ms")
+	colors := RunColors(sums)
 	out := make([]Series, 0, len(sums))
 	for i, s := range sums {
 		x, y := rate.Across(s), p99.Across(s)
 		label := names[i] + notServed(s)
-		sr := Series{Name: names[i], Color: Palette(i), Points: true, Labels: []string{label},
+		sr := Series{Name: names[i], Color: Palette(colors[i]), Points: true, Labels: []string{label},
 			XY: plotter.XYs{{X: 100 * x.Mean, Y: y.Mean}}}
 		if x.HasCI() && y.HasCI() {
 			sr.XLo, sr.XHi = []float64{100 * x.Lo}, []float64{100 * x.Hi}
@@ -454,10 +457,11 @@ func suffixCI(sums [][]*results.Summary) string {
 // mean over the run's replications times scale, with its 95% interval as
 // Lo/Hi when the run has two or more replications.
 func MetricPoints(names []string, sums [][]*results.Summary, m stats.Metric, scale float64) []Series {
+	colors := RunColors(sums)
 	out := make([]Series, 0, len(sums))
 	for i, s := range sums {
 		iv := m.Across(s)
-		sr := Series{Name: names[i], Color: Palette(i), Points: true, XY: plotter.XYs{{X: float64(i), Y: iv.Mean * scale}}}
+		sr := Series{Name: names[i], Color: Palette(colors[i]), Points: true, XY: plotter.XYs{{X: float64(i), Y: iv.Mean * scale}}}
 		if iv.HasCI() {
 			sr.Lo, sr.Hi = []float64{iv.Lo * scale}, []float64{iv.Hi * scale}
 		}

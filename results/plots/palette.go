@@ -1,6 +1,11 @@
 package plots
 
-import "image/color"
+import (
+	"image/color"
+	"slices"
+
+	"github.com/redirlab/redirlab/results"
+)
 
 // palette is Okabe and Ito's colour-blind-safe set (black moved last, as
 // it is kept for reference lines), then darker tones for long lists.
@@ -26,14 +31,55 @@ var (
 	warmupColor    = color.RGBA{0x99, 0x99, 0x99, 0xff}
 )
 
-// Palette is the colour of the i-th variant (or server): variants keep
-// their colour in every figure because every figure orders them the same
-// way, the order of the scenario's variants (base first), which is the
-// order of the runs handed to Compare and of SweepTable.Variants. Beyond
-// the palette's length colours repeat.
+// Palette is the colour of index i: a variant's is its place in its
+// scenario's variant list, base first (RunColors, VariantColor), so it
+// has the same colour in every figure whichever variants were run; a
+// server's is its index. Beyond the palette's length colours repeat.
 func Palette(i int) color.Color {
 	if i < 0 {
 		i = -i
 	}
 	return palette[i%len(palette)]
+}
+
+// RunColors is the palette index of each run drawn together, by the
+// run's first summary: when every run is a variant of one scenario
+// whose summaries list the same variants (results.Summary.Variants) and
+// no variant is drawn twice, each run's place in that list; otherwise
+// (runs of different scenarios, summaries that do not list their
+// variants, a variant twice) the order the runs are given in.
+func RunColors(sums [][]*results.Summary) []int {
+	idx := make([]int, len(sums))
+	for i := range idx {
+		idx[i] = i
+	}
+	var first *results.Summary
+	byList := make([]int, len(sums))
+	seen := map[int]bool{}
+	for i, ss := range sums {
+		if len(ss) == 0 || ss[0] == nil {
+			return idx
+		}
+		s := ss[0]
+		k, ok := s.ColorIndex()
+		if first == nil {
+			first = s
+		}
+		if !ok || seen[k] || s.Scenario != first.Scenario || !slices.Equal(s.Variants, first.Variants) {
+			return idx
+		}
+		seen[k] = true
+		byList[i] = k
+	}
+	return byList
+}
+
+// VariantColor is the palette index of the single run in dir whose
+// summary is s: its place in its scenario's variant list when s lists
+// it, else its place in the comparison.csv above it (VariantIndex).
+func VariantColor(dir string, s *results.Summary) int {
+	if k, ok := s.ColorIndex(); ok {
+		return k
+	}
+	return VariantIndex(dir)
 }

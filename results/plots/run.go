@@ -140,21 +140,20 @@ func RunFigures(d *RunData) []Figure {
 			YMin:  0,
 			YMax:  1,
 			Lines: []Series{{Name: label, Legend: completedLegend(label, int64(len(d.Latencies)), sent),
-				Color: Palette(VariantIndex(d.Dir)), XY: CDFOver(d.Latencies, sent, maxCDFPoints)}},
+				Color: Palette(VariantColor(d.Dir, d.Summary)), XY: CDFOver(d.Latencies, sent, maxCDFPoints)}},
 		})
 	}
 	secs := Measured(d.Seconds, d.Summary)
 	p50, p99 := PercentilesOverTime(secs)
 	figs = append(figs, Figure{
-		Name:   "latency-over-time",
-		Title:  "Latency per second: " + label,
-		X:      "time since run start (s)",
-		Y:      "latency (ms, log scale)",
-		TimeX:  true,
-		LogY:   true,
-		Lines:  []Series{{Name: "p50", Color: Palette(0), XY: p50}, {Name: "p99", Color: Palette(1), XY: p99}},
-		VLines: marks,
-		Spans:  spans,
+		Name:  "latency-over-time",
+		Title: "Latency per second: " + label,
+		X:     "time since run start (s)",
+		Y:     "latency (ms, log scale)",
+		TimeX: true,
+		LogY:  true,
+		Lines: []Series{{Name: "p50", Color: Palette(0), XY: p50}, {Name: "p99", Color: Palette(1), XY: p99}},
+		Spans: spans,
 	})
 	names := serverNames(d.Summary)
 	ql := Figure{
@@ -200,27 +199,25 @@ func RunFigures(d *RunData) []Figure {
 	}
 	figs = append(figs, qd)
 	figs = append(figs, Figure{
-		Name:   "redirect-rate",
-		Title:  "Redirect rate per second: " + label,
-		X:      "time since run start (s)",
-		Y:      "page requests redirected (%)",
-		TimeX:  true,
-		ZeroY:  true,
-		Lines:  []Series{{Name: "redirected", Color: Palette(0), XY: RedirectRateOverTime(secs)}},
-		VLines: marks,
-		Spans:  spans,
+		Name:  "redirect-rate",
+		Title: "Redirect rate per second: " + label,
+		X:     "time since run start (s)",
+		Y:     "page requests redirected (%)",
+		TimeX: true,
+		ZeroY: true,
+		Lines: []Series{{Name: "redirected", Color: Palette(0), XY: RedirectRateOverTime(secs)}},
+		Spans: spans,
 	})
 	completed, rejected, errs := ThroughputOverTime(secs)
 	tp := Figure{
-		Name:   "throughput",
-		Title:  "Throughput and rejections per second: " + label,
-		X:      "time since run start (s)",
-		Y:      "page requests (req/s)",
-		TimeX:  true,
-		ZeroY:  true,
-		Lines:  []Series{{Name: "completed", Color: Palette(0), XY: completed}, {Name: "rejected", Color: Palette(1), XY: rejected}},
-		VLines: marks,
-		Spans:  spans,
+		Name:  "throughput",
+		Title: "Throughput and rejections per second: " + label,
+		X:     "time since run start (s)",
+		Y:     "page requests (req/s)",
+		TimeX: true,
+		ZeroY: true,
+		Lines: []Series{{Name: "completed", Color: Palette(0), XY: completed}, {Name: "rejected", Color: Palette(1), XY: rejected}},
+		Spans: spans,
 	}
 	if slices.ContainsFunc(errs, func(p plotter.XY) bool { return p.Y > 0 }) {
 		tp.Lines = append(tp.Lines, Series{Name: "errors (incl. timeouts)", Color: Palette(3), XY: errs, Dashed: true})
@@ -286,8 +283,10 @@ func condition(sc *scenarios.Scenario) string {
 	return sc.Policy.Condition
 }
 
-// timeMarks are the vertical markers of time-series figures, in seconds
-// since run start: the end of the warmup.
+// timeMarks are the vertical markers of the per-server figures, in
+// seconds since run start: the end of the warmup. The per-second
+// figures (timeseries.csv's measured window) begin at the warmup's end,
+// where the marker would sit on the axis, so they have none.
 func timeMarks(sc *scenarios.Scenario) []Mark {
 	if sc == nil || sc.Warmup <= 0 {
 		return nil

@@ -25,8 +25,8 @@ type SweepTable struct {
 	// Values are the parameter's values as written on the command line
 	// (900/s, 40ms, 0.8), in sweep order.
 	Values []string
-	// Variants are the lines, in scenario order (base first): variant i
-	// has colour Palette(i), as in Compare.
+	// Variants are the lines, in scenario order (base first), coloured
+	// as in Compare (SweepColors).
 	Variants []SweepVariant
 	// Keys, if any, are the settings each run records as it ran (the
 	// swept keys, then the plain overrides): see SweepVariant.Settings.
@@ -105,6 +105,7 @@ func SweepFigures(table SweepTable) ([]Figure, error) {
 			xs[i] = float64(i)
 		}
 	}
+	colors := SweepColors(table)
 	var figs []Figure
 	for _, m := range []struct {
 		key, name, title, y string
@@ -123,7 +124,7 @@ func SweepFigures(table SweepTable) ([]Figure, error) {
 		metric, _ := stats.MetricByKey(m.key)
 		f := Figure{Name: m.name, Title: m.title, X: xlabel, Y: m.y, Categories: cats, ZeroY: !m.log, LogY: m.log}
 		for i, v := range table.Variants {
-			f.Lines = append(f.Lines, SweepLine(v, i, xs, metric, m.scale))
+			f.Lines = append(f.Lines, SweepLine(v, colors[i], xs, metric, m.scale))
 		}
 		figs = append(figs, f)
 	}
@@ -142,6 +143,22 @@ func sheds(table SweepTable) bool {
 		}
 	}
 	return false
+}
+
+// SweepColors is the palette index of each of the table's variants:
+// RunColors of their first summaries, so that a variant has the colour
+// it has in the comparisons of the sweep's points and of other runs.
+func SweepColors(table SweepTable) []int {
+	sums := make([][]*results.Summary, len(table.Variants))
+	for i, v := range table.Variants {
+		for _, p := range v.Points {
+			if len(p) > 0 {
+				sums[i] = p[:1]
+				break
+			}
+		}
+	}
+	return RunColors(sums)
 }
 
 // SweepLine is variant v's line of metric m (times scale) at xs: at each

@@ -23,7 +23,8 @@ const (
 	ReportFile = "report.html"
 	// ComparisonFile is the comparison table of a directory of variants,
 	// in the CSV format of Table.Write (see Table.CSVHeader). Its run
-	// column fixes the variants' order, hence their colours.
+	// column fixes the variants' order (their colours come from their
+	// summaries' variant lists: see plots.RunColors).
 	ComparisonFile = plots.ComparisonFile
 	// ReplicationsFile is, in a directory of replications, the run's
 	// metrics as means over the replications with their 95% intervals
@@ -95,8 +96,9 @@ func write(dir string, runs []plots.Run, w *par.Writing) error {
 			return err
 		}
 	}
-	// comparison.csv first: it gives each variant its colour in the
-	// variant's own figures. Then the comparison's figures and page and
+	// comparison.csv first: it gives a variant whose summary does not
+	// list its scenario's variants its colour in the variant's own
+	// figures (plots.VariantColor). Then the comparison's figures and page and
 	// every variant at once.
 	runs = named(runs)
 	t, err := writeComparisonTable(dir, runs, w)
@@ -315,6 +317,11 @@ func writeRun(dir string, w *par.Writing) error {
 		Notes:    sum.Notes,
 		Figures:  figureRefs(dir, files),
 	}
+	if sum.WarmupS <= 0 {
+		for i := range p.Figures {
+			p.Figures[i].Caption = strings.Replace(p.Figures[i].Caption, warmupNote, "", 1)
+		}
+	}
 	if !exists(filepath.Join(dir, results.RequestsFile)) {
 		p.Notes = append(p.Notes, "No requests.csv (run with --no-records): no latency CDF.")
 	}
@@ -367,15 +374,21 @@ func writeReplications(dir string, reps []string, w *par.Writing) error {
 	return writePage(dir, p, w)
 }
 
-// faultsNote says how time-series figures mark faults and the warmup.
-const faultsNote = " Shaded: faults, from a solid line (start) to a dashed one (end); dotted: end of warmup."
+// faultsNote says how time-series figures mark faults; warmupNote how
+// the per-server figures, which begin at run start, mark the end of the
+// warmup (the per-second ones begin there). A run without a warmup has
+// no such line, and its captions leave warmupNote out (writeRun).
+const (
+	faultsNote = " Shaded: faults, from a solid line (start) to a dashed one (end)."
+	warmupNote = " Dotted: end of warmup."
+)
 
 // captions say what each figure shows.
 var captions = map[string]string{
 	"latency-cdf":           "Latency CDF over every page request sent, log latency axis: rejected, shed and failed requests count as +∞ (they never complete), so the curve tops out below 1 by their share; the legend gives the share completed.",
 	"latency-over-time":     "p50 and p99 latency (log axis) of the page requests completed in each second." + faultsNote,
-	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold." + faultsNote,
-	"queue-delay":           "Queue delay per server by the configured estimator, in every run whatever the condition, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold under queue-delay." + faultsNote,
+	"queue-length":          "Queue length (waiting + in service) per server, or with more than 8 servers its max, p90, median and min over the servers; a line of more points than can be seen is drawn as the band it spans; dashed red: the threshold." + faultsNote + warmupNote,
+	"queue-delay":           "Queue delay per server by the configured estimator, in every run whatever the condition, or with more than 8 servers its max, p90, median and min over the servers; dashed red: the threshold under queue-delay." + faultsNote + warmupNote,
 	"redirect-rate":         "Share of each second's page requests that were redirected at least once." + faultsNote,
 	"throughput":            "Page requests completed and rejected per second (and shed and errors, when there are any)." + faultsNote,
 	"compare-latency-cdf":   "Latency CDFs overlaid (replications pooled), log latency axis, over every page request sent: rejected, shed and failed requests count as +∞, so each curve tops out at its run's share completed (in the legend) and stays flat past its slowest request.",

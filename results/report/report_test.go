@@ -560,3 +560,44 @@ func TestCompareMarksPartial(t *testing.T) {
 		t.Errorf("stopped run named %q, want %q", got, "shed (partial)")
 	}
 }
+
+// TestWarmupCaptionsMatchFigures: a caption says "end of warmup" only
+// where its figure draws that line within the span of its data: the
+// per-server figures, which begin at run start, and not the per-second
+// ones or the over-time comparison, which begin at the warmup's end.
+func TestWarmupCaptionsMatchFigures(t *testing.T) {
+	root := t.TempDir()
+	runs := variantsFixture(t, root)
+	c, err := plots.LoadCompare(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := plots.LoadRun(runs[0].Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Summary.WarmupS <= 0 {
+		t.Fatal("setup: the fixture has no warmup")
+	}
+	for _, f := range append(plots.RunFigures(d), plots.CompareFigures(c)...) {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, l := range f.Lines {
+			for _, p := range l.XY {
+				lo, hi = math.Min(lo, p.X), math.Max(hi, p.X)
+			}
+		}
+		drawn := false
+		for _, v := range f.VLines {
+			drawn = drawn || (v.Label == "end of warmup" && v.At >= lo && v.At <= hi)
+		}
+		for page, caps := range map[string]map[string]string{"run or comparison": captions, "replications": replicationCaptions} {
+			caption, ok := caps[f.Name]
+			if !ok {
+				continue
+			}
+			if says := strings.Contains(strings.ToLower(caption), "end of warmup"); says != drawn {
+				t.Errorf("%s (%s page): caption says end of warmup %v, figure draws it within its data (%g to %g s) %v", f.Name, page, says, lo, hi, drawn)
+			}
+		}
+	}
+}
