@@ -117,7 +117,7 @@ func readSummaryFile(path string) (*results.Summary, error) {
 	dec.DisallowUnknownFields()
 	var s results.Summary
 	if err := dec.Decode(&s); err != nil {
-		return nil, &results.BadFile{Err: fmt.Errorf("%s: not a redirlab summary: %v", path, err)}
+		return nil, results.SummaryJSONError(path, data, err)
 	}
 	if dec.More() {
 		return nil, &results.BadFile{Err: fmt.Errorf("%s: trailing data after the summary", path)}

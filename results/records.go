@@ -148,8 +148,8 @@ type Summary struct {
 	Scenario string `json:"scenario"`
 	Variant  string `json:"variant"`
 	// Variants are the scenario's variants, base first, as its file
-	// lists them, when the run was one of them and the file could be
-	// read again: the place of Variant in it is the variant's colour in
+	// lists them, when the run was one of them (as Expand made it): the
+	// place of Variant in it is the variant's colour in
 	// every figure, whichever variants a run selected (see VariantsOf).
 	Variants  []string `json:"variants,omitempty"`
 	Mode      Mode     `json:"mode"`

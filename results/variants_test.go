@@ -83,8 +83,8 @@ variants:
 		{"no variants", expand(plain), nil},
 		// A variant's scenario.yaml as run (what a merge reads), given its variant: none.
 		{"as run", append(asRun(expand(file)[0]), asRun(expand(file)[2])...), nil},
-		// A file removed since it was loaded: none (figures fall back to the order drawn).
-		{"file gone", goneVariants, nil},
+		// A file removed since it was loaded: the list came with the expansion.
+		{"file gone", goneVariants, []string{"base", "zeta", "alpha"}},
 	} {
 		for _, sc := range c.runs {
 			if got := VariantsOf(sc); !slices.Equal(got, c.want) {

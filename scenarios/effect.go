@@ -150,6 +150,16 @@ func (s *Scenario) VariantSet() map[string]string {
 	return maps.Clone(s.from.set)
 }
 
+// VariantNames are the runs of the scenario that Expand made s from,
+// base first, then the file's variants in order; nil for a scenario that
+// Expand did not make (one without variants, or loaded directly).
+func (s *Scenario) VariantNames() []string {
+	if s.from == nil {
+		return nil
+	}
+	return slices.Clone(s.from.all)
+}
+
 // CheckEffect fails when a --set override, or a variant's own setting,
 // changes a field that none of runs (the base and variants that will
 // run, all from one Load) uses in mode. A --set has an effect when any

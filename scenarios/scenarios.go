@@ -332,6 +332,11 @@ func (s *Scenario) Expand() ([]*Scenario, error) {
 	}
 	base.Variant = "base"
 	base.src = src
+	all := []string{"base"}
+	for _, v := range s.Variants {
+		all = append(all, v.Name)
+	}
+	base.from = &variantOf{index: -1, all: all}
 	out := []*Scenario{base}
 	for i := range s.Variants {
 		v, _, err := decodeSource(src, i, &s.Variants[i])
@@ -340,7 +345,7 @@ func (s *Scenario) Expand() ([]*Scenario, error) {
 		}
 		v.Variant = s.Variants[i].Name
 		v.src = src
-		v.from = &variantOf{index: i, set: s.Variants[i].Set}
+		v.from = &variantOf{index: i, set: s.Variants[i].Set, all: all}
 		out = append(out, v)
 	}
 	return out, nil

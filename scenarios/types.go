@@ -74,6 +74,7 @@ type Scenario struct {
 type variantOf struct {
 	index int
 	set   map[string]string
+	all   []string // every run Expand made, base first
 }
 
 // ServerGroup is Count identical servers. Instances are named
