@@ -222,7 +222,11 @@ func (g *ServerGroup) validate(r *reader, path string) error {
 		return err
 	}
 	if g.QueueCapacity < g.Workers {
-		return r.errf(joinPath(path, "queue_capacity"), "must be at least workers (%d): it counts requests in service too", g.Workers)
+		given := "got"
+		if !r.has(joinPath(path, "queue_capacity")) {
+			given = "not written, so the default"
+		}
+		return r.errf(joinPath(path, "queue_capacity"), "must be at least workers (%d), %s %d: it counts requests in service too", g.Workers, given, g.QueueCapacity)
 	}
 	if !r.has(joinPath(path, "weight")) {
 		g.Weight = 1
