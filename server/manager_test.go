@@ -148,11 +148,7 @@ func post(t *testing.T, url string, body string) (*http.Response, string) {
 }
 
 func TestManagerHTTP(t *testing.T) {
-	sc := testScenario()
-	m, err := NewManager(ManagerConfig{Scenario: sc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustManager(t, testScenario())
 	hs := httptest.NewServer(m.Handler())
 	defer hs.Close()
 
@@ -213,11 +209,7 @@ func TestManagerHTTP(t *testing.T) {
 // own digest, and a report without one, are taken.
 func TestManagerRefusesOtherScenario(t *testing.T) {
 	sc := testScenario()
-	m, err := NewManager(ManagerConfig{Scenario: sc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(m.Handler())
+	hs := httptest.NewServer(mustManager(t, sc).Handler())
 	defer hs.Close()
 	digest := func(edit func(*scenarios.Scenario)) string {
 		c := *sc
@@ -258,4 +250,14 @@ func TestManagerRefusesOtherScenario(t *testing.T) {
 			t.Errorf("%s: %q does not say why", tc.name, body)
 		}
 	}
+}
+
+// mustManager is a manager of sc with no token, on no listener.
+func mustManager(t *testing.T, sc *scenarios.Scenario) *Manager {
+	t.Helper()
+	m, err := NewManager(ManagerConfig{Scenario: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

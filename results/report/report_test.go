@@ -481,16 +481,7 @@ func TestRateChangeInPoints(t *testing.T) {
 // Every figure a run or a comparison draws has a caption, and the
 // latency CDFs' say where the requests that did not complete are.
 func TestEveryFigureCaptioned(t *testing.T) {
-	root := t.TempDir()
-	runs := variantsFixture(t, root)
-	c, err := plots.LoadCompare(runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := plots.LoadRun(runs[0].Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, c := fixtureData(t)
 	for _, f := range append(plots.RunFigures(d), plots.CompareFigures(c)...) {
 		if captions[f.Name] == "" {
 			t.Errorf("%s has no caption", f.Name)
@@ -566,16 +557,7 @@ func TestCompareMarksPartial(t *testing.T) {
 // per-server figures, which begin at run start, and not the per-second
 // ones or the over-time comparison, which begin at the warmup's end.
 func TestWarmupCaptionsMatchFigures(t *testing.T) {
-	root := t.TempDir()
-	runs := variantsFixture(t, root)
-	c, err := plots.LoadCompare(runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := plots.LoadRun(runs[0].Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, c := fixtureData(t)
 	if d.Summary.WarmupS <= 0 {
 		t.Fatal("setup: the fixture has no warmup")
 	}
@@ -600,4 +582,19 @@ func TestWarmupCaptionsMatchFigures(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fixtureData loads the variants fixture's first run and its comparison.
+func fixtureData(t *testing.T) (*plots.RunData, *plots.CompareData) {
+	t.Helper()
+	runs := variantsFixture(t, t.TempDir())
+	c, err := plots.LoadCompare(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := plots.LoadRun(runs[0].Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, c
 }
