@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -125,30 +126,45 @@ func (o *Options) validate() error {
 }
 
 // checkLoadOnly refuses what a load generator driving servers that run
-// elsewhere (loadgen --target) cannot apply: a --set of the servers'
-// own settings (they run with what serve was given), and faults, which
-// no part run alone applies; the figures would shade a crash that never
-// happened.
-func checkLoadOnly(sc *scenarios.Scenario) error {
-	why := "loadgen drives servers that run elsewhere, with the settings serve was started with: give it to serve (and manager) instead"
-	for _, key := range sc.SetKeys() {
-		p := keyPath(key)
-		switch {
-		case p[0] == "policy", p[0] == "manager", p[0] == "network", p[0] == "sample_interval":
-		case p[0] == "faults":
-			why = "faults are applied only by redirlab run and sim: serve, manager and loadgen run alone apply none"
-		case p[0] == "servers" && len(p) > 2 && !slices.Contains([]string{"name", "count", "weight"}, p[2]):
-		default:
-			continue
+// elsewhere (loadgen --target) cannot apply: a --set or a variant's
+// setting of the servers' own settings (they run with what serve was
+// given, so a no-redirect variant would be labelled with what it did not
+// run), and faults, which no part run alone applies; the figures would
+// shade a crash that never happened.
+func checkLoadOnly(runs []*scenarios.Scenario) error {
+	const why = "loadgen drives servers that run elsewhere, with the settings serve was started with"
+	for _, key := range runs[0].SetKeys() {
+		if serverSide(key) {
+			return &scenarios.Error{File: runs[0].File, Field: "--set " + key, Msg: "has no effect: " + why + ": give it to serve (and manager) instead"}
 		}
-		return &scenarios.Error{File: sc.File, Field: "--set " + key, Msg: "has no effect: " + why}
 	}
-	if len(sc.Faults) > 0 {
-		return &scenarios.Error{File: sc.File, Field: "faults", Msg: fmt.Sprintf("%d fault(s), but faults are applied only by redirlab run and sim: "+
-			"serve, manager and loadgen run alone apply none, and the figures would shade what never happened; "+
-			"remove them (--set faults=) or make the fault yourself on the server's host", len(sc.Faults))}
+	for _, r := range runs {
+		for _, key := range slices.Sorted(maps.Keys(r.VariantSet())) {
+			if serverSide(key) {
+				return &scenarios.Error{File: r.File, Field: "variant " + r.Variant, Msg: "sets " + key + ", which has no effect: " + why +
+					", so the run would be labelled with what it did not run; choose variants that change only the workload with --variant (such as --variant base)"}
+			}
+		}
+		if len(r.Faults) > 0 {
+			return &scenarios.Error{File: r.File, Field: "faults", Msg: fmt.Sprintf("%d fault(s), but faults are applied only by redirlab run and sim: "+
+				"serve, manager and loadgen run alone apply none, and the figures would shade what never happened; "+
+				"remove them (--set faults=) or make the fault yourself on the server's host", len(r.Faults))}
+		}
 	}
 	return nil
+}
+
+// serverSide reports whether the field at key is one the servers run
+// with, not the load generator.
+func serverSide(key string) bool {
+	p := keyPath(key)
+	switch {
+	case p[0] == "policy", p[0] == "manager", p[0] == "network", p[0] == "sample_interval":
+		return true
+	case p[0] == "servers" && len(p) > 2 && !slices.Contains([]string{"name", "count", "weight"}, p[2]):
+		return true
+	}
+	return false
 }
 
 // checkOneRun refuses a shard or a coordinated start over several runs:
@@ -296,7 +312,7 @@ func Check(jobs []job, opts Options) error {
 		return err
 	}
 	if len(opts.Targets) > 0 {
-		if err := checkLoadOnly(runs[0]); err != nil {
+		if err := checkLoadOnly(runs); err != nil {
 			return err
 		}
 	}

@@ -117,7 +117,9 @@ func TestBadInputTable(t *testing.T) {
 		{"loadgen --shard 3/2", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "3/2"}, 2, "--shard 3/2"},
 		{"loadgen --shard 1/0", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "1/0"}, 2, "--shard 1/0"},
 		{"loadgen --shard of jsq", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--shard", "1/2", "--set", "workload.dispatch=jsq"}, 2, "--shard 1/2: workload.dispatch jsq"},
-		{"loadgen --shard of variants", []string{"loadgen", file("v.yaml", tiny+"variants: [{name: v, set: {policy.threshold: 3}}]\n"), "-t", "http://a", "-t", "http://b", "--shard", "1/2"}, 2, "pick one with --variant"},
+		{"loadgen --shard of variants", []string{"loadgen", file("v.yaml", tiny+"variants: [{name: v, set: {workload.arrival.rate: 200/s}}]\n"), "-t", "http://a", "-t", "http://b", "--shard", "1/2"}, 2, "pick one with --variant"},
+		// A variant of the servers' settings would be labelled with what it did not run.
+		{"loadgen server-side variant", []string{"loadgen", file("sv.yaml", tiny+"variants: [{name: v, set: {policy.threshold: 3}}]\n"), "-t", "http://127.0.0.1:1", "-t", "http://127.0.0.1:2"}, 2, "variant v: sets policy.threshold, which has no effect"},
 		{"loadgen --start-at not a time", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--start-at", "soon"}, 2, "--start-at"},
 		{"loadgen --start-at past", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--start-at", "2001-01-01T00:00:00Z"}, 2, "in the past"},
 		{"loadgen two starts", []string{"loadgen", good, "-t", "http://a", "-t", "http://b", "--start-at", "2001-01-01T00:00:00Z", "--manager", "http://127.0.0.1:1"}, 2, "give one"},
