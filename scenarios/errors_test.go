@@ -378,3 +378,15 @@ func TestSetSwallowedScenario(t *testing.T) {
 		t.Errorf("a plain bad --set: %v", err)
 	}
 }
+
+// TestSetPartThenWhole: a --set of a field after one of a field within
+// it replaces the earlier one, which is an error; the whole first, then
+// the part, is not.
+func TestSetPartThenWhole(t *testing.T) {
+	if _, err := Load("default", "workload.arrival.rate=500/s", "workload.arrival={process: poisson, rate: 600/s}"); err == nil || !strings.Contains(err.Error(), "replaces all of workload.arrival after --set workload.arrival.rate") {
+		t.Errorf("part then whole: %v", err)
+	}
+	if _, err := Load("default", "workload.arrival={process: poisson, rate: 600/s}", "workload.arrival.rate=500/s"); err != nil {
+		t.Errorf("whole then part: %v", err)
+	}
+}

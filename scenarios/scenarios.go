@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,7 +181,11 @@ func decodeSource(src *source, index int, variant *Variant) (*Scenario, *reader,
 	}
 	marks := map[*yaml.Node]*override{}
 	st := &setter{file: src.file, marks: marks}
-	given := map[string]string{} // path as parsed -> the value given
+	type givenSet struct {
+		segs       []segment
+		key, value string
+	}
+	var given []givenSet
 	for _, arg := range src.sets {
 		key, value, ok := splitSet(arg)
 		if !ok {
@@ -190,13 +195,18 @@ func decodeSource(src *source, index int, variant *Variant) (*Scenario, *reader,
 			}
 			return nil, nil, &Error{File: src.file, Field: "--set " + arg, Msg: msg}
 		}
-		// The first of two would have no effect.
+		// An earlier --set of this field, or of a field within it, would
+		// have no effect.
 		if segs, msg := parseSetPath(key); msg == "" {
-			norm := fmt.Sprint(segs)
-			if first, twice := given[norm]; twice {
-				return nil, nil, &Error{File: src.file, Field: "--set " + key, Msg: fmt.Sprintf("given twice (%s, then %s): the first would have no effect; give it once", first, value)}
+			for _, g := range given {
+				switch {
+				case slices.Equal(g.segs, segs):
+					return nil, nil, &Error{File: src.file, Field: "--set " + key, Msg: fmt.Sprintf("given twice (%s, then %s): the first would have no effect; give it once", g.value, value)}
+				case len(segs) < len(g.segs) && slices.Equal(g.segs[:len(segs)], segs):
+					return nil, nil, &Error{File: src.file, Field: "--set " + key, Msg: fmt.Sprintf("replaces all of %s after --set %s, which would have no effect; set the whole first, then the part", key, g.key)}
+				}
 			}
-			given[norm] = value
+			given = append(given, givenSet{segs, key, value})
 		}
 		if err := st.apply(&root, key, value, &override{label: "--set " + key}); err != nil {
 			return nil, nil, err
