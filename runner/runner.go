@@ -125,6 +125,21 @@ func (o *Options) validate() error {
 	return nil
 }
 
+// Notes are what a run of sc in mode will say in its summary about its
+// settings before it starts: --set overrides that did not change it
+// (setNotes), and faults that start after its end, which never happen
+// (a --set duration shorter than the scenario's). validate prints them.
+func Notes(sc *scenarios.Scenario, mode Mode) []string {
+	notes := setNotes(sc, mode)
+	end := sc.Warmup + sc.Duration
+	for i, f := range sc.Faults {
+		if f.At >= end {
+			notes = append(notes, fmt.Sprintf("faults[%d] (%s at %v) starts after the run ends (warmup + duration = %v): it never happens", i, f.Action, f.At, end))
+		}
+	}
+	return notes
+}
+
 // checkLoadOnly refuses what a load generator driving servers that run
 // elsewhere (loadgen --target) cannot apply: a --set or a variant's
 // setting of the servers' own settings (they run with what serve was
@@ -431,7 +446,7 @@ func runOne(ctx context.Context, j job, opts Options) (*results.Summary, time.Du
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, n := range setNotes(j.sc, opts.Mode) {
+	for _, n := range Notes(j.sc, opts.Mode) {
 		rec.Note(n)
 	}
 	if opts.Shard.Sharded() {

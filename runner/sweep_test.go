@@ -405,3 +405,27 @@ func TestOverriddenSetNoted(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesLateFault: a fault that starts after warmup + duration never
+// happens, and the run's notes say so; one inside the run is not noted.
+func TestNotesLateFault(t *testing.T) {
+	for _, tc := range []struct {
+		duration string
+		want     bool
+	}{
+		{"3s", true},   // ends at 5s, before the slowdown at 8s
+		{"20s", false}, // the slowdown happens
+	} {
+		sc, err := scenarios.Load("default", "duration="+tc.duration)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := Notes(sc, Sim)
+		got := slices.ContainsFunc(notes, func(n string) bool {
+			return strings.Contains(n, "faults[0] (slowdown at 8s) starts after the run ends")
+		})
+		if got != tc.want {
+			t.Errorf("duration %s: notes %q, want the late-fault note %v", tc.duration, notes, tc.want)
+		}
+	}
+}

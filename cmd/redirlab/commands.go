@@ -235,7 +235,7 @@ func printResults(w io.Writer, res []runner.Result) {
 func validateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
-		Usage:     "check a scenario file as sim (or, with --real, run) would before it starts; print its expanded runs",
+		Usage:     "check a scenario file as sim (or, with --real, run) would before it starts; print its runs and what they will note about their settings",
 		ArgsUsage: "SCENARIO",
 		Flags: append([]cli.Flag{setFlag, variantFlag,
 			&cli.BoolFlag{Name: "real", Usage: "check it as redirlab run would (a scenario with fronts is always checked so)"}},
@@ -277,6 +277,16 @@ func validateCommand() *cli.Command {
 				fmt.Fprintf(c.App.Writer, " (%s)", strings.Join(names, ", "))
 			}
 			fmt.Fprintln(c.App.Writer)
+			// What each run will note about its settings, as sim and run
+			// print it after their table.
+			for _, r := range runs {
+				if len(want) > 0 && !slices.Contains(want, r.Variant) {
+					continue
+				}
+				for _, n := range runner.Notes(r, mode) {
+					fmt.Fprintf(c.App.Writer, "note (%s): %s\n", cmp.Or(r.Variant, r.Name), n)
+				}
+			}
 			return nil
 		},
 	}
