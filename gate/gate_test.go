@@ -284,7 +284,9 @@ func TestParseTolerances(t *testing.T) {
 	if got["latency_ms.p99"] != (Tolerance{0.1, true}) || got["redirects.rate"] != (Tolerance{0.02, false}) {
 		t.Errorf("%+v", got)
 	}
-	for _, bad := range []string{"p99", "p99=", "p99=-1", "p99=ten%", "=3"} {
+	// No value, a negative, no number, no metric, a metric twice, a
+	// change of a fraction beyond 1 (it could never fail).
+	for _, bad := range []string{"p99", "p99=", "p99=-1", "p99=ten%", "=3", "latency_ms.p99=10%,latency_ms.p99=20%", "redirects.rate=2", "servers[web-1].utilization=5"} {
 		if _, err := ParseTolerances(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -203,6 +203,13 @@ func ParseTolerances(s string) (map[string]Tolerance, error) {
 			x /= 100
 		}
 		t.Value = x
+		if _, twice := out[k]; twice {
+			return nil, fmt.Errorf("--tolerance %s: given twice: give each metric once", k)
+		}
+		_, field, perServer := scenarios.SplitServerMetric(k)
+		if !t.Relative && x > 1 && (k == "redirects.rate" || (perServer && field == "utilization")) {
+			return nil, fmt.Errorf("--tolerance %s=%s: %s is a fraction from 0 to 1, so a change of more than 1 cannot happen and the gate could never fail it; write 0.02 for 2 percentage points", k, v, k)
+		}
 		out[k] = t
 	}
 	return out, nil

@@ -64,7 +64,7 @@ func regressCommand() *cli.Command {
 			if err != nil {
 				return usagef("%v", err)
 			}
-			if c.Float64("max-send-lag") <= 0 || c.Int64("min-completed") < 0 {
+			if !(c.Float64("max-send-lag") > 0) || c.Int64("min-completed") < 0 { // NaN too: it would judge nothing inconclusive
 				return usagef("--max-send-lag must be above 0 and --min-completed at least 0")
 			}
 			rep, err := gate.Regress(base, now, gate.Options{Tolerances: tol, Exact: c.Bool("exact"),
