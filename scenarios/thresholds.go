@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,16 +144,22 @@ func ParseLimit(metric, raw string) (Limit, error) {
 
 // checkRange refuses a value the metric can never reach, so that the
 // threshold would always pass or always fail whatever the run does: a
-// negative one (no metric is), a fraction beyond 1 (redirects.rate of
-// 2 meant 2%), and == against a count with a fraction.
+// negative one (no metric is), "< 0", a fraction beyond 1
+// (redirects.rate of 2 meant 2%) or "> 1" on one, and == against a
+// count with a fraction.
 func (l Limit) checkRange(raw string) error {
 	_, field, perServer := SplitServerMetric(l.Metric)
+	fraction := l.Metric == "redirects.rate" || (perServer && field == "utilization")
 	switch {
 	case l.Value < 0:
 		return fmt.Errorf("%q: %s is never negative", raw, l.Metric)
-	case (l.Metric == "redirects.rate" || (perServer && field == "utilization")) && l.Value > 1:
+	case l.Value == 0 && l.Op == Less:
+		return fmt.Errorf("%q: %s is never below 0, so every run would fail", raw, l.Metric)
+	case fraction && l.Value > 1:
 		return fmt.Errorf("%q: %s is a fraction from 0 to 1: write 0.02 for 2%%", raw, l.Metric)
-	case l.Op == Equal && l.Value != float64(int64(l.Value)) && isCount(l.Metric):
+	case fraction && l.Value == 1 && l.Op == Greater:
+		return fmt.Errorf("%q: %s is never above 1, so every run would fail", raw, l.Metric)
+	case l.Op == Equal && math.Trunc(l.Value) != l.Value && isCount(l.Metric):
 		return fmt.Errorf("%q: %s counts requests: == needs a whole number", raw, l.Metric)
 	}
 	return nil

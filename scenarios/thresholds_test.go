@@ -79,6 +79,10 @@ func TestThresholdErrors(t *testing.T) {
 		{"utilization beyond 1", `"< 0.95"`, `"< 90"`, `servers[slow].utilization is a fraction from 0 to 1`},
 		// A count never equals a fraction: it would always fail.
 		{"count == fraction", `"== 0"`, `"== 0.5"`, `thresholds.requests.rejected: "== 0.5": requests.rejected counts requests: == needs a whole number`},
+		// Below zero never happens: every run would fail.
+		{"below zero", `"< 150ms"`, `"< 0ms"`, `latency_ms.p99 is never below 0, so every run would fail`},
+		// Nor does a rate above 1.
+		{"rate above 1", `"<= 0.25"`, `"> 1"`, `redirects.rate is never above 1`},
 		// No metric is negative.
 		{"negative", `"< 150ms"`, `"< -5"`, `latency_ms.p99 is never negative`},
 		// A variant's threshold is checked where it is written.
