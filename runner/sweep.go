@@ -263,6 +263,10 @@ func planSweep(load Loader, axes []Axis, out string, only []string, shard loadge
 				if err != nil {
 					return nil, &InputError{err}
 				}
+				if keyPathString(a.Key) == "policy.threshold" {
+					// Kept as written (8 or 08, 40ms or 0.04s): compare the value.
+					v = fmt.Sprint(sc.Policy.Threshold.Count, sc.Policy.Threshold.Delay)
+				}
 				as = append(as, v)
 			}
 		}

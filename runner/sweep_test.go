@@ -163,6 +163,10 @@ variants:
 	if _, err := CheckSweep(loader("default"), axes(t, "workload.arrival.rate=500/s,0.5k/s"), Options{Variants: []string{"base"}}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "500/s and 0.5k/s are the same setting") {
 		t.Errorf("one value written twice apart: %v", err)
 	}
+	// A threshold written two ways.
+	if _, err := CheckSweep(loader("default"), axes(t, "policy.threshold=8,08"), Options{Variants: []string{"base"}}); !errors.As(err, &ie) || !strings.Contains(err.Error(), "8 and 08 are the same setting") {
+		t.Errorf("a threshold written two ways: %v", err)
+	}
 	// No swept key at all.
 	if _, err := CheckSweep(loader("default"), axes(t, "policy.threshold=4"), Options{}); !errors.As(err, &ie) {
 		t.Errorf("no swept key: %v", err)
