@@ -389,3 +389,24 @@ func TestAgentSaysWhyRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchAgentEndsOnOtherScenario: a manager that refuses the server's
+// scenario (412) ends the watch with a ConfigError, since no retry can
+// cure it; other refusals are only warned about.
+func TestWatchAgentEndsOnOtherScenario(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &Agent{ManagerURL: "http://127.0.0.1:1"}
+		a.refused.Store(&AnswerError{Status: "412 Precondition Failed", Code: http.StatusPreconditionFailed, Reason: "not the manager's"})
+		err := watchAgent(context.Background(), a, 10*time.Millisecond, nil)
+		if _, ok := errors.AsType[*ConfigError](err); !ok || !strings.Contains(err.Error(), "not the manager's") {
+			t.Fatalf("got %v, want a ConfigError", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.refused.Store(&AnswerError{Status: "409 Conflict", Code: http.StatusConflict, Reason: "held"})
+		var warned []string
+		if err := watchAgent(ctx, a, 10*time.Millisecond, func(s string) { warned = append(warned, s) }); err != nil || len(warned) != 1 {
+			t.Fatalf("a 409: %v, warned %q; want nil and one warning", err, warned)
+		}
+	})
+}

@@ -387,8 +387,8 @@ func Serve(ctx context.Context, cfg Config, name string, ready func(addr string)
 	if ready != nil {
 		ready(s.Addr())
 	}
-	watchAgent(ctx, s.Agent(), s.interval, warn)
-	return shutdown(s.Shutdown)
+	werr := watchAgent(ctx, s.Agent(), s.interval, warn)
+	return errors.Join(werr, shutdown(s.Shutdown))
 }
 
 // shutdownGrace bounds how long a part stopped by a signal waits for the
@@ -410,7 +410,7 @@ func shutdown(stop func(context.Context) error) error {
 // for 5 report intervals (at least 2s), saying what the manager answered
 // when it refused the reports, and when it has one again, until ctx is
 // done.
-func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func(string)) {
+func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func(string)) error {
 	every := max(5*interval, 2*time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -421,8 +421,12 @@ func watchAgent(ctx context.Context, a *Agent, interval time.Duration, warn func
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
+		}
+		if ae := a.Refused(); ae != nil && ae.Code == http.StatusPreconditionFailed {
+			// Not the manager's scenario: no retry can cure it.
+			return &ConfigError{Err: fmt.Errorf("the manager at %s refused this server: %s", a.ManagerURL, ae.Reason)}
 		}
 		sent := a.Counts().Sent
 		switch {

@@ -57,6 +57,6 @@ func ServeFront(ctx context.Context, f Front, managerURL string, interval time.D
 	if ready != nil {
 		ready(f.Addr())
 	}
-	watchAgent(ctx, f.Agent(), interval, warn)
-	return shutdown(f.Shutdown)
+	werr := watchAgent(ctx, f.Agent(), interval, warn)
+	return errors.Join(werr, shutdown(f.Shutdown))
 }

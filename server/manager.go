@@ -280,7 +280,7 @@ func (m *Manager) receiveReport(r *http.Request) (ViewMessage, int, error) {
 			return ViewMessage{}, http.StatusConflict, err
 		}
 		if _, other := errors.AsType[*SharedError](err); other {
-			return ViewMessage{}, http.StatusConflict, err
+			return ViewMessage{}, http.StatusPreconditionFailed, err
 		}
 		return ViewMessage{}, http.StatusBadRequest, err
 	}

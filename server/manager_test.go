@@ -205,7 +205,7 @@ func TestManagerHTTP(t *testing.T) {
 
 // TestManagerRefusesOtherScenario: a report from a server whose scenario
 // differs from the manager's in what they share (a threshold given to
-// serve alone, other workers) is refused with 409 and why; the manager's
+// serve alone, other workers) is refused with 412 and why; the manager's
 // own digest, and a report without one, are taken.
 func TestManagerRefusesOtherScenario(t *testing.T) {
 	sc := testScenario()
@@ -231,11 +231,11 @@ func TestManagerRefusesOtherScenario(t *testing.T) {
 		// A report that carries no digest (not redirlab's agent).
 		{"none", "", 200},
 		// Another threshold.
-		{"threshold", digest(func(c *scenarios.Scenario) { c.Policy.Threshold = scenarios.Threshold{Raw: "9", Count: 9} }), 409},
+		{"threshold", digest(func(c *scenarios.Scenario) { c.Policy.Threshold = scenarios.Threshold{Raw: "9", Count: 9} }), 412},
 		// Other workers.
-		{"workers", digest(func(c *scenarios.Scenario) { c.Servers[0].Workers = 8 }), 409},
+		{"workers", digest(func(c *scenarios.Scenario) { c.Servers[0].Workers = 8 }), 412},
 		// Another report interval.
-		{"interval", digest(func(c *scenarios.Scenario) { ri := 50 * time.Millisecond; c.Manager.ReportInterval = &ri }), 409},
+		{"interval", digest(func(c *scenarios.Scenario) { ri := 50 * time.Millisecond; c.Manager.ReportInterval = &ri }), 412},
 		// Another seed is not shared: the servers draw their own numbers.
 		{"seed", digest(func(c *scenarios.Scenario) { c.Seed = 99 }), 200},
 	} {
@@ -246,7 +246,7 @@ func TestManagerRefusesOtherScenario(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("%s: %d %s, want %d", tc.name, resp.StatusCode, body, tc.want)
 		}
-		if tc.want == 409 && !strings.Contains(body, "same --set values") {
+		if tc.want == 412 && !strings.Contains(body, "same --set values") {
 			t.Errorf("%s: %q does not say why", tc.name, body)
 		}
 	}
