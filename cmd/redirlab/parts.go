@@ -38,6 +38,7 @@ func managerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			noteFaults(c, sc, "manager")
 			if lead := c.Duration("start-lead"); lead <= 0 || lead > maxStartAhead {
 				return usagef("--start-lead %v: must be positive and at most %v (a longer lead is a typo)", lead, maxStartAhead)
 			}
@@ -79,6 +80,7 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			noteFaults(c, sc, "serve")
 			if _, ok := sc.Lookup(c.String("server")); !ok {
 				return usagef("--server %q: %s has servers %v", c.String("server"), sc.File, instanceNames(sc))
 			}
@@ -195,4 +197,13 @@ func serveFront(c *cli.Context, cfg server.Config, i int, upstream string, warn 
 	return badInputIf(server.ServeFront(c.Context, f, cfg.ManagerURL, p.Manager.RealInterval, func(addr string) {
 		fmt.Fprintf(c.App.ErrWriter, "%s of %s listening on %s, a front for %s, reporting to %s\n", name, cfg.Scenario.Name, addr, upstream, cfg.ManagerURL)
 	}, warn))
+}
+
+// noteFaults says, once at start, that a part run alone applies none of
+// the scenario's faults (loadgen refuses such a scenario; a server or
+// manager has no results to mark).
+func noteFaults(c *cli.Context, sc *scenarios.Scenario, part string) {
+	if n := len(sc.Faults); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "redirlab: note: %s has %d fault(s), which %s run alone does not apply (only redirlab run and sim do)\n", sc.File, n, part)
+	}
 }
