@@ -304,10 +304,10 @@ func Regress(base, now []Run, opts Options) (*Report, error) {
 			return nil, fmt.Errorf("run %q is not in the baseline (it has %s)", n.Name, runNames(base))
 		}
 		if bs, ns := b.Summaries[0], n.Summaries[0]; bs.Scenario != ns.Scenario {
-			return nil, fmt.Errorf("run %q: scenario %q against a baseline of %q", n.Name, ns.Scenario, bs.Scenario)
+			return nil, fmt.Errorf("%s: scenario %q against a baseline of %q", runLabel(n.Name), ns.Scenario, bs.Scenario)
 		}
 		if err := sameWorkload(b, n); err != nil {
-			return nil, fmt.Errorf("run %q: %w; a regression gate compares one workload: run it as the baseline was, or rewrite the baseline with --update", n.Name, err)
+			return nil, fmt.Errorf("%s: %w; a regression gate compares one workload: run it as the baseline was, or rewrite the baseline with --update", runLabel(n.Name), err)
 		}
 		var problems []string
 		for _, s := range append(slices.Clone(b.Summaries), n.Summaries...) {

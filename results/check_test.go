@@ -61,6 +61,14 @@ func TestCheckRefusesImpossibleFigures(t *testing.T) {
 		{"throughput off by 0.01", func(s *Summary) { s.ThroughputRPS += 0.01 }, "throughput_rps"},
 		// A throughput within its rounding: read.
 		{"throughput within rounding", func(s *Summary) { s.ThroughputRPS += 0.0004 }, ""},
+		// A negative count, named by its path.
+		{"negative count", func(s *Summary) { s.Requests.Completed, s.Requests.Sent = -5, s.Requests.Sent-s.Requests.Completed-5 }, "requests.completed -5 is negative"},
+		// A server that served less than nothing.
+		{"negative served", func(s *Summary) { s.Servers[0].Served = -1 }, "servers[0].served -1 is negative (web-1)"},
+		// A negative queue length.
+		{"negative queue length", func(s *Summary) { s.Servers[1].MeanQueueLength = -3 }, "servers[1].mean_queue_length -3 is negative (web-2)"},
+		// Requests redirected, but no redirect.
+		{"rate without redirects", func(s *Summary) { s.Redirects.Rate, s.Redirects.Total = 0.2, 0 }, "redirects.total 0"},
 		// A partial run stopped at its warmup's end: duration_s 0, throughput not checked.
 		{"partial, no duration", func(s *Summary) { s.Partial, s.DurationS = true, 0 }, ""},
 	} {

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -175,8 +177,8 @@ func (s *Summary) Check() error {
 		return errors.New("no mode (sim or real)")
 	case s.DurationS < 0 || (s.DurationS == 0 && !s.Partial):
 		return fmt.Errorf("duration_s %g", s.DurationS)
-	case c.Sent < 0 || c.Completed < 0 || c.Errors < 0 || c.Rejected < 0 || c.Shed < 0 || c.Timeouts < 0 || c.Interrupted < 0:
-		return fmt.Errorf("negative request counts %+v", c)
+	case negative(counts(c)) != "":
+		return errors.New(negative(counts(c)))
 	case c.Sent != c.Completed+c.Errors+c.Rejected+c.Shed+c.Interrupted:
 		return fmt.Errorf("requests do not add up: sent %d, completed %d + errors %d + rejected %d + shed %d + interrupted %d", c.Sent, c.Completed, c.Errors, c.Rejected, c.Shed, c.Interrupted)
 	case l.Mean < 0 || l.P50 < 0 || l.P90 < 0 || l.P99 < 0 || l.P999 < 0 || l.Max < 0:
@@ -201,7 +203,19 @@ func (s *Summary) Check() error {
 			return fmt.Errorf("latency_ms.mean %g is above latency_ms.max %g", l.Mean, l.Max)
 		}
 	}
+	if s.Redirects.Rate > 0 && s.Redirects.Total <= 0 {
+		return fmt.Errorf("redirects.rate %g with redirects.total %d: a redirected request was redirected at least once", s.Redirects.Rate, s.Redirects.Total)
+	}
 	for i, sv := range s.Servers {
+		if n := negative(map[string]float64{
+			fmt.Sprintf("servers[%d].workers", i): float64(sv.Workers), fmt.Sprintf("servers[%d].served", i): float64(sv.Served),
+			fmt.Sprintf("servers[%d].redirected", i): float64(sv.Redirected), fmt.Sprintf("servers[%d].rejected", i): float64(sv.Rejected),
+			fmt.Sprintf("servers[%d].mean_queue_length", i): sv.MeanQueueLength, fmt.Sprintf("servers[%d].max_queue_length", i): float64(sv.MaxQueueLength),
+			fmt.Sprintf("servers[%d].mean_queue_delay_ms", i): sv.MeanQueueDelayMS, fmt.Sprintf("servers[%d].p99_queue_delay_ms", i): sv.P99QueueDelayMS,
+			fmt.Sprintf("servers[%d].max_queue_delay_ms", i): sv.MaxQueueDelayMS,
+		}); n != "" {
+			return fmt.Errorf("%s (%s)", n, sv.Name)
+		}
 		if !inUnit(sv.Utilization) {
 			return fmt.Errorf("servers[%d].utilization %g (%s) outside [0, 1]", i, sv.Utilization, sv.Name)
 		}
@@ -210,6 +224,23 @@ func (s *Summary) Check() error {
 		return fmt.Errorf("throughput_rps %g is not requests.completed / duration_s = %d / %g = %.3f", s.ThroughputRPS, c.Completed, s.DurationS, float64(c.Completed)/s.DurationS)
 	}
 	return nil
+}
+
+// counts are the request counts by summary.json path.
+func counts(c RequestCounts) map[string]float64 {
+	return map[string]float64{"requests.sent": float64(c.Sent), "requests.completed": float64(c.Completed), "requests.errors": float64(c.Errors),
+		"requests.rejected": float64(c.Rejected), "requests.shed": float64(c.Shed), "requests.timeouts": float64(c.Timeouts), "requests.interrupted": float64(c.Interrupted)}
+}
+
+// negative names the first field of fields (by path, in order) that is
+// negative, which no figure of a summary can be; "" when none is.
+func negative(fields map[string]float64) string {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if fields[k] < 0 {
+			return fmt.Sprintf("%s %g is negative", k, fields[k])
+		}
+	}
+	return ""
 }
 
 // unitSlack is how far beyond [0, 1] a fraction rounded to 6 decimals
