@@ -297,8 +297,30 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) ([]Result, e
 	}
 	res, runErr := runJobs(ctx, jobs, opts)
 	res = started(res)
+	if ctx.Err() != nil && len(res) < len(jobs) {
+		runErr = errors.Join(runErr, notStarted(jobs, res, opts.Out))
+	}
 	judgeErr := judge(res, opts)
 	return res, errors.Join(runErr, writeReportsWith(ctx, opts.Out, res, opts.WriteProgress), judgeErr)
+}
+
+// notStarted names the runs of jobs a signal stopped before they began:
+// they have no results, and nothing else would say they are missing.
+func notStarted(jobs []job, res []Result, out string) error {
+	var names []string
+	for _, j := range jobs {
+		name := j.name
+		if rel, err := filepath.Rel(out, j.dir); err == nil && rel != "." {
+			name = filepath.ToSlash(rel) // variant, or variant/rep-N
+		}
+		if !slices.ContainsFunc(res, func(r Result) bool { return r.Dir == j.dir }) && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("stopped by a signal before %d run(s) began, which have no results: %s", len(names), strings.Join(names, ", "))
 }
 
 // CheckScenario is Check for sc's runs (variants picks them, as in Run)

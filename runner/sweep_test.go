@@ -433,3 +433,22 @@ func TestNotesLateFault(t *testing.T) {
 		}
 	}
 }
+
+// TestNotStarted names, by their place under the results directory, the
+// runs a signal stopped before they began, and nothing when all began.
+func TestNotStarted(t *testing.T) {
+	out := filepath.Join("runs", "x")
+	jobs := []job{
+		{name: "base", dir: filepath.Join(out, "base", "rep-1")},
+		{name: "base", dir: filepath.Join(out, "base", "rep-2")},
+		{name: "shed", dir: filepath.Join(out, "shed", "rep-1")},
+	}
+	res := []Result{{Dir: jobs[0].dir}}
+	err := notStarted(jobs, res, out)
+	if err == nil || !strings.HasSuffix(err.Error(), "before 2 run(s) began, which have no results: base/rep-2, shed/rep-1") {
+		t.Errorf("got %v", err)
+	}
+	if err := notStarted(jobs, []Result{{Dir: jobs[0].dir}, {Dir: jobs[1].dir}, {Dir: jobs[2].dir}}, out); err != nil {
+		t.Errorf("all began: %v", err)
+	}
+}
