@@ -73,6 +73,17 @@ func runsOf(dirs []string) ([]plots.Run, error) {
 		}
 		runs = append(runs, vs...)
 	}
+	// Runs of several directories with one name (base of two scenarios)
+	// are told apart by their directories.
+	count := map[string]int{}
+	for _, r := range runs {
+		count[r.Name]++
+	}
+	for i := range runs {
+		if count[runs[i].Name] > 1 {
+			runs[i].Name = filepath.Clean(runs[i].Dir)
+		}
+	}
 	return runs, nil
 }
 
@@ -92,12 +103,16 @@ func compareCommand() *cli.Command {
 			if f := c.String("format"); !slices.Contains(report.Formats, f) {
 				return usagef("--format %q: want one of %v", f, report.Formats)
 			}
-			for i, d := range c.Args().Slice() {
-				for _, e := range c.Args().Slice()[:i] {
-					if filepath.Clean(d) == filepath.Clean(e) {
-						return usagef("%s is given twice: compare each results directory once", d)
-					}
+			var seen []string
+			for _, d := range c.Args().Slice() {
+				real, err := filepath.EvalSymlinks(d)
+				if err != nil {
+					real = filepath.Clean(d) // runsOf says what is wrong with it
 				}
+				if slices.Contains(seen, real) {
+					return usagef("%s is given twice (as %s): compare each results directory once", d, real)
+				}
+				seen = append(seen, real)
 			}
 			runs, err := runsOf(c.Args().Slice())
 			if err != nil {

@@ -17,6 +17,10 @@ func TestBadInputTable(t *testing.T) {
 	if code, _, errs := runCLI(t, "sim", good, "--quiet", "--out", run); code != 0 {
 		t.Fatalf("setup: %d %s", code, errs)
 	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(run, link); err != nil {
+		t.Fatal(err)
+	}
 	summaryDir := func(name, body string) string {
 		d := filepath.Join(dir, name)
 		os.MkdirAll(d, 0o755)
@@ -103,6 +107,7 @@ func TestBadInputTable(t *testing.T) {
 		{"plot missing dir", []string{"plot", filepath.Join(t.TempDir(), "nope")}, 2, "no such file or directory"},
 		// The same directory twice would be two rows of one run.
 		{"compare twice", []string{"compare", run, run + "/"}, 2, "is given twice"},
+		{"compare twice by a link", []string{"compare", run, link}, 2, "is given twice (as "},
 		// Budget flags: NaN turned the guard off, zero or less meant the default.
 		{"budget NaN", []string{"validate", good, "--max-requests=NaN"}, 2, "--max-requests NaN: want a positive number"},
 		{"budget zero", []string{"sim", good, "--max-seconds=0"}, 2, "--max-seconds 0: want a positive number"},
