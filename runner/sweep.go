@@ -256,24 +256,19 @@ func planSweep(load Loader, axes []Axis, out string, only []string, shard loadge
 			return nil, err
 		}
 		// Values written apart may be one value (500/s and 0.5k/s).
-		var as, shown []string
+		var as []string
 		for _, a := range axes {
 			if a.Swept() {
 				v, err := Setting(sc, a.Key)
 				if err != nil {
 					return nil, &InputError{err}
 				}
-				shown = append(shown, v)
-				if keyPathString(a.Key) == "policy.threshold" {
-					// Kept as written (8 or 08, 40ms or 0.04s): compare the value.
-					v = fmt.Sprint(sc.Policy.Threshold.Count, sc.Policy.Threshold.Delay)
-				}
 				as = append(as, v)
 			}
 		}
 		if first, ok := ran[strings.Join(as, "\x00")]; ok {
 			return nil, inputErrorf("sweep: %s and %s are the same setting (%s as the scenario reads it), so two rows would run it; give each value once",
-				first, pt.label, strings.Join(shown, " × "))
+				first, pt.label, strings.Join(as, " × "))
 		}
 		ran[strings.Join(as, "\x00")] = pt.label
 		if shard.Sharded() && i%shard.Count != shard.Index-1 {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -32,6 +33,20 @@ func (s *Scenario) YAML() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// canonicalThreshold writes a threshold as a count or a duration always
+// is (8 for 08 or +8, 40ms for 0.04s), as durations and rates are, so
+// that two ways of writing one threshold read back the same. What is
+// neither stays as written (validation has refused it where it counts).
+func canonicalThreshold(raw string) string {
+	if n, err := strconv.Atoi(raw); err == nil {
+		return strconv.Itoa(n)
+	}
+	if d, msg := parseDuration(raw); msg == "" {
+		return fmtDuration(d)
+	}
+	return raw
+}
+
 func scalarNode(tag, value string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
 }
@@ -52,11 +67,11 @@ func encodeValue(v reflect.Value) *yaml.Node {
 		}
 		return scalarNode("", fmtRate(Rate(v.Float())))
 	case thresholdType:
-		raw := v.Interface().(Threshold).Raw
+		raw := strings.TrimSpace(v.Interface().(Threshold).Raw)
 		if raw == "" {
 			return nil
 		}
-		return scalarNode("", raw)
+		return scalarNode("", canonicalThreshold(raw))
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
