@@ -184,34 +184,38 @@ func setNotes(sc *scenarios.Scenario, mode Mode) []string {
 	set := sc.VariantSet()
 	var notes []string
 	for _, key := range sc.SetKeys() {
-		overridden := false
-		for _, k := range slices.Sorted(maps.Keys(set)) {
-			if overlap(k, key) {
-				notes = append(notes, fmt.Sprintf("--set %s did not apply to this run: variant %s sets %s: %s itself, and a variant's own setting wins over --set",
-					key, sc.Variant, k, set[k]))
-				overridden = true
-				break
-			}
-		}
-		if w := sc.NoEffect(key, mode); w != "" && !overridden {
+		if k, ok := overlapping(set, key); ok {
+			notes = append(notes, fmt.Sprintf("--set %s did not apply to this run: variant %s sets %s: %s itself, and a variant's own setting wins over --set",
+				key, sc.Variant, k, set[k]))
+		} else if w := sc.NoEffect(key, mode); w != "" {
 			notes = append(notes, fmt.Sprintf("--set %s has no effect on this run: %s", key, w))
 		}
 	}
 	return notes
 }
 
+// overlapping is the first key of set (in order) that sets key, or a
+// field within or around it.
+func overlapping(set map[string]string, key string) (string, bool) {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		if overlap(k, key) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // appendClash appends v's name to clash when v sets key, or a field
 // within or around it (naming v's own key then).
 func appendClash(clash []string, v scenarios.Variant, key string) []string {
-	for _, k := range slices.Sorted(maps.Keys(v.Set)) {
-		if overlap(k, key) {
-			if keyPathString(k) == keyPathString(key) {
-				return append(clash, v.Name)
-			}
-			return append(clash, v.Name+" ("+k+")")
-		}
+	k, ok := overlapping(v.Set, key)
+	switch {
+	case !ok:
+		return clash
+	case keyPathString(k) == keyPathString(key):
+		return append(clash, v.Name)
 	}
-	return clash
+	return append(clash, v.Name+" ("+k+")")
 }
 
 // clashing says which variants of clash also set a field.
