@@ -206,8 +206,7 @@ func ParseTolerances(s string) (map[string]Tolerance, error) {
 		if _, twice := out[k]; twice {
 			return nil, fmt.Errorf("--tolerance %s: given twice: give each metric once", k)
 		}
-		_, field, perServer := scenarios.SplitServerMetric(k)
-		if !t.Relative && x > 1 && (k == "redirects.rate" || (perServer && field == "utilization")) {
+		if !t.Relative && x > 1 && scenarios.IsFraction(k) {
 			return nil, fmt.Errorf("--tolerance %s=%s: %s is a fraction from 0 to 1, so a change of more than 1 cannot happen and the gate could never fail it; write 0.02 for 2 percentage points", k, v, k)
 		}
 		out[k] = t
@@ -233,7 +232,7 @@ func CheckTolerances(t map[string]Tolerance) error {
 // DefaultTolerance is a metric's tolerance unless --tolerance sets one:
 // 0.02 for rates and utilizations (fractions), 10% for everything else.
 func DefaultTolerance(metric string) Tolerance {
-	if metric == "redirects.rate" || strings.HasSuffix(metric, ".utilization") {
+	if scenarios.IsFraction(metric) {
 		return Tolerance{Value: 0.02}
 	}
 	return Tolerance{Value: 0.10, Relative: true}

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/redirlab/redirlab/scenarios"
 )
 
 // Formats are the report formats Write knows.
@@ -17,7 +19,7 @@ var Formats = []string{"text", "json", "junit", "markdown"}
 // fractions, else a relative change.
 func change(c *Comparison) string {
 	d := c.Now - c.Base
-	if c.Metric == "redirects.rate" || strings.HasSuffix(c.Metric, ".utilization") {
+	if scenarios.IsFraction(c.Metric) {
 		return fmt.Sprintf("%+.2f pp", 100*d)
 	}
 	if c.Base == 0 {

@@ -235,10 +235,10 @@ func (s *Scenario) SharedDigest() (string, error) {
 	for _, g := range s.Servers {
 		shared.Servers = append(shared.Servers, ServerGroup{Name: g.Name, Count: g.Count, Workers: g.Workers})
 	}
-	var b bytes.Buffer
-	if err := yaml.NewEncoder(&b).Encode(encodeValue(reflect.ValueOf(shared))); err != nil {
+	data, err := shared.YAML()
+	if err != nil {
 		return "", fmt.Errorf("%s: encoding the shared settings: %w", s.File, err)
 	}
-	sum := sha256.Sum256(b.Bytes())
+	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8]), nil
 }

@@ -162,12 +162,7 @@ func parse(src *source) (*Scenario, error) {
 // YAML file, as a scenario argument swallowed by a --set without a
 // value does.
 func looksLikeScenario(arg string) bool {
-	for _, e := range Embedded() {
-		if e.Name == arg {
-			return true
-		}
-	}
-	return strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+	return slices.Contains(embeddedNames(), arg) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
 }
 
 // decodeSource decodes the YAML, applies the --set overrides and then,

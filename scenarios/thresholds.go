@@ -148,8 +148,7 @@ func ParseLimit(metric, raw string) (Limit, error) {
 // (redirects.rate of 2 meant 2%) or "> 1" on one, and == against a
 // count with a fraction.
 func (l Limit) checkRange(raw string) error {
-	_, field, perServer := SplitServerMetric(l.Metric)
-	fraction := l.Metric == "redirects.rate" || (perServer && field == "utilization")
+	fraction := IsFraction(l.Metric)
 	switch {
 	case l.Value < 0:
 		return fmt.Errorf("%q: %s is never negative", raw, l.Metric)
@@ -163,6 +162,13 @@ func (l Limit) checkRange(raw string) error {
 		return fmt.Errorf("%q: %s counts requests: == needs a whole number", raw, l.Metric)
 	}
 	return nil
+}
+
+// IsFraction reports whether metric is a share from 0 to 1: the
+// redirect rate and a server's utilization.
+func IsFraction(metric string) bool {
+	_, field, perServer := SplitServerMetric(metric)
+	return metric == "redirects.rate" || (perServer && field == "utilization")
 }
 
 // isCount reports whether metric is a whole count of requests.
