@@ -107,7 +107,10 @@ func compareCommand() *cli.Command {
 			for _, d := range c.Args().Slice() {
 				real, err := filepath.EvalSymlinks(d)
 				if err != nil {
-					real = filepath.Clean(d) // runsOf says what is wrong with it
+					real = d // runsOf says what is wrong with it
+				}
+				if abs, err := filepath.Abs(real); err == nil {
+					real = abs // runs/x and ./runs/x, relative or absolute
 				}
 				if slices.Contains(seen, real) {
 					return usagef("%s is given twice (as %s): compare each results directory once", d, real)
