@@ -141,11 +141,22 @@ func TestCPUBackendBehindFronts(t *testing.T) {
 		t.Skip("a real run through fronts")
 	}
 	backend := startBackend(t, "cpu")
-	out := runFronts(t, fmt.Sprintf(frontsScenario, "4s", backend, backend, "140/s"))
 	// No fit here: this backend's speed varies with the machine's load
 	// and with the other front's requests on the same cores, against the
-	// fit's assumption of services independent of time (TestFit).
-	checkRedirectsMoveLoad(t, out)
+	// fit's assumption of services independent of time (TestFit). For the
+	// same reason a run on a busy machine may find hot's queue short (its
+	// hashing fast): up to two attempts, passing when one moves load off
+	// hot; a front that does not redirect fails both.
+	var why []string
+	for attempt := range 2 {
+		out := runFronts(t, fmt.Sprintf(frontsScenario, "4s", backend, backend, "140/s"))
+		w := checkRedirectsMoveLoad(t, out)
+		if w == "" {
+			return
+		}
+		why = append(why, fmt.Sprintf("attempt %d: %s", attempt+1, w))
+	}
+	t.Error(strings.Join(why, "; "))
 }
 
 // TestFit: a backend in another process that sleeps by demand, behind
@@ -235,8 +246,9 @@ func checkFitReproduces(t *testing.T, dir string) fitVerdict {
 }
 
 // checkRedirectsMoveLoad checks both variants of a frontsScenario run
-// (checkFrontRun), and that queue-delay redirects moved load off hot.
-func checkRedirectsMoveLoad(t *testing.T, out string) {
+// (checkFrontRun), and says why, or "" when queue-delay redirects moved
+// load off hot.
+func checkRedirectsMoveLoad(t *testing.T, out string) string {
 	t.Helper()
 	redir := checkFrontRun(t, filepath.Join(out, "base"))
 	none := checkFrontRun(t, filepath.Join(out, "no-redirect"))
@@ -262,6 +274,7 @@ func checkRedirectsMoveLoad(t *testing.T, out string) {
 	// answers less than its dispatch share.
 	off, onto := float64(redir.moved[0])/float64(redir.completed), float64(redir.moved[1])/float64(redir.completed)
 	if off < 0.03 || off < 3*onto || hotRedir >= hotNone {
-		t.Errorf("queue-delay moved %.3f of the requests off hot and %.3f onto it; hot answered %.3f (%.3f without): want load moved off hot", off, onto, hotRedir, hotNone)
+		return fmt.Sprintf("queue-delay moved %.3f of the requests off hot and %.3f onto it; hot answered %.3f (%.3f without): want load moved off hot", off, onto, hotRedir, hotNone)
 	}
+	return ""
 }

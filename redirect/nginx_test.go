@@ -114,5 +114,7 @@ func TestNginxBehindFronts(t *testing.T) {
 		t.Skip("a real run through fronts")
 	}
 	backend := startNginx(t)
-	checkRedirectsMoveLoad(t, runFronts(t, fmt.Sprintf(frontsScenario, "3s", backend, backend, "110/s")))
+	if why := checkRedirectsMoveLoad(t, runFronts(t, fmt.Sprintf(frontsScenario, "3s", backend, backend, "110/s"))); why != "" {
+		t.Error(why)
+	}
 }
